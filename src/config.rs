@@ -1,0 +1,508 @@
+//! Configuration: the TOML file's types, parsing and validation.
+//!
+//! Every error names the file, the line and the key, so the owner can fix it
+//! without guessing. Passwords are kept in [`Secret`], whose `Debug` hides them.
+
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// A configuration error that names where the problem is.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read the config file: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: key `{key}`: {message}")]
+    Invalid {
+        path: String,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+/// A string that must never be printed: `Debug` and `Display` show `***`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Self {
+        Secret(s)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// What to record from a camera.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordMode {
+    Continuous,
+    Motion,
+    Off,
+}
+
+/// How RTP travels from the camera.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RtpTransport {
+    #[default]
+    Tcp,
+    Udp,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    storage: RawStorage,
+    #[serde(default)]
+    cameras: Vec<Spanned<RawCamera>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    data_dir: Spanned<String>,
+    segment_duration: Option<Spanned<String>>,
+    fragment_duration: Option<Spanned<String>>,
+    flush_interval: Option<Spanned<String>>,
+    max_age: Option<Spanned<String>>,
+    max_bytes: Option<Spanned<String>>,
+    min_free: Option<Spanned<String>>,
+    retention_interval: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCamera {
+    name: Spanned<String>,
+    url: Spanned<String>,
+    sub_url: Option<Spanned<String>>,
+    username: Option<String>,
+    password: Option<Spanned<String>>,
+    password_file: Option<Spanned<String>>,
+    #[serde(default = "default_record")]
+    record: RecordMode,
+    #[serde(default)]
+    record_sub: bool,
+    #[serde(default)]
+    transport: RtpTransport,
+    #[serde(default)]
+    audio: bool,
+    max_bytes: Option<Spanned<String>>,
+}
+
+fn default_record() -> RecordMode {
+    RecordMode::Continuous
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub storage: Storage,
+    pub cameras: Vec<Camera>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Storage {
+    pub data_dir: PathBuf,
+    /// Target length of one segment file; a segment ends on the first key frame after it.
+    pub segment_duration: Duration,
+    /// Longest fragment when the camera's GOP is longer than this.
+    pub fragment_duration: Duration,
+    /// How often written data is synced to disk and indexed: the most a crash can lose.
+    pub flush_interval: Duration,
+    pub max_age: Option<Duration>,
+    pub max_bytes: Option<u64>,
+    pub min_free: u64,
+    pub retention_interval: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Camera {
+    pub name: String,
+    pub url: url::Url,
+    pub sub_url: Option<url::Url>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub record: RecordMode,
+    pub record_sub: bool,
+    pub transport: RtpTransport,
+    pub audio: bool,
+    pub max_bytes: Option<u64>,
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates config text; `path` is used in messages and to resolve
+    /// relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let ctx = Ctx { text, path };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let s = raw.storage;
+        let data_dir = ctx.nonempty("data_dir", &s.data_dir)?;
+        let storage = Storage {
+            data_dir: base.join(data_dir),
+            segment_duration: ctx.duration_or("segment_duration", &s.segment_duration, 60)?,
+            fragment_duration: ctx.duration_or("fragment_duration", &s.fragment_duration, 1)?,
+            flush_interval: ctx.duration_or("flush_interval", &s.flush_interval, 2)?,
+            max_age: ctx.opt(&s.max_age, |v| ctx.duration("max_age", v))?,
+            max_bytes: ctx.opt(&s.max_bytes, |v| ctx.size("max_bytes", v))?,
+            min_free: ctx
+                .opt(&s.min_free, |v| ctx.size("min_free", v))?
+                .unwrap_or(1 << 30),
+            retention_interval: ctx.duration_or("retention_interval", &s.retention_interval, 30)?,
+        };
+        if storage.segment_duration < Duration::from_secs(2) {
+            let v = s.segment_duration.as_ref().map_or(0, |v| v.span().start);
+            return Err(ctx.err(v, "segment_duration", "must be at least 2s"));
+        }
+        let mut cameras: Vec<Camera> = Vec::new();
+        for cam in raw.cameras {
+            let at = cam.span().start;
+            let c = cam.into_inner();
+            let name = c.name.get_ref().clone();
+            if !valid_name(&name) {
+                return Err(ctx.err(
+                    c.name.span().start,
+                    "name",
+                    "a camera name is 1 to 64 letters, digits, '-' or '_'",
+                ));
+            }
+            if cameras.iter().any(|o| o.name == name) {
+                return Err(ctx.err(
+                    c.name.span().start,
+                    "name",
+                    &format!("duplicate camera name {name:?}"),
+                ));
+            }
+            let url = ctx.rtsp_url("url", &c.url)?;
+            let sub_url = ctx.opt(&c.sub_url, |v| ctx.rtsp_url("sub_url", v))?;
+            let password = match (&c.password, &c.password_file) {
+                (Some(_), Some(f)) => {
+                    return Err(ctx.err(
+                        f.span().start,
+                        "password_file",
+                        "give either password or password_file, not both",
+                    ));
+                }
+                (Some(p), None) => Some(Secret::new(p.get_ref().clone())),
+                (None, Some(f)) => {
+                    let p = base.join(f.get_ref());
+                    let text = std::fs::read_to_string(&p).map_err(|e| {
+                        ctx.err(
+                            f.span().start,
+                            "password_file",
+                            &format!("cannot read {}: {e}", p.display()),
+                        )
+                    })?;
+                    Some(Secret::new(text.trim_end_matches(['\r', '\n']).to_owned()))
+                }
+                (None, None) => None,
+            };
+            if password.is_some() && c.username.is_none() {
+                return Err(ctx.err(at, "username", "a password needs a username"));
+            }
+            cameras.push(Camera {
+                name,
+                url,
+                sub_url,
+                username: c.username,
+                password,
+                record: c.record,
+                record_sub: c.record_sub,
+                transport: c.transport,
+                audio: c.audio,
+                max_bytes: ctx.opt(&c.max_bytes, |v| ctx.size("max_bytes", v))?,
+            });
+        }
+        Ok(Config { storage, cameras })
+    }
+
+    pub fn camera(&self, name: &str) -> Option<&Camera> {
+        self.cameras.iter().find(|c| c.name == name)
+    }
+}
+
+/// Camera names become directory names, so they are kept strictly to a safe set.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+struct Ctx<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn err(&self, offset: usize, key: &str, message: &str) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.display().to_string(),
+            line: self.line_of(offset),
+            key: key.to_owned(),
+            message: message.to_owned(),
+        }
+    }
+
+    /// Turns a TOML/serde error into one naming line and key. The key is the one the
+    /// message names (unknown or missing field) or the one written on that line.
+    fn toml_error(&self, e: &toml::de::Error) -> ConfigError {
+        let offset = e.span().map_or(0, |s| s.start);
+        let message = e.message().trim().to_owned();
+        let key = backticked(&message)
+            .filter(|_| {
+                message.starts_with("unknown field") || message.starts_with("missing field")
+            })
+            .or_else(|| self.key_on_line(offset))
+            .unwrap_or_else(|| "?".to_owned());
+        // Never echo a value: the message from serde can quote it, and it may be a password.
+        let message =
+            if message.starts_with("invalid type") || message.starts_with("unknown variant") {
+                message
+                    .split(", expected")
+                    .nth(1)
+                    .map(|exp| format!("expected{exp}"))
+                    .unwrap_or(message)
+            } else {
+                message
+            };
+        self.err(offset, &key, &message)
+    }
+
+    fn key_on_line(&self, offset: usize) -> Option<String> {
+        let start = self.text[..offset.min(self.text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line = self.text[start..].lines().next()?;
+        let (key, _) = line.split_once('=')?;
+        Some(key.trim().to_owned())
+    }
+
+    fn opt<T, U>(
+        &self,
+        v: &Option<T>,
+        f: impl FnOnce(&T) -> Result<U, ConfigError>,
+    ) -> Result<Option<U>, ConfigError> {
+        v.as_ref().map(f).transpose()
+    }
+
+    fn nonempty<'v>(&self, key: &str, v: &'v Spanned<String>) -> Result<&'v str, ConfigError> {
+        if v.get_ref().trim().is_empty() {
+            return Err(self.err(v.span().start, key, "must not be empty"));
+        }
+        Ok(v.get_ref())
+    }
+
+    fn duration(&self, key: &str, v: &Spanned<String>) -> Result<Duration, ConfigError> {
+        parse_duration(v.get_ref()).map_err(|m| self.err(v.span().start, key, &m))
+    }
+
+    fn duration_or(
+        &self,
+        key: &str,
+        v: &Option<Spanned<String>>,
+        default_secs: u64,
+    ) -> Result<Duration, ConfigError> {
+        Ok(self
+            .opt(v, |v| self.duration(key, v))?
+            .unwrap_or(Duration::from_secs(default_secs)))
+    }
+
+    fn size(&self, key: &str, v: &Spanned<String>) -> Result<u64, ConfigError> {
+        parse_size(v.get_ref()).map_err(|m| self.err(v.span().start, key, &m))
+    }
+
+    fn rtsp_url(&self, key: &str, v: &Spanned<String>) -> Result<url::Url, ConfigError> {
+        let at = v.span().start;
+        // The URL text may hold credentials, so the parser's message is used, never the text.
+        let url = url::Url::parse(v.get_ref())
+            .map_err(|e| self.err(at, key, &format!("not a valid URL: {e}")))?;
+        if url.scheme() != "rtsp" {
+            return Err(self.err(at, key, "the URL must start with rtsp://"));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(self.err(at, key, "the URL has no host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(self.err(
+                at,
+                key,
+                "put credentials in `username` and `password`, not in the URL",
+            ));
+        }
+        Ok(url)
+    }
+}
+
+fn backticked(s: &str) -> Option<String> {
+    let a = s.find('`')?;
+    let b = s[a + 1..].find('`')?;
+    Some(s[a + 1..a + 1 + b].to_owned())
+}
+
+/// Parses durations such as `500ms`, `60s`, `5m`, `2h`, `30d`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{s:?} needs a unit: ms, s, m, h or d"))?;
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration such as 60s, 5m, 2h or 30d"))?;
+    let ms = match unit.trim() {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("{s:?} has an unknown unit: use ms, s, m, h or d")),
+    };
+    n.checked_mul(ms)
+        .filter(|&v| v > 0)
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("{s:?} is out of range"))
+}
+
+/// Parses sizes such as `1048576`, `500MB`, `10GiB`, `2TB`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{t:?} is not a size such as 500MB or 10GiB"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "{t:?} has an unknown unit: use B, KB, MB, GB, TB or KiB..TiB"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{t:?} is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("/etc/hearth/hearth.toml")).map_err(|e| e.to_string())
+    }
+
+    const GOOD: &str = r#"
+[storage]
+data_dir = "/var/lib/hearth"
+max_bytes = "10GB"
+
+[[cameras]]
+name = "front"
+url = "rtsp://192.168.1.20:554/main"
+sub_url = "rtsp://192.168.1.20:554/sub"
+username = "admin"
+password = "hunter2"
+record = "continuous"
+"#;
+
+    #[test]
+    fn good_config_parses() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.cameras.len(), 1);
+        assert_eq!(c.storage.max_bytes, Some(10_000_000_000));
+        assert_eq!(c.cameras[0].password.as_ref().unwrap().expose(), "hunter2");
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let e = parse(&GOOD.replace("record = ", "recrod = ")).unwrap_err();
+        assert!(
+            e.starts_with("/etc/hearth/hearth.toml:12: key `recrod`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_url_duplicates_sizes_durations() {
+        let e = parse(&GOOD.replace("rtsp://192.168.1.20:554/main", "http://x/")).unwrap_err();
+        assert!(
+            e.contains(":8: key `url`: the URL must start with rtsp://"),
+            "{e}"
+        );
+        let e = parse(&GOOD.replace("10GB", "10 parsecs")).unwrap_err();
+        assert!(e.contains(":4: key `max_bytes`"), "{e}");
+        let dup = format!("{GOOD}\n[[cameras]]\nname = \"front\"\nurl = \"rtsp://h/\"\n");
+        let e = parse(&dup).unwrap_err();
+        assert!(e.contains(":15: key `name`: duplicate camera name"), "{e}");
+        let e =
+            parse(&GOOD.replace("max_bytes = \"10GB\"", "max_age = \"3 fortnights\"")).unwrap_err();
+        assert!(e.contains(":4: key `max_age`"), "{e}");
+    }
+
+    #[test]
+    fn password_never_in_errors() {
+        let t = GOOD.replace(
+            "rtsp://192.168.1.20:554/main",
+            "rtsp://admin:hunter2@h:99999/",
+        );
+        let e = parse(&t).unwrap_err();
+        assert!(!e.contains("hunter2"), "{e}");
+        let t = GOOD.replace("password = \"hunter2\"", "password = 12345");
+        let e = parse(&t).unwrap_err();
+        assert!(!e.contains("12345") && e.contains("key `password`"), "{e}");
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("3d"), Ok(Duration::from_secs(3 * 86400)));
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert!(parse_size("99999999999999TB").is_err());
+    }
+}

@@ -1,0 +1,72 @@
+//! Reads an MP4 (or any file FFmpeg opens) holding H.264 into a [`Clip`] to replay.
+
+use super::{Clip, EncodedFrame};
+use crate::media::h264::{length_prefixed_nals, parse_avcc};
+use anyhow::{Context, anyhow, bail};
+use bytes::Bytes;
+use ffmpeg_next as ff;
+use std::path::Path;
+
+pub fn load(path: &Path) -> anyhow::Result<Clip> {
+    ff::init().context("cannot initialise FFmpeg")?;
+    let mut input =
+        ff::format::input(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let stream = input
+        .streams()
+        .best(ff::media::Type::Video)
+        .ok_or_else(|| anyhow!("{} has no video", path.display()))?;
+    let index = stream.index();
+    let par = stream.parameters();
+    if par.id() != ff::codec::Id::H264 {
+        bail!(
+            "{}: the video is {:?}; only H.264 can be replayed",
+            path.display(),
+            par.id()
+        );
+    }
+    // SAFETY: reading the codec parameters' extradata, owned by the open input.
+    let (extradata, width, height) = unsafe {
+        let p = &*par.as_ptr();
+        let e = if p.extradata.is_null() {
+            Vec::new()
+        } else {
+            std::slice::from_raw_parts(p.extradata, p.extradata_size as usize).to_vec()
+        };
+        (e, p.width as u32, p.height as u32)
+    };
+    let avcc = parse_avcc(&extradata)
+        .map_err(|e| anyhow!("{}: {e} (an MP4 with avcC is needed)", path.display()))?;
+    let rate = stream.avg_frame_rate();
+    let fps = if rate.denominator() > 0 && rate.numerator() > 0 {
+        (f64::from(rate.numerator()) / f64::from(rate.denominator())).round() as u32
+    } else {
+        15
+    };
+    let mut frames = Vec::new();
+    for (s, packet) in input.packets() {
+        if s.index() != index {
+            continue;
+        }
+        let data = packet.data().unwrap_or_default();
+        let nals = length_prefixed_nals(data, avcc.length_size)
+            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        frames.push(EncodedFrame {
+            nals: nals.into_iter().map(Bytes::copy_from_slice).collect(),
+            key: packet.is_key(),
+        });
+    }
+    // Start the loop on a key frame.
+    let first_key = frames
+        .iter()
+        .position(|f| f.key)
+        .ok_or_else(|| anyhow!("{}: no key frame", path.display()))?;
+    frames.drain(..first_key);
+    Ok(Clip {
+        width,
+        height,
+        fps: fps.clamp(1, 120),
+        sps: Bytes::from(avcc.sps[0].clone()),
+        pps: Bytes::from(avcc.pps[0].clone()),
+        frames,
+    })
+}

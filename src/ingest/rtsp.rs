@@ -1,0 +1,181 @@
+//! One RTSP stream of one camera, kept alive forever: connect with retina, publish
+//! frames to the hub, and on any failure log which camera and why, then reconnect
+//! with capped exponential backoff. One camera's trouble never touches another.
+
+use super::frame::{Frame, VideoParams};
+use super::health::Health;
+use super::hub::{Hub, StreamEvent};
+use crate::config::{Camera, RtpTransport};
+use anyhow::{Context, anyhow, bail};
+use bytes::Bytes;
+use futures::StreamExt;
+use retina::client::{
+    Credentials, PlayOptions, Session, SessionOptions, SetupOptions, TcpTransportOptions,
+    Transport, UdpTransportOptions,
+};
+use retina::codec::{CodecItem, ParametersRef};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::watch;
+
+const MIN_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// No frame for this long means the camera is gone, whatever TCP says.
+const STALL_TIMEOUT: Duration = Duration::from_secs(15);
+/// A session that lasted this long resets the backoff.
+const STABLE: Duration = Duration::from_secs(60);
+
+/// Session numbers are unique across the process, so frames of two sessions never
+/// look continuous.
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+pub struct StreamSpec {
+    pub camera: Camera,
+    /// `main` or `sub`.
+    pub kind: &'static str,
+    pub url: url::Url,
+}
+
+/// Counts reported when the stream stops.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IngestStats {
+    pub frames: u64,
+}
+
+/// Runs until `shutdown` becomes true, then closes the hub.
+pub async fn run(
+    spec: StreamSpec,
+    hub: Arc<Hub>,
+    health: Arc<Health>,
+    mut shutdown: watch::Receiver<bool>,
+) -> IngestStats {
+    let mut stats = IngestStats::default();
+    let mut backoff = MIN_BACKOFF;
+    let name = &spec.camera.name;
+    while !*shutdown.borrow() {
+        let started = Instant::now();
+        let res = tokio::select! {
+            r = session(&spec, &hub, &health, &mut stats) => r,
+            _ = shutdown.wait_for(|&s| s) => break,
+        };
+        hub.send(StreamEvent::Gap);
+        let err = match res {
+            Ok(()) => anyhow!("the camera ended the stream"),
+            Err(e) => e,
+        };
+        let msg = format!("{err:#}");
+        tracing::warn!(camera = %name, stream = spec.kind, "stream failed: {msg}; reconnecting in {}s", backoff.as_secs());
+        health.disconnected(msg);
+        if started.elapsed() > STABLE {
+            backoff = MIN_BACKOFF;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = shutdown.wait_for(|&s| s) => break,
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+    hub.close();
+    stats
+}
+
+async fn session(
+    spec: &StreamSpec,
+    hub: &Hub,
+    health: &Health,
+    stats: &mut IngestStats,
+) -> anyhow::Result<()> {
+    let cam = &spec.camera;
+    let creds = cam.username.as_ref().map(|u| Credentials {
+        username: u.clone(),
+        password: cam
+            .password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_default(),
+    });
+    let opts = SessionOptions::default()
+        .creds(creds)
+        .user_agent(format!("Hearth/{}", env!("CARGO_PKG_VERSION")));
+    let mut described =
+        tokio::time::timeout(STALL_TIMEOUT, Session::describe(spec.url.clone(), opts))
+            .await
+            .context("DESCRIBE timed out")?
+            .context("DESCRIBE failed")?;
+    let video = described
+        .streams()
+        .iter()
+        .position(|s| s.media() == "video" && matches!(s.encoding_name(), "h264" | "h265"))
+        .ok_or_else(|| anyhow!("the camera offers no H.264 or H.265 video stream"))?;
+    let transport = match cam.transport {
+        RtpTransport::Tcp => Transport::Tcp(TcpTransportOptions::default()),
+        RtpTransport::Udp => Transport::Udp(UdpTransportOptions::default()),
+    };
+    described
+        .setup(video, SetupOptions::default().transport(transport))
+        .await
+        .context("SETUP failed")?;
+    let mut playing = described
+        .play(PlayOptions::default())
+        .await
+        .context("PLAY failed")?
+        .demuxed()
+        .context("cannot depacketize the video")?;
+    health.connected();
+    tracing::info!(camera = %cam.name, stream = spec.kind, "connected");
+    let session_id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+    let mut params: Option<Arc<VideoParams>> = None;
+    loop {
+        let item = tokio::time::timeout(STALL_TIMEOUT, playing.next())
+            .await
+            .map_err(|_| anyhow!("no data for {}s", STALL_TIMEOUT.as_secs()))?;
+        let item = match item {
+            None => return Ok(()),
+            Some(r) => r.context("stream error")?,
+        };
+        let CodecItem::VideoFrame(f) = item else {
+            continue;
+        };
+        if params.is_none() || f.has_new_parameters() {
+            let Some(ParametersRef::Video(v)) = playing.streams()[f.stream_id()].parameters()
+            else {
+                bail!("video frame without codec parameters");
+            };
+            let (width, height) = v.pixel_dimensions();
+            params = Some(Arc::new(VideoParams {
+                codec: v.rfc6381_codec().to_owned(),
+                width,
+                height,
+                sample_entry: v
+                    .mp4_sample_entry()
+                    .build()
+                    .map_err(|e| anyhow!("cannot describe the codec: {e}"))?,
+            }));
+        }
+        let Some(p) = &params else { continue };
+        let ts = f.timestamp();
+        let clock = i64::from(ts.clock_rate().get());
+        let pts = if clock == 90_000 {
+            ts.timestamp()
+        } else {
+            ts.timestamp() * 90_000 / clock
+        };
+        let now = Instant::now();
+        let wall_us = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64);
+        let key = f.is_random_access_point();
+        let data = Bytes::from(f.into_data());
+        health.frame(now, data.len());
+        stats.frames += 1;
+        hub.send(StreamEvent::Frame(Arc::new(Frame {
+            session: session_id,
+            pts,
+            wall_us,
+            key,
+            data,
+            params: p.clone(),
+        })));
+    }
+}

@@ -1,0 +1,11 @@
+//! Hearth: a self-hosted network video recorder. The binary's CLI lives in
+//! `main.rs`; everything it runs lives here so tests can reach it.
+
+pub mod config;
+pub mod demo;
+pub mod fakecam;
+pub mod ingest;
+pub mod media;
+pub mod nvr;
+pub mod record;
+pub mod store;

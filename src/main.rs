@@ -1,0 +1,265 @@
+//! The `hearth` command line: run, demo, check, verify, export, fake-camera.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use hearth::config::Config;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tokio::sync::watch;
+
+#[derive(Parser)]
+#[command(name = "hearth", version, about = "Self-hosted network video recorder")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Record every configured camera until SIGINT or SIGTERM.
+    Run {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Validate a config file without starting.
+    Check {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Check the index against the files on disk; exit non-zero on any inconsistency.
+    Verify {
+        #[arg(long)]
+        config: PathBuf,
+        /// Repair what start-up would repair.
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Write one MP4 of a time range, stitched across segments, without decoding.
+    Export {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        camera: String,
+        /// `main` or `sub`.
+        #[arg(long, default_value = "main")]
+        stream: String,
+        /// RFC 3339 time, e.g. 2026-11-28T21:00:00Z.
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
+    /// Serve simulated cameras over RTSP (H.264 on /main and /sub).
+    FakeCamera {
+        #[arg(long, default_value = "127.0.0.1:8554")]
+        listen: String,
+        /// Replay this MP4 (H.264) in a loop instead of the synthetic scene.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Record simulated cameras into a throwaway data directory.
+    Demo {
+        #[arg(long, default_value_t = 2)]
+        cameras: usize,
+        /// Keep recordings here instead of a temporary directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+/// Exit code for a bad config file.
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,retina=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let res = match cli.cmd {
+        Cmd::Check { config } => match Config::load(&config) {
+            Ok(c) => {
+                println!("{}: OK, {} cameras", config.display(), c.cameras.len());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => return config_error(e),
+        },
+        Cmd::Run { config } => match Config::load(&config) {
+            Ok(c) => runtime().and_then(|rt| rt.block_on(run(c))),
+            Err(e) => return config_error(e),
+        },
+        Cmd::Verify { config, repair } => match Config::load(&config) {
+            Ok(c) => verify(&c, repair),
+            Err(e) => return config_error(e),
+        },
+        Cmd::Export {
+            config,
+            camera,
+            stream,
+            from,
+            to,
+            output,
+        } => match Config::load(&config) {
+            Ok(c) => export(&c, &camera, &stream, &from, &to, &output),
+            Err(e) => return config_error(e),
+        },
+        Cmd::FakeCamera {
+            listen,
+            file,
+            user,
+            password,
+        } => runtime().and_then(|rt| rt.block_on(fake_camera(listen, file, user, password))),
+        Cmd::Demo { cameras, data_dir } => runtime()
+            .and_then(|rt| rt.block_on(hearth::demo::run(cameras, data_dir, shutdown_signal()))),
+    };
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hearth: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config_error(e: hearth::config::ConfigError) -> ExitCode {
+    eprintln!("hearth: {e}");
+    ExitCode::from(EXIT_CONFIG)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// A receiver that turns true on SIGINT or SIGTERM.
+fn shutdown_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!("cannot listen for SIGTERM: {e}");
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("signal received");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
+    hearth::nvr::run(cfg, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(cfg: &Config, repair: bool) -> anyhow::Result<ExitCode> {
+    let dir = &cfg.storage.data_dir;
+    let _lock = hearth::nvr::lock_data_dir(dir)?;
+    let store = hearth::nvr::open_store(dir)?;
+    let report = hearth::record::recovery::check(dir, &store, repair)?;
+    for p in &report.problems {
+        println!("{p}");
+    }
+    if report.problems.is_empty() {
+        println!("OK: {} segments consistent", report.segments);
+        Ok(ExitCode::SUCCESS)
+    } else if repair {
+        println!("repaired {} problems", report.problems.len());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "{} problems found; `hearth verify --repair` fixes them",
+            report.problems.len()
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn parse_time(flag: &str, s: &str) -> anyhow::Result<i64> {
+    Ok(chrono::DateTime::parse_from_rfc3339(s)
+        .with_context(|| {
+            format!("{flag} {s:?} is not an RFC 3339 time such as 2026-11-28T21:00:00Z")
+        })?
+        .timestamp_micros())
+}
+
+fn export(
+    cfg: &Config,
+    camera: &str,
+    stream: &str,
+    from: &str,
+    to: &str,
+    output: &Path,
+) -> anyhow::Result<ExitCode> {
+    let from_us = parse_time("--from", from)?;
+    let to_us = parse_time("--to", to)?;
+    if cfg.camera(camera).is_none() {
+        bail!("no camera named {camera:?} in the config");
+    }
+    let dir = &cfg.storage.data_dir;
+    let store = hearth::nvr::open_store(dir)?;
+    let tmp = output.with_extension("mp4.partial");
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    let res = hearth::record::export::export(dir, &store, camera, stream, from_us, to_us, &mut w);
+    let sum = match res {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+    };
+    let file = w.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, output)?;
+    println!(
+        "wrote {}: {} frames, {} bytes, {} to {}",
+        output.display(),
+        sum.frames,
+        sum.bytes,
+        fmt_us(sum.first_us),
+        fmt_us(sum.last_us)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fmt_us(us: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        .unwrap_or_default()
+}
+
+async fn fake_camera(
+    listen: String,
+    file: Option<PathBuf>,
+    user: Option<String>,
+    password: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let auth = match (user, password) {
+        (Some(u), Some(p)) => Some((u, p)),
+        (None, None) => None,
+        _ => bail!("--user and --password go together"),
+    };
+    let server = hearth::fakecam::FakeCamera::start(&listen, file.as_deref(), auth).await?;
+    println!("fake camera serving rtsp://{}/main and /sub", server.addr());
+    let mut sig = shutdown_signal();
+    let _ = sig.wait_for(|&s| s).await;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,198 @@
+//! The fragmented MP4 writer: an init segment (`ftyp` + `moov`) and fragments
+//! (`moof` + `mdat`), one video track at 90 kHz, as plain players expect.
+
+use super::TIMESCALE;
+use super::boxes::{put_u16, put_u32, put_u64, put_unity_matrix, write_box, write_full_box};
+
+/// One video sample (an encoded picture) in a fragment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sample {
+    pub duration: u32,
+    pub size: u32,
+    pub key: bool,
+}
+
+/// The `trun` sample flags for a sync (key) sample and for any other.
+const KEY_FLAGS: u32 = 0x0200_0000;
+const NON_KEY_FLAGS: u32 = 0x0101_0000;
+
+/// Builds the init segment for one video track. `entries` are complete sample
+/// entry boxes (`avc1`/`hvc1`); fragments pick one by 1-based index.
+pub fn init_segment(entries: &[&[u8]], width: u32, height: u32) -> Vec<u8> {
+    let mut b = Vec::with_capacity(1024);
+    write_box(&mut b, b"ftyp", |b| {
+        b.extend_from_slice(b"iso5");
+        put_u32(b, 512);
+        b.extend_from_slice(b"iso5iso6mp41isom");
+    });
+    write_box(&mut b, b"moov", |b| {
+        write_full_box(b, b"mvhd", 0, 0, |b| {
+            put_u32(b, 0); // creation_time
+            put_u32(b, 0); // modification_time
+            put_u32(b, TIMESCALE);
+            put_u32(b, 0); // duration: unknown, given by fragments
+            put_u32(b, 0x0001_0000); // rate 1.0
+            put_u16(b, 0x0100); // volume 1.0
+            b.extend_from_slice(&[0; 10]);
+            put_unity_matrix(b);
+            b.extend_from_slice(&[0; 24]);
+            put_u32(b, 2); // next_track_ID
+        });
+        write_box(b, b"trak", |b| {
+            write_full_box(b, b"tkhd", 0, 3, |b| {
+                put_u32(b, 0);
+                put_u32(b, 0);
+                put_u32(b, 1); // track_ID
+                put_u32(b, 0);
+                put_u32(b, 0); // duration
+                b.extend_from_slice(&[0; 8]);
+                put_u16(b, 0); // layer
+                put_u16(b, 0); // alternate_group
+                put_u16(b, 0); // volume
+                put_u16(b, 0);
+                put_unity_matrix(b);
+                put_u32(b, width << 16);
+                put_u32(b, height << 16);
+            });
+            write_box(b, b"mdia", |b| {
+                write_full_box(b, b"mdhd", 0, 0, |b| {
+                    put_u32(b, 0);
+                    put_u32(b, 0);
+                    put_u32(b, TIMESCALE);
+                    put_u32(b, 0);
+                    put_u16(b, 0x55c4); // "und"
+                    put_u16(b, 0);
+                });
+                write_full_box(b, b"hdlr", 0, 0, |b| {
+                    put_u32(b, 0);
+                    b.extend_from_slice(b"vide");
+                    b.extend_from_slice(&[0; 12]);
+                    b.extend_from_slice(b"Hearth video\0");
+                });
+                write_box(b, b"minf", |b| {
+                    write_full_box(b, b"vmhd", 0, 1, |b| b.extend_from_slice(&[0; 8]));
+                    write_box(b, b"dinf", |b| {
+                        write_full_box(b, b"dref", 0, 0, |b| {
+                            put_u32(b, 1);
+                            write_full_box(b, b"url ", 0, 1, |_| {});
+                        });
+                    });
+                    write_box(b, b"stbl", |b| {
+                        write_full_box(b, b"stsd", 0, 0, |b| {
+                            put_u32(b, entries.len() as u32);
+                            for e in entries {
+                                b.extend_from_slice(e);
+                            }
+                        });
+                        for t in [b"stts", b"stsc", b"stco"] {
+                            write_full_box(b, t, 0, 0, |b| put_u32(b, 0));
+                        }
+                        write_full_box(b, b"stsz", 0, 0, |b| put_u64(b, 0));
+                    });
+                });
+            });
+        });
+        write_box(b, b"mvex", |b| {
+            write_full_box(b, b"trex", 0, 0, |b| {
+                put_u32(b, 1); // track_ID
+                put_u32(b, 1); // default_sample_description_index
+                put_u32(b, 0);
+                put_u32(b, 0);
+                put_u32(b, 0);
+            });
+        });
+    });
+    b
+}
+
+/// Builds a fragment's `moof` box and the `mdat` header that must follow it; the
+/// samples' bytes, in order, come right after the returned bytes.
+pub fn fragment_header(
+    sequence: u32,
+    base_decode_time: u64,
+    sample_description_index: u32,
+    samples: &[Sample],
+) -> Vec<u8> {
+    let mut b = Vec::with_capacity(100 + samples.len() * 12);
+    let mut data_offset_at = 0;
+    write_box(&mut b, b"moof", |b| {
+        write_full_box(b, b"mfhd", 0, 0, |b| put_u32(b, sequence));
+        write_box(b, b"traf", |b| {
+            // default-base-is-moof, and the description index when it is not the default.
+            let sdi_flag = if sample_description_index != 1 {
+                0x02
+            } else {
+                0
+            };
+            write_full_box(b, b"tfhd", 0, 0x02_0000 | sdi_flag, |b| {
+                put_u32(b, 1);
+                if sdi_flag != 0 {
+                    put_u32(b, sample_description_index);
+                }
+            });
+            write_full_box(b, b"tfdt", 1, 0, |b| put_u64(b, base_decode_time));
+            // data-offset, sample-duration, sample-size, sample-flags.
+            write_full_box(b, b"trun", 0, 0x0701, |b| {
+                put_u32(b, samples.len() as u32);
+                data_offset_at = b.len();
+                put_u32(b, 0);
+                for s in samples {
+                    put_u32(b, s.duration);
+                    put_u32(b, s.size);
+                    put_u32(b, if s.key { KEY_FLAGS } else { NON_KEY_FLAGS });
+                }
+            });
+        });
+    });
+    let data_len: u64 = samples.iter().map(|s| u64::from(s.size)).sum();
+    let moof_len = b.len() as u32;
+    b[data_offset_at..data_offset_at + 4].copy_from_slice(&(moof_len + 8).to_be_bytes());
+    put_u32(&mut b, (data_len + 8) as u32);
+    b.extend_from_slice(b"mdat");
+    b
+}
+
+/// An RFC 6381 codec string for a sample entry, e.g. `avc1.64001f`, for logs and the index.
+pub fn codec_string(entry: &[u8]) -> String {
+    if entry.len() < 8 {
+        return "unknown".to_owned();
+    }
+    let typ = String::from_utf8_lossy(&entry[4..8]).into_owned();
+    if &entry[4..8] == b"avc1" {
+        // avcC follows the 78-byte VisualSampleEntry; its bytes 1..4 are profile,
+        // compatibility and level.
+        if let Some(pos) = entry.windows(4).position(|w| w == b"avcC") {
+            if let Some(p) = entry.get(pos + 5..pos + 8) {
+                return format!("avc1.{:02x}{:02x}{:02x}", p[0], p[1], p[2]);
+            }
+        }
+    }
+    typ
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragment_offsets_point_past_the_mdat_header() {
+        let samples = [
+            Sample {
+                duration: 3000,
+                size: 10,
+                key: true,
+            },
+            Sample {
+                duration: 3000,
+                size: 5,
+                key: false,
+            },
+        ];
+        let h = fragment_header(7, 90_000, 1, &samples);
+        let moof_len = u32::from_be_bytes(h[0..4].try_into().unwrap()) as usize;
+        assert_eq!(&h[moof_len + 4..moof_len + 8], b"mdat");
+        let mdat_len = u32::from_be_bytes(h[moof_len..moof_len + 4].try_into().unwrap());
+        assert_eq!(mdat_len, 8 + 15);
+        assert_eq!(h.len(), moof_len + 8);
+    }
+}

@@ -1,0 +1,440 @@
+//! The fragmented MP4 reader: walks a file's boxes, reads the init segment's sample
+//! entries and every fragment's samples, and finds where a torn tail begins.
+//!
+//! It reads only box headers and `moof` boxes, seeking over `mdat` payloads, so
+//! checking a whole recording costs little I/O.
+
+use super::fmp4::Sample;
+use std::io::{self, Read, Seek, SeekFrom};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    #[error("not a Hearth fragmented MP4: {0}")]
+    Format(String),
+}
+
+/// One `moof` + `mdat` pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fragment {
+    /// Byte offset of the `moof` box in the file.
+    pub offset: u64,
+    /// Length of `moof` plus `mdat`.
+    pub len: u64,
+    /// Absolute byte offset of the first sample's data.
+    pub data_offset: u64,
+    pub sequence: u32,
+    pub decode_time: u64,
+    pub sample_description_index: u32,
+    pub samples: Vec<Sample>,
+}
+
+impl Fragment {
+    pub fn duration(&self) -> u64 {
+        self.samples.iter().map(|s| u64::from(s.duration)).sum()
+    }
+    pub fn starts_with_key(&self) -> bool {
+        self.samples.first().is_some_and(|s| s.key)
+    }
+}
+
+/// What a file holds up to its last complete fragment.
+#[derive(Clone, Debug)]
+pub struct ParsedFile {
+    pub init_len: u64,
+    pub sample_entries: Vec<Vec<u8>>,
+    pub width: u32,
+    pub height: u32,
+    pub fragments: Vec<Fragment>,
+    /// Length of the well-formed prefix: init plus complete fragments.
+    pub valid_len: u64,
+    pub file_len: u64,
+}
+
+impl ParsedFile {
+    pub fn duration(&self) -> u64 {
+        self.fragments.iter().map(Fragment::duration).sum()
+    }
+    pub fn frames(&self) -> u64 {
+        self.fragments.iter().map(|f| f.samples.len() as u64).sum()
+    }
+    pub fn is_torn(&self) -> bool {
+        self.valid_len != self.file_len
+    }
+}
+
+struct BoxHeader {
+    typ: [u8; 4],
+    /// Size of the whole box including the header.
+    size: u64,
+    header_len: u64,
+}
+
+/// Reads a box header at the current position; `None` at a clean end of file or
+/// when fewer bytes than a header remain.
+fn read_header<R: Read>(r: &mut R, remaining: u64) -> Result<Option<BoxHeader>, ReadError> {
+    if remaining < 8 {
+        return Ok(None);
+    }
+    let mut h = [0u8; 8];
+    r.read_exact(&mut h)?;
+    let size32 = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+    let typ = [h[4], h[5], h[6], h[7]];
+    let (size, header_len) = match size32 {
+        1 => {
+            if remaining < 16 {
+                return Ok(None);
+            }
+            let mut l = [0u8; 8];
+            r.read_exact(&mut l)?;
+            (u64::from_be_bytes(l), 16)
+        }
+        0 => (remaining, 8),
+        s => (u64::from(s), 8),
+    };
+    if size < header_len {
+        return Err(ReadError::Format(format!(
+            "box {} has an impossible size {size}",
+            String::from_utf8_lossy(&typ)
+        )));
+    }
+    Ok(Some(BoxHeader {
+        typ,
+        size,
+        header_len,
+    }))
+}
+
+/// Parses a whole file. Structural errors in the init segment are errors; a torn or
+/// malformed tail after it ends the valid prefix instead.
+pub fn parse<R: Read + Seek>(r: &mut R) -> Result<ParsedFile, ReadError> {
+    let file_len = r.seek(SeekFrom::End(0))?;
+    r.seek(SeekFrom::Start(0))?;
+    let mut pos = 0u64;
+    let mut moov = None;
+    // ftyp, then moov.
+    while moov.is_none() {
+        let h = read_header(r, file_len - pos)?
+            .ok_or_else(|| ReadError::Format("file ends before the moov box".into()))?;
+        if pos + h.size > file_len {
+            return Err(ReadError::Format("the init segment is torn".into()));
+        }
+        if pos == 0 && &h.typ != b"ftyp" {
+            return Err(ReadError::Format(
+                "the file does not start with ftyp".into(),
+            ));
+        }
+        if &h.typ == b"moov" {
+            let mut body = vec![0u8; (h.size - h.header_len) as usize];
+            r.read_exact(&mut body)?;
+            moov = Some(body);
+        } else {
+            r.seek(SeekFrom::Current((h.size - h.header_len) as i64))?;
+        }
+        pos += h.size;
+    }
+    let moov = moov.unwrap_or_default();
+    let (sample_entries, width, height) = parse_moov(&moov)?;
+    let init_len = pos;
+    let mut fragments = Vec::new();
+    let mut valid_len = pos;
+    // moof + mdat pairs; anything incomplete or malformed ends the valid prefix.
+    while let Some(h) = read_header(r, file_len - pos)? {
+        if &h.typ != b"moof" || pos + h.size > file_len || h.size > 16 << 20 {
+            break;
+        }
+        let mut body = vec![0u8; (h.size - h.header_len) as usize];
+        r.read_exact(&mut body)?;
+        let Ok(mut frag) = parse_moof(&body, pos) else {
+            break;
+        };
+        let mdat_pos = pos + h.size;
+        r.seek(SeekFrom::Start(mdat_pos))?;
+        let Some(m) = read_header(r, file_len - mdat_pos)? else {
+            break;
+        };
+        let data_len: u64 = frag.samples.iter().map(|s| u64::from(s.size)).sum();
+        if &m.typ != b"mdat"
+            || m.size - m.header_len != data_len
+            || mdat_pos + m.size > file_len
+            || frag.data_offset != mdat_pos + m.header_len
+        {
+            break;
+        }
+        frag.len = h.size + m.size;
+        pos = mdat_pos + m.size;
+        valid_len = pos;
+        fragments.push(frag);
+        r.seek(SeekFrom::Start(pos))?;
+    }
+    Ok(ParsedFile {
+        init_len,
+        sample_entries,
+        width,
+        height,
+        fragments,
+        valid_len,
+        file_len,
+    })
+}
+
+/// Iterates the child boxes of a box body: yields (type, body).
+fn children(mut b: &[u8]) -> impl Iterator<Item = Result<([u8; 4], &[u8]), ReadError>> {
+    std::iter::from_fn(move || {
+        if b.is_empty() {
+            return None;
+        }
+        if b.len() < 8 {
+            b = &[];
+            return Some(Err(ReadError::Format("truncated box header".into())));
+        }
+        let size = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+        let typ = [b[4], b[5], b[6], b[7]];
+        if size < 8 || size > b.len() {
+            b = &[];
+            return Some(Err(ReadError::Format(format!(
+                "box {} overruns its parent",
+                String::from_utf8_lossy(&typ)
+            ))));
+        }
+        let (this, rest) = b.split_at(size);
+        b = rest;
+        Some(Ok((typ, &this[8..])))
+    })
+}
+
+fn child<'a>(b: &'a [u8], typ: &[u8; 4]) -> Result<&'a [u8], ReadError> {
+    for c in children(b) {
+        let (t, body) = c?;
+        if &t == typ {
+            return Ok(body);
+        }
+    }
+    Err(ReadError::Format(format!(
+        "missing box {}",
+        String::from_utf8_lossy(typ)
+    )))
+}
+
+fn be32(b: &[u8], at: usize) -> Result<u32, ReadError> {
+    b.get(at..at + 4)
+        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+        .ok_or_else(|| ReadError::Format("box too short".into()))
+}
+
+fn be64(b: &[u8], at: usize) -> Result<u64, ReadError> {
+    Ok((u64::from(be32(b, at)?) << 32) | u64::from(be32(b, at + 4)?))
+}
+
+fn parse_moov(moov: &[u8]) -> Result<(Vec<Vec<u8>>, u32, u32), ReadError> {
+    let trak = child(moov, b"trak")?;
+    let tkhd = child(trak, b"tkhd")?;
+    let (width, height) = if tkhd.first() == Some(&1) {
+        (be32(tkhd, 88)? >> 16, be32(tkhd, 92)? >> 16)
+    } else {
+        (be32(tkhd, 76)? >> 16, be32(tkhd, 80)? >> 16)
+    };
+    let stbl = child(child(child(trak, b"mdia")?, b"minf")?, b"stbl")?;
+    let stsd = child(stbl, b"stsd")?;
+    let count = be32(stsd, 4)?;
+    let mut entries = Vec::new();
+    let mut rest = stsd.get(8..).unwrap_or_default();
+    for _ in 0..count {
+        let size = be32(rest, 0)? as usize;
+        if size < 8 || size > rest.len() {
+            return Err(ReadError::Format("stsd entry overruns stsd".into()));
+        }
+        entries.push(rest[..size].to_vec());
+        rest = &rest[size..];
+    }
+    if entries.is_empty() {
+        return Err(ReadError::Format("no sample entry".into()));
+    }
+    Ok((entries, width, height))
+}
+
+/// Parses a `moof` box body found at `moof_pos`; `len` is left 0 for the caller.
+pub fn parse_moof(moof: &[u8], moof_pos: u64) -> Result<Fragment, ReadError> {
+    let sequence = be32(child(moof, b"mfhd")?, 4)?;
+    let traf = child(moof, b"traf")?;
+    let tfhd = child(traf, b"tfhd")?;
+    let tf_flags = be32(tfhd, 0)? & 0xff_ffff;
+    let mut at = 8; // version/flags + track_ID
+    if tf_flags & 0x01 != 0 {
+        // An explicit base data offset: Hearth never writes one.
+        return Err(ReadError::Format("explicit base data offset".into()));
+    }
+    let mut sdi = 1;
+    if tf_flags & 0x02 != 0 {
+        sdi = be32(tfhd, at)?;
+        at += 4;
+    }
+    let default_duration = if tf_flags & 0x08 != 0 {
+        let v = be32(tfhd, at)?;
+        at += 4;
+        Some(v)
+    } else {
+        None
+    };
+    let default_size = if tf_flags & 0x10 != 0 {
+        let v = be32(tfhd, at)?;
+        at += 4;
+        Some(v)
+    } else {
+        None
+    };
+    let default_flags = if tf_flags & 0x20 != 0 {
+        Some(be32(tfhd, at)?)
+    } else {
+        None
+    };
+    let tfdt = child(traf, b"tfdt")?;
+    let decode_time = if tfdt.first() == Some(&1) {
+        be64(tfdt, 4)?
+    } else {
+        u64::from(be32(tfdt, 4)?)
+    };
+    let trun = child(traf, b"trun")?;
+    let flags = be32(trun, 0)? & 0xff_ffff;
+    let count = be32(trun, 4)?;
+    let mut at = 8;
+    let mut data_offset = 0i64;
+    if flags & 0x01 != 0 {
+        data_offset = i64::from(be32(trun, at)? as i32);
+        at += 4;
+    }
+    let mut first_flags = None;
+    if flags & 0x04 != 0 {
+        first_flags = Some(be32(trun, at)?);
+        at += 4;
+    }
+    let per = [0x100, 0x200, 0x400, 0x800]
+        .iter()
+        .filter(|&&f| flags & f != 0)
+        .count();
+    if (trun.len().saturating_sub(at)) / 4 < per * count as usize {
+        return Err(ReadError::Format(
+            "trun shorter than its sample count".into(),
+        ));
+    }
+    let mut samples = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let duration = if flags & 0x100 != 0 {
+            at += 4;
+            be32(trun, at - 4)?
+        } else {
+            default_duration.ok_or_else(|| ReadError::Format("no sample duration".into()))?
+        };
+        let size = if flags & 0x200 != 0 {
+            at += 4;
+            be32(trun, at - 4)?
+        } else {
+            default_size.ok_or_else(|| ReadError::Format("no sample size".into()))?
+        };
+        let sflags = if flags & 0x400 != 0 {
+            at += 4;
+            be32(trun, at - 4)?
+        } else if i == 0 && first_flags.is_some() {
+            first_flags.unwrap_or_default()
+        } else {
+            default_flags.unwrap_or(0x0101_0000)
+        };
+        if flags & 0x800 != 0 {
+            at += 4; // composition offset: Hearth records no B-frames
+        }
+        samples.push(Sample {
+            duration,
+            size,
+            key: sflags & 0x0001_0000 == 0,
+        });
+    }
+    Ok(Fragment {
+        offset: moof_pos,
+        len: 0,
+        data_offset: (moof_pos as i64 + data_offset) as u64,
+        sequence,
+        decode_time,
+        sample_description_index: sdi,
+        samples,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::fmp4::{fragment_header, init_segment};
+    use std::io::Cursor;
+
+    fn entry() -> Vec<u8> {
+        let mut e = Vec::new();
+        crate::media::boxes::write_box(&mut e, b"avc1", |b| b.extend_from_slice(&[0; 78]));
+        e
+    }
+
+    fn file_with(n: u32) -> Vec<u8> {
+        let e = entry();
+        let mut f = init_segment(&[&e], 640, 360);
+        for i in 0..n {
+            let s = [
+                Sample {
+                    duration: 3000,
+                    size: 4,
+                    key: true,
+                },
+                Sample {
+                    duration: 3000,
+                    size: 3,
+                    key: false,
+                },
+            ];
+            f.extend(fragment_header(i + 1, u64::from(i) * 6000, 1, &s));
+            f.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7]);
+        }
+        f
+    }
+
+    #[test]
+    fn reads_back_what_the_writer_wrote() {
+        let f = file_with(3);
+        let p = parse(&mut Cursor::new(&f)).unwrap();
+        assert_eq!((p.width, p.height), (640, 360));
+        assert_eq!(p.fragments.len(), 3);
+        assert_eq!(p.frames(), 6);
+        assert_eq!(p.duration(), 18000);
+        assert_eq!(p.fragments[2].decode_time, 12000);
+        assert!(p.fragments[0].starts_with_key());
+        assert!(!p.is_torn());
+    }
+
+    #[test]
+    fn every_truncation_point_yields_a_valid_prefix() {
+        let f = file_with(3);
+        let full = parse(&mut Cursor::new(&f)).unwrap();
+        for cut in full.init_len as usize..f.len() {
+            let p = parse(&mut Cursor::new(&f[..cut])).unwrap();
+            let complete = full
+                .fragments
+                .iter()
+                .filter(|fr| fr.offset + fr.len <= cut as u64);
+            assert_eq!(p.fragments.len(), complete.count(), "cut at {cut}");
+            assert!(p.valid_len <= cut as u64);
+        }
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for junk in [
+            &b""[..],
+            b"\0\0\0\x01ftyp",
+            b"\0\0\0\x08moov",
+            &[0xffu8; 64],
+        ] {
+            assert!(parse(&mut Cursor::new(junk)).is_err());
+        }
+        let mut f = file_with(2);
+        let n = f.len();
+        f[n - 20] ^= 0xff; // corrupt the last fragment's sample data length region
+        let _ = parse(&mut Cursor::new(&f)); // must not panic
+    }
+}

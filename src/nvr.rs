@@ -1,0 +1,184 @@
+//! The running recorder: opens the data directory (lock, index, recovery), starts
+//! one ingest task and one recorder per camera stream plus periodic retention, and
+//! on shutdown lets every recorder finish its open segment.
+
+use crate::config::{Config, RecordMode};
+use crate::ingest::health::Health;
+use crate::ingest::hub::Hub;
+use crate::ingest::rtsp::{self, StreamSpec};
+use crate::media::TIMESCALE;
+use crate::record::recorder::{self, RecorderConfig, RecorderStats};
+use crate::record::recovery;
+use crate::record::retention::{self, Policy};
+use crate::record::segmenter::SegmenterConfig;
+use crate::store::Store;
+use anyhow::Context;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Frames a recorder may fall behind by before it records a gap (about a minute
+/// at typical rates; memory is used only while it is behind).
+const RECORDER_QUEUE: usize = 1500;
+
+/// An exclusive lock on a data directory, held while Hearth uses it.
+pub struct DataLock(#[allow(dead_code)] File);
+
+pub fn lock_data_dir(dir: &Path) -> anyhow::Result<DataLock> {
+    use std::os::fd::AsRawFd;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    let path = dir.join("hearth.lock");
+    let f = File::create(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        anyhow::bail!(
+            "another Hearth process is using {}; stop it first",
+            dir.display()
+        );
+    }
+    Ok(DataLock(f))
+}
+
+/// Opens the index of a locked data directory.
+pub fn open_store(dir: &Path) -> anyhow::Result<Arc<Store>> {
+    Ok(Arc::new(Store::open(&dir.join("hearth.db"))?))
+}
+
+pub fn retention_policy(cfg: &Config) -> Policy {
+    Policy {
+        max_age_us: cfg.storage.max_age.map(|d| d.as_micros() as i64),
+        max_bytes: cfg.storage.max_bytes,
+        camera_max_bytes: cfg
+            .cameras
+            .iter()
+            .filter_map(|c| c.max_bytes.map(|b| (c.name.clone(), b)))
+            .collect(),
+        min_free: cfg.storage.min_free,
+    }
+}
+
+/// A stream's final counts, logged at shutdown.
+#[derive(Debug, Clone)]
+pub struct StreamReport {
+    pub camera: String,
+    pub stream: &'static str,
+    pub frames_received: u64,
+    pub recorder: RecorderStats,
+}
+
+/// Records every camera until `shutdown` becomes true.
+pub async fn run(
+    cfg: Config,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<Vec<StreamReport>> {
+    let dir = cfg.storage.data_dir.clone();
+    let _lock = lock_data_dir(&dir)?;
+    let store = open_store(&dir)?;
+    {
+        let (dir, store) = (dir.clone(), store.clone());
+        let report =
+            tokio::task::spawn_blocking(move || recovery::check(&dir, &store, true)).await??;
+        if !report.problems.is_empty() {
+            tracing::info!(
+                "start-up recovery repaired {} problems",
+                report.problems.len()
+            );
+        }
+    }
+    let seg_cfg = SegmenterConfig {
+        segment_90k: cfg.storage.segment_duration.as_millis() as i64 * i64::from(TIMESCALE) / 1000,
+        fragment_90k: cfg.storage.fragment_duration.as_millis() as i64 * i64::from(TIMESCALE)
+            / 1000,
+    };
+    let mut ingest = Vec::new();
+    let mut recorders = Vec::new();
+    for cam in &cfg.cameras {
+        if cam.record == RecordMode::Off {
+            continue;
+        }
+        if cam.record == RecordMode::Motion {
+            tracing::warn!(camera = %cam.name, "motion-only recording needs the motion detector, which is not built yet: recording continuously");
+        }
+        let mut streams = vec![("main", cam.url.clone(), true)];
+        if let Some(sub) = &cam.sub_url {
+            streams.push(("sub", sub.clone(), cam.record_sub));
+        }
+        for (kind, url, record) in streams {
+            if !record {
+                continue;
+            }
+            let hub = Hub::new();
+            let stream_id = {
+                let (store, name) = (store.clone(), cam.name.clone());
+                tokio::task::spawn_blocking(move || store.stream_id(&name, kind)).await??
+            };
+            let rx = hub.subscribe(RECORDER_QUEUE);
+            let handle = recorder::spawn(
+                RecorderConfig {
+                    data_dir: dir.clone(),
+                    camera: cam.name.clone(),
+                    stream: kind.to_owned(),
+                    stream_id,
+                    segmenter: seg_cfg,
+                    flush_interval: cfg.storage.flush_interval,
+                },
+                store.clone(),
+                rx,
+            )?;
+            recorders.push(handle);
+            let spec = StreamSpec {
+                camera: cam.clone(),
+                kind,
+                url,
+            };
+            let health = Arc::new(Health::default());
+            ingest.push((
+                cam.name.clone(),
+                kind,
+                tokio::spawn(rtsp::run(spec, hub, health, shutdown.clone())),
+            ));
+        }
+    }
+    tracing::info!(
+        "recording {} streams into {}",
+        recorders.len(),
+        dir.display()
+    );
+    let policy = retention_policy(&cfg);
+    let mut tick = tokio::time::interval(cfg.storage.retention_interval);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let (dir, store, policy) = (dir.clone(), store.clone(), policy.clone());
+                match tokio::task::spawn_blocking(move || retention::run_once(&dir, &store, &policy)).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!("retention failed: {e:#}"),
+                    Err(e) => tracing::error!("retention task failed: {e}"),
+                }
+            }
+            _ = shutdown.wait_for(|&s| s) => break,
+        }
+    }
+    tracing::info!("stopping: finishing open segments");
+    let mut reports = Vec::new();
+    for ((camera, stream, task), rec) in ingest.into_iter().zip(recorders) {
+        let frames_received = task.await.map(|s| s.frames).unwrap_or(0);
+        let recorder = tokio::task::spawn_blocking(move || rec.join())
+            .await?
+            .map_err(|_| anyhow::anyhow!("the recorder of {camera}/{stream} panicked"))?;
+        tracing::info!(
+            camera = %camera, stream,
+            "stopped: frames received {frames_received}, recorded {}, before first key frame {}, failed {}, segments {}",
+            recorder.frames_written, recorder.frames_before_key, recorder.frames_failed, recorder.segments
+        );
+        reports.push(StreamReport {
+            camera,
+            stream,
+            frames_received,
+            recorder,
+        });
+    }
+    Ok(reports)
+}

@@ -1,0 +1,10 @@
+//! Recording: cutting frames into segments, writing segment files, the on-disk
+//! layout, crash recovery and verification, retention, and export.
+
+pub mod export;
+pub mod layout;
+pub mod recorder;
+pub mod recovery;
+pub mod retention;
+pub mod segmenter;
+pub mod writer;

@@ -1,0 +1,158 @@
+//! The recorder of one camera stream: a dedicated thread that takes frames from the
+//! hub, cuts them with the [`Segmenter`] and writes them with [`SegmentFile`].
+//! Blocking file and SQLite work stays off the async runtime.
+
+use super::segmenter::{Action, Segmenter, SegmenterConfig};
+use super::writer::{SegmentFile, WriteError};
+use crate::ingest::hub::StreamEvent;
+use crate::store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+pub struct RecorderConfig {
+    pub data_dir: PathBuf,
+    pub camera: String,
+    pub stream: String,
+    pub stream_id: i64,
+    pub segmenter: SegmenterConfig,
+    pub flush_interval: Duration,
+}
+
+/// What a recorder did, reported when it stops.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RecorderStats {
+    pub frames_in: u64,
+    pub frames_written: u64,
+    /// Frames before the first key frame of a session, which cannot start a segment.
+    pub frames_before_key: u64,
+    /// Frames lost to write errors (a full disk, say).
+    pub frames_failed: u64,
+    pub segments: u64,
+}
+
+pub fn spawn(
+    cfg: RecorderConfig,
+    store: Arc<Store>,
+    rx: mpsc::Receiver<StreamEvent>,
+) -> std::io::Result<std::thread::JoinHandle<RecorderStats>> {
+    std::thread::Builder::new()
+        .name(format!("rec-{}-{}", cfg.camera, cfg.stream))
+        .spawn(move || Recorder::new(cfg, store).run(rx))
+}
+
+struct Recorder {
+    cfg: RecorderConfig,
+    store: Arc<Store>,
+    seg: Segmenter,
+    file: Option<SegmentFile>,
+    /// A write failed: drop fragments until the next segment starts.
+    broken: bool,
+    last_flush: Instant,
+    stats: RecorderStats,
+    actions: Vec<Action>,
+}
+
+impl Recorder {
+    fn new(cfg: RecorderConfig, store: Arc<Store>) -> Self {
+        Recorder {
+            seg: Segmenter::new(cfg.segmenter),
+            cfg,
+            store,
+            file: None,
+            broken: false,
+            last_flush: Instant::now(),
+            stats: RecorderStats::default(),
+            actions: Vec::new(),
+        }
+    }
+
+    fn run(mut self, mut rx: mpsc::Receiver<StreamEvent>) -> RecorderStats {
+        while let Some(ev) = rx.blocking_recv() {
+            match ev {
+                StreamEvent::Frame(f) => {
+                    self.stats.frames_in += 1;
+                    self.seg.push(&f, &mut self.actions);
+                }
+                StreamEvent::Gap => self.seg.finish(&mut self.actions),
+            }
+            self.apply();
+            if self.last_flush.elapsed() >= self.cfg.flush_interval {
+                self.flush();
+            }
+        }
+        self.seg.finish(&mut self.actions);
+        self.apply();
+        self.stats.frames_before_key = self.seg.skipped();
+        self.stats
+    }
+
+    fn apply(&mut self) {
+        for a in std::mem::take(&mut self.actions) {
+            match a {
+                Action::Start { wall_us, params } => {
+                    match SegmentFile::create(
+                        &self.cfg.data_dir,
+                        &self.store,
+                        self.cfg.stream_id,
+                        &self.cfg.camera,
+                        &self.cfg.stream,
+                        wall_us,
+                        &params,
+                    ) {
+                        Ok(f) => {
+                            self.file = Some(f);
+                            self.broken = false;
+                            self.stats.segments += 1;
+                        }
+                        Err(e) => self.fail(&e),
+                    }
+                }
+                Action::Fragment(frag) => {
+                    let res = match &mut self.file {
+                        Some(f) if !self.broken => f.append(&frag),
+                        _ => {
+                            self.stats.frames_failed += u64::from(frag.frames);
+                            continue;
+                        }
+                    };
+                    if let Err(e) = res {
+                        self.stats.frames_failed += u64::from(frag.frames);
+                        self.fail(&e);
+                    }
+                }
+                Action::End => {
+                    if let Some(f) = self.file.take() {
+                        let frames = f.frames();
+                        match f.close(&self.store) {
+                            Ok(n) => self.stats.frames_written += n,
+                            Err(e) => {
+                                self.stats.frames_written += frames;
+                                self.fail(&e)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        self.last_flush = Instant::now();
+        if let Some(f) = &mut self.file {
+            if let Err(e) = f.flush(&self.store) {
+                self.fail(&e);
+            }
+        }
+    }
+
+    fn fail(&mut self, e: &WriteError) {
+        tracing::error!(
+            camera = %self.cfg.camera,
+            stream = %self.cfg.stream,
+            "recording failed, will retry at the next segment: {e}"
+        );
+        self.broken = true;
+    }
+}

@@ -1,0 +1,218 @@
+//! Index against disk: finds what a crash or a hand left inconsistent and, when
+//! asked, repairs it. Start-up runs it with repair on; `hearth verify` without.
+//!
+//! Repairs: a torn trailing fragment is cut off; an open segment is re-derived
+//! from its file and closed; a file with no index row is indexed; a row whose file
+//! vanished is removed; a half-finished deletion is finished.
+
+use super::layout::{self, RECORDINGS};
+use crate::media::fmp4::codec_string;
+use crate::media::reader::{self, ParsedFile};
+use crate::store::{FragIndex, NewSegment, Progress, SegmentRow, SegmentState, Store};
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::BufReader;
+use std::path::Path;
+
+/// What a check found, and what it repaired.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub problems: Vec<String>,
+    pub segments: usize,
+}
+
+impl Report {
+    fn problem(&mut self, s: String) {
+        tracing::warn!("{s}");
+        self.problems.push(s);
+    }
+}
+
+/// The index entry a parsed file deserves.
+pub fn progress_of(p: &ParsedFile) -> Progress {
+    let base = p.fragments.first().map_or(0, |f| f.decode_time);
+    Progress {
+        duration_90k: p.duration(),
+        bytes: p.valid_len,
+        frames: p.frames(),
+        fragments: p
+            .fragments
+            .iter()
+            .map(|f| FragIndex {
+                start_90k: (f.decode_time - base) as u32,
+                frames: f.samples.len() as u16,
+                key: f.starts_with_key(),
+                offset: f.offset,
+            })
+            .collect(),
+    }
+}
+
+fn parse_file(path: &Path) -> Result<ParsedFile, String> {
+    let f = File::open(path).map_err(|e| e.to_string())?;
+    reader::parse(&mut BufReader::new(f)).map_err(|e| e.to_string())
+}
+
+fn truncate(path: &Path, len: u64) -> std::io::Result<()> {
+    let f = OpenOptions::new().write(true).open(path)?;
+    f.set_len(len)?;
+    f.sync_all()
+}
+
+/// Checks every segment and every file; with `repair`, fixes what it finds.
+pub fn check(data_dir: &Path, store: &Store, repair: bool) -> anyhow::Result<Report> {
+    let mut report = Report::default();
+    let rows = store.all_segments()?;
+    let mut known = HashSet::new();
+    for row in rows {
+        known.insert(row.path.clone());
+        check_row(data_dir, store, &row, repair, &mut report)?;
+    }
+    let root = data_dir.join(RECORDINGS);
+    let mut files = Vec::new();
+    if root.is_dir() {
+        walk(&root, &mut files)?;
+    }
+    files.sort();
+    for path in files {
+        let Ok(rel) = path.strip_prefix(data_dir) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if known.contains(&rel) || !rel.ends_with(".mp4") {
+            continue;
+        }
+        let Some((camera, stream, start_us)) = layout::parse_segment_path(&rel) else {
+            tracing::warn!("{rel}: not a name Hearth writes; left alone");
+            continue;
+        };
+        report.problem(format!("{rel}: file is not in the index"));
+        if !repair {
+            continue;
+        }
+        match parse_file(&path) {
+            Ok(p) if !p.fragments.is_empty() => {
+                if p.is_torn() {
+                    truncate(&path, p.valid_len)?;
+                }
+                let stream_id = store.stream_id(&camera, &stream)?;
+                let entry = &p.sample_entries[0];
+                let id = store.insert_segment(&NewSegment {
+                    stream_id,
+                    start_us,
+                    path: &rel,
+                    codec: &codec_string(entry),
+                    width: p.width,
+                    height: p.height,
+                    sample_entry: entry,
+                    bytes: p.valid_len,
+                })?;
+                store.update_segment(id, &progress_of(&p), SegmentState::Complete)?;
+                report.segments += 1;
+            }
+            Ok(_) => {
+                // Only an init segment: no video to keep.
+                std::fs::remove_file(&path)?;
+            }
+            Err(e) => {
+                tracing::warn!("{rel}: unreadable ({e}); renamed to .corrupt and left alone");
+                std::fs::rename(&path, path.with_extension("mp4.corrupt"))?;
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn check_row(
+    data_dir: &Path,
+    store: &Store,
+    row: &SegmentRow,
+    repair: bool,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let path = layout::absolute(data_dir, &row.path);
+    let rel = &row.path;
+    if row.state == SegmentState::Deleting {
+        report.problem(format!("{rel}: deletion was interrupted"));
+        if repair {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => store.delete_segments(&[row.id])?,
+            }
+        }
+        return Ok(());
+    }
+    if !path.exists() {
+        report.problem(format!("{rel}: file is missing"));
+        if repair {
+            store.delete_segments(&[row.id])?;
+        }
+        return Ok(());
+    }
+    let parsed = match parse_file(&path) {
+        Ok(p) => p,
+        Err(e) => {
+            report.problem(format!("{rel}: unreadable: {e}"));
+            if repair {
+                std::fs::rename(&path, path.with_extension("mp4.corrupt"))?;
+                store.delete_segments(&[row.id])?;
+            }
+            return Ok(());
+        }
+    };
+    report.segments += 1;
+    let derived = progress_of(&parsed);
+    let mut issues = Vec::new();
+    if row.state == SegmentState::Open {
+        issues.push("was left open (unclean stop)".to_owned());
+    }
+    if parsed.is_torn() {
+        issues.push(format!(
+            "torn tail: {} bytes after the last whole fragment",
+            parsed.file_len - parsed.valid_len
+        ));
+    }
+    if row.state == SegmentState::Complete && derived != row.progress {
+        issues.push(format!(
+            "index says {} frames, {} bytes, {} fragments; file has {} frames, {} bytes, {} fragments",
+            row.progress.frames,
+            row.progress.bytes,
+            row.progress.fragments.len(),
+            derived.frames,
+            derived.bytes,
+            derived.fragments.len()
+        ));
+    }
+    if parsed.fragments.is_empty() {
+        issues.push("holds no video".to_owned());
+    }
+    if issues.is_empty() {
+        return Ok(());
+    }
+    report.problem(format!("{rel}: {}", issues.join("; ")));
+    if repair {
+        if parsed.fragments.is_empty() {
+            std::fs::remove_file(&path)?;
+            store.delete_segments(&[row.id])?;
+            return Ok(());
+        }
+        if parsed.is_torn() {
+            truncate(&path, parsed.valid_len)?;
+        }
+        store.update_segment(row.id, &derived, SegmentState::Complete)?;
+    }
+    Ok(())
+}
+
+fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let t = e.file_type()?;
+        if t.is_dir() {
+            walk(&e.path(), out)?;
+        } else if t.is_file() {
+            out.push(e.path());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! Cuts a stream of frames into segments and fragments: the pure heart of the
+//! recorder. Frames in, actions out (start a segment, write a fragment, end the
+//! segment); it knows nothing of files, databases or clocks.
+//!
+//! Rules: a segment starts on a key frame; it ends on the first key frame after
+//! the target length, or at a discontinuity (new RTSP session, new codec
+//! parameters, timestamps going backwards or jumping, wall clock and media clock
+//! drifting apart). A fragment holds one GOP or at most the fragment length.
+
+use crate::ingest::frame::{Frame, VideoParams};
+use crate::media::TIMESCALE;
+use crate::media::fmp4::{Sample, fragment_header};
+use bytes::Bytes;
+use std::sync::Arc;
+
+/// A timestamp jump larger than this is a discontinuity, not a slow frame.
+const MAX_FRAME_GAP_90K: i64 = 5 * TIMESCALE as i64;
+/// Wall clock and media clock may drift this far apart before a segment is cut.
+const MAX_DRIFT_US: i64 = 5_000_000;
+/// Used for the last frame's duration when no interval has been seen yet (10 fps).
+const DEFAULT_INTERVAL_90K: i64 = 9_000;
+
+#[derive(Clone, Copy, Debug)]
+pub struct SegmenterConfig {
+    pub segment_90k: i64,
+    pub fragment_90k: i64,
+}
+
+/// A fragment ready to be appended to the current segment file.
+#[derive(Debug)]
+pub struct FragmentOut {
+    /// `moof` and `mdat` header; `data` follows it.
+    pub header: Vec<u8>,
+    pub data: Vec<Bytes>,
+    /// Decode time relative to the segment start, 90 kHz.
+    pub start_90k: u64,
+    pub duration_90k: u64,
+    pub frames: u32,
+    pub starts_with_key: bool,
+}
+
+impl FragmentOut {
+    pub fn byte_len(&self) -> u64 {
+        self.header.len() as u64 + self.data.iter().map(|d| d.len() as u64).sum::<u64>()
+    }
+}
+
+#[derive(Debug)]
+pub enum Action {
+    /// Begin a new segment whose first frame was at `wall_us`.
+    Start {
+        wall_us: i64,
+        params: Arc<VideoParams>,
+    },
+    Fragment(FragmentOut),
+    /// The current segment is complete.
+    End,
+}
+
+struct Current {
+    session: u64,
+    params: Arc<VideoParams>,
+    wall_us: i64,
+    first_pts: i64,
+    last_pts: i64,
+    sequence: u32,
+    pending: Vec<Arc<Frame>>,
+}
+
+pub struct Segmenter {
+    cfg: SegmenterConfig,
+    cur: Option<Current>,
+    last_interval: i64,
+    /// End of the previous segment in wall time, so a new one never overlaps it.
+    prev_end_us: i64,
+    skipped: u64,
+}
+
+impl Segmenter {
+    pub fn new(cfg: SegmenterConfig) -> Self {
+        Segmenter {
+            cfg,
+            cur: None,
+            last_interval: DEFAULT_INTERVAL_90K,
+            prev_end_us: i64::MIN,
+            skipped: 0,
+        }
+    }
+
+    /// Frames dropped because no segment could start (waiting for a key frame).
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.cur.is_some()
+    }
+
+    pub fn push(&mut self, f: &Arc<Frame>, out: &mut Vec<Action>) {
+        if let Some(c) = &self.cur {
+            let media_us = (f.pts - c.first_pts) * 1_000_000 / i64::from(TIMESCALE);
+            let discontinuous = c.session != f.session
+                || (!Arc::ptr_eq(&c.params, &f.params) && *c.params != *f.params)
+                || f.pts <= c.last_pts
+                || f.pts - c.last_pts > MAX_FRAME_GAP_90K
+                || ((f.wall_us - c.wall_us) - media_us).abs() > MAX_DRIFT_US;
+            if discontinuous {
+                self.finish(out);
+            }
+        }
+        let Some(c) = &mut self.cur else {
+            if !f.key {
+                self.skipped += 1;
+                return;
+            }
+            self.start(f, f.wall_us.max(self.prev_end_us), out);
+            return;
+        };
+        let interval = f.pts - c.last_pts;
+        self.last_interval = interval;
+        if f.key && f.pts - c.first_pts >= self.cfg.segment_90k {
+            // Roll over: the new segment continues exactly where this one ends.
+            let wall = c.wall_us + (f.pts - c.first_pts) * 1_000_000 / i64::from(TIMESCALE);
+            self.flush_fragment(interval, out);
+            self.end(out);
+            self.start(f, wall, out);
+            return;
+        }
+        let frag_start = c.pending.first().map_or(f.pts, |p| p.pts);
+        if !c.pending.is_empty() && (f.key || f.pts - frag_start >= self.cfg.fragment_90k) {
+            self.flush_fragment(interval, out);
+        }
+        if let Some(c) = &mut self.cur {
+            c.last_pts = f.pts;
+            c.pending.push(f.clone());
+        }
+    }
+
+    /// Ends the current segment, writing every pending frame; the last frame's
+    /// duration is estimated from the interval before it.
+    pub fn finish(&mut self, out: &mut Vec<Action>) {
+        if self.cur.is_some() {
+            let interval = self.last_interval.clamp(1, i64::from(TIMESCALE));
+            self.flush_fragment(interval, out);
+            self.end(out);
+        }
+    }
+
+    fn start(&mut self, f: &Arc<Frame>, wall_us: i64, out: &mut Vec<Action>) {
+        out.push(Action::Start {
+            wall_us,
+            params: f.params.clone(),
+        });
+        self.cur = Some(Current {
+            session: f.session,
+            params: f.params.clone(),
+            wall_us,
+            first_pts: f.pts,
+            last_pts: f.pts,
+            sequence: 0,
+            pending: vec![f.clone()],
+        });
+    }
+
+    fn end(&mut self, out: &mut Vec<Action>) {
+        if let Some(c) = self.cur.take() {
+            let dur_us = (c.last_pts + self.last_interval.clamp(1, i64::from(TIMESCALE))
+                - c.first_pts)
+                * 1_000_000
+                / i64::from(TIMESCALE);
+            self.prev_end_us = c.wall_us + dur_us;
+            out.push(Action::End);
+        }
+    }
+
+    /// Writes the pending frames as one fragment; `last_duration` is the duration
+    /// of the final pending frame.
+    fn flush_fragment(&mut self, last_duration: i64, out: &mut Vec<Action>) {
+        let Some(c) = &mut self.cur else { return };
+        if c.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut c.pending);
+        let samples: Vec<Sample> = pending
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let next = pending.get(i + 1).map_or(p.pts + last_duration, |n| n.pts);
+                Sample {
+                    duration: (next - p.pts).clamp(1, i64::from(u32::MAX)) as u32,
+                    size: p.data.len() as u32,
+                    key: p.key,
+                }
+            })
+            .collect();
+        c.sequence += 1;
+        let start_90k = (pending[0].pts - c.first_pts) as u64;
+        let header = fragment_header(c.sequence, start_90k, 1, &samples);
+        out.push(Action::Fragment(FragmentOut {
+            header,
+            data: pending.iter().map(|p| p.data.clone()).collect(),
+            start_90k,
+            duration_90k: samples.iter().map(|s| u64::from(s.duration)).sum(),
+            frames: samples.len() as u32,
+            starts_with_key: pending[0].key,
+        }));
+        if let Some(last) = pending.last() {
+            c.last_pts = last.pts;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(w: u32) -> Arc<VideoParams> {
+        Arc::new(VideoParams {
+            codec: "avc1.640020".into(),
+            width: w,
+            height: 720,
+            sample_entry: vec![0; 8],
+        })
+    }
+
+    /// 10 fps, a key frame every `gop` frames.
+    fn frames(n: i64, gop: i64, session: u64, p: &Arc<VideoParams>) -> Vec<Arc<Frame>> {
+        (0..n)
+            .map(|i| {
+                Arc::new(Frame {
+                    session,
+                    pts: 1000 + i * 9000,
+                    wall_us: 1_700_000_000_000_000 + i * 100_000,
+                    key: i % gop == 0,
+                    data: Bytes::from(vec![0u8; 10]),
+                    params: p.clone(),
+                })
+            })
+            .collect()
+    }
+
+    fn run(s: &mut Segmenter, fs: &[Arc<Frame>]) -> Vec<Action> {
+        let mut out = Vec::new();
+        for f in fs {
+            s.push(f, &mut out);
+        }
+        out
+    }
+
+    fn cfg() -> SegmenterConfig {
+        SegmenterConfig {
+            segment_90k: 5 * 90_000,
+            fragment_90k: 90_000,
+        }
+    }
+
+    /// (segments, fragments per segment, frames per segment, durations)
+    fn summarize(actions: &[Action]) -> Vec<(u32, u32, u64)> {
+        let mut v = Vec::new();
+        for a in actions {
+            match a {
+                Action::Start { .. } => v.push((0, 0, 0)),
+                Action::Fragment(f) => {
+                    let l = v.last_mut().unwrap();
+                    assert_eq!(f.start_90k, l.2, "fragments are contiguous");
+                    l.0 += 1;
+                    l.1 += f.frames;
+                    l.2 += f.duration_90k;
+                }
+                Action::End => {}
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn segments_start_on_key_frames_and_roll_over() {
+        let p = params(1280);
+        let mut s = Segmenter::new(cfg());
+        let mut out = run(&mut s, &frames(120, 20, 1, &p));
+        s.finish(&mut out);
+        let sum = summarize(&out);
+        // 12 s at 10 fps, key every 2 s, segments >= 5 s: cut at 6 s and 12 s.
+        assert_eq!(sum, vec![(6, 60, 540_000), (6, 60, 540_000)]);
+    }
+
+    #[test]
+    fn long_gops_are_split_into_one_second_fragments() {
+        let p = params(1280);
+        let mut s = Segmenter::new(cfg());
+        let mut out = run(&mut s, &frames(40, 40, 1, &p));
+        s.finish(&mut out);
+        let sum = summarize(&out);
+        assert_eq!(sum, vec![(4, 40, 360_000)]);
+        let keys: Vec<bool> = out
+            .iter()
+            .filter_map(|a| match a {
+                Action::Fragment(f) => Some(f.starts_with_key),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(keys, vec![true, false, false, false]);
+    }
+
+    #[test]
+    fn waits_for_a_key_frame() {
+        let p = params(1280);
+        let mut s = Segmenter::new(cfg());
+        let fs = frames(30, 20, 1, &p);
+        let mut out = run(&mut s, &fs[5..]);
+        s.finish(&mut out);
+        assert_eq!(s.skipped(), 15);
+        assert_eq!(summarize(&out), vec![(1, 10, 90_000)]);
+    }
+
+    #[test]
+    fn new_session_params_or_jump_cut_the_segment() {
+        let p = params(1280);
+        let mut s = Segmenter::new(cfg());
+        let mut fs = frames(20, 10, 1, &p);
+        fs.extend(frames(20, 10, 2, &p)); // camera restarted
+        fs.extend(frames(20, 10, 2, &params(640)).into_iter().map(|f| {
+            Arc::new(Frame {
+                pts: f.pts + 20 * 9000,
+                wall_us: f.wall_us + 2_000_000,
+                ..Frame::clone_shallow(&f)
+            })
+        }));
+        let mut out = run(&mut s, &fs);
+        s.finish(&mut out);
+        let sum = summarize(&out);
+        assert_eq!(sum.len(), 3);
+        assert!(sum.iter().all(|s| s.1 == 20));
+    }
+
+    #[test]
+    fn backwards_timestamps_never_make_negative_durations() {
+        let p = params(1280);
+        let mut s = Segmenter::new(cfg());
+        let mut fs = frames(10, 5, 1, &p);
+        fs.swap(6, 7);
+        let mut out = run(&mut s, &fs);
+        s.finish(&mut out);
+        for a in &out {
+            if let Action::Fragment(f) = a {
+                assert!(f.duration_90k > 0);
+            }
+        }
+    }
+
+    impl Frame {
+        fn clone_shallow(f: &Frame) -> Frame {
+            Frame {
+                session: f.session,
+                pts: f.pts,
+                wall_us: f.wall_us,
+                key: f.key,
+                data: f.data.clone(),
+                params: f.params.clone(),
+            }
+        }
+    }
+}

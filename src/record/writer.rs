@@ -1,0 +1,148 @@
+//! One segment file being written: creates it with its init segment, appends
+//! fragments, syncs data and index together at each flush, and closes it.
+//!
+//! Order for crash safety: the file and its init are synced before the index row
+//! exists; fragments are appended as they come, and every flush syncs the data
+//! before the index is told about it. Recovery re-derives everything from the file.
+
+use super::layout;
+use super::segmenter::FragmentOut;
+use crate::ingest::frame::VideoParams;
+use crate::media::fmp4::init_segment;
+use crate::store::{FragIndex, NewSegment, Progress, SegmentState, Store};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+pub struct SegmentFile {
+    file: File,
+    path: PathBuf,
+    id: i64,
+    progress: Progress,
+    synced: bool,
+}
+
+impl SegmentFile {
+    pub fn create(
+        data_dir: &Path,
+        store: &Store,
+        stream_id: i64,
+        camera: &str,
+        stream: &str,
+        start_us: i64,
+        params: &VideoParams,
+    ) -> Result<SegmentFile, WriteError> {
+        let mut n = 0;
+        let (rel, path, mut file) = loop {
+            let rel = layout::segment_path(camera, stream, start_us, n);
+            let path = layout::absolute(data_dir, &rel);
+            let io_err = |source| WriteError::Io {
+                path: path.clone(),
+                source,
+            };
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(io_err)?;
+            }
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(f) => break (rel, path, f),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+                Err(e) => return Err(io_err(e)),
+            }
+        };
+        let init = init_segment(&[&params.sample_entry], params.width, params.height);
+        let io_err = |source| WriteError::Io {
+            path: path.clone(),
+            source,
+        };
+        let written = file.write_all(&init).and_then(|_| file.sync_data());
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&path);
+            return Err(io_err(e));
+        }
+        let id = store.insert_segment(&NewSegment {
+            stream_id,
+            start_us,
+            path: &rel,
+            codec: &params.codec,
+            width: params.width,
+            height: params.height,
+            sample_entry: &params.sample_entry,
+            bytes: init.len() as u64,
+        })?;
+        Ok(SegmentFile {
+            file,
+            path,
+            id,
+            progress: Progress {
+                bytes: init.len() as u64,
+                ..Progress::default()
+            },
+            synced: true,
+        })
+    }
+
+    /// Appends a fragment. On error the file is cut back to its last whole fragment.
+    pub fn append(&mut self, frag: &FragmentOut) -> Result<(), WriteError> {
+        let mut res = self.file.write_all(&frag.header);
+        for d in &frag.data {
+            if res.is_ok() {
+                res = self.file.write_all(d);
+            }
+        }
+        if let Err(source) = res {
+            let _ = self.file.set_len(self.progress.bytes);
+            return Err(WriteError::Io {
+                path: self.path.clone(),
+                source,
+            });
+        }
+        self.progress.fragments.push(FragIndex {
+            start_90k: frag.start_90k as u32,
+            frames: frag.frames as u16,
+            key: frag.starts_with_key,
+            offset: self.progress.bytes,
+        });
+        self.progress.bytes += frag.byte_len();
+        self.progress.duration_90k += frag.duration_90k;
+        self.progress.frames += u64::from(frag.frames);
+        self.synced = false;
+        Ok(())
+    }
+
+    pub fn frames(&self) -> u64 {
+        self.progress.frames
+    }
+
+    /// Syncs the data written so far and records it in the index.
+    pub fn flush(&mut self, store: &Store) -> Result<(), WriteError> {
+        if self.synced {
+            return Ok(());
+        }
+        self.sync_and_index(store, SegmentState::Open)?;
+        self.synced = true;
+        Ok(())
+    }
+
+    /// Syncs and marks the segment complete.
+    pub fn close(mut self, store: &Store) -> Result<u64, WriteError> {
+        self.sync_and_index(store, SegmentState::Complete)?;
+        Ok(self.progress.frames)
+    }
+
+    fn sync_and_index(&mut self, store: &Store, state: SegmentState) -> Result<(), WriteError> {
+        self.file.sync_data().map_err(|source| WriteError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        store.update_segment(self.id, &self.progress, state)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,55 @@
+//! Numbered schema migrations, applied in order and recorded in `user_version`.
+
+use rusqlite::Connection;
+
+/// Migration N (1-based) is `MIGRATIONS[N - 1]`. Never edit one that has shipped:
+/// add the next.
+const MIGRATIONS: &[&str] = &[
+    // 1: cameras, streams and the segment index.
+    "CREATE TABLE cameras (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE streams (
+        id INTEGER PRIMARY KEY,
+        camera_id INTEGER NOT NULL REFERENCES cameras (id),
+        kind TEXT NOT NULL,
+        UNIQUE (camera_id, kind)
+    );
+    CREATE TABLE segments (
+        id INTEGER PRIMARY KEY,
+        stream_id INTEGER NOT NULL REFERENCES streams (id),
+        start_us INTEGER NOT NULL,      -- wall clock (UTC) of the first frame, µs since 1970
+        duration_90k INTEGER NOT NULL,  -- media duration, 90 kHz
+        bytes INTEGER NOT NULL,         -- indexed length of the file
+        frames INTEGER NOT NULL,
+        path TEXT NOT NULL UNIQUE,      -- relative to the data directory
+        codec TEXT NOT NULL,            -- RFC 6381
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        sample_entry BLOB NOT NULL,     -- the MP4 sample entry box
+        fragments BLOB NOT NULL,        -- packed fragment index, see store/fragments.rs
+        state INTEGER NOT NULL          -- 0 open, 1 complete, 2 deleting
+    );
+    CREATE INDEX segments_by_stream_time ON segments (stream_id, start_us);",
+];
+
+pub fn apply(conn: &mut Connection) -> Result<(), String> {
+    let current: usize = conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .map_err(|e| e.to_string())? as usize;
+    if current > MIGRATIONS.len() {
+        return Err(format!(
+            "schema version {current} is newer than this Hearth knows ({}); upgrade Hearth",
+            MIGRATIONS.len()
+        ));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction().map_err(|e| e.to_string())?;
+        tx.execute_batch(sql)
+            .and_then(|_| tx.pragma_update(None, "user_version", (i + 1) as i64))
+            .and_then(|_| tx.commit())
+            .map_err(|e| format!("migration {} failed: {e}", i + 1))?;
+    }
+    Ok(())
+}

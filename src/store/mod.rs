@@ -1,0 +1,285 @@
+//! SQLite: the index of recordings. This module owns every SQL statement; the
+//! rest of Hearth calls its typed functions.
+//!
+//! One connection behind a mutex, in WAL mode. Callers run off the async runtime
+//! (recorder threads, `spawn_blocking`).
+
+pub mod fragments;
+mod migrations;
+
+pub use fragments::FragIndex;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("corrupt index entry for segment {0}")]
+    Corrupt(i64),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Where a segment is in its life. Deleting is the crash-safe mark before unlink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SegmentState {
+    Open = 0,
+    Complete = 1,
+    Deleting = 2,
+}
+
+impl SegmentState {
+    fn from_i64(v: i64) -> SegmentState {
+        match v {
+            0 => SegmentState::Open,
+            2 => SegmentState::Deleting,
+            _ => SegmentState::Complete,
+        }
+    }
+}
+
+/// A new segment, inserted when its file is created.
+pub struct NewSegment<'a> {
+    pub stream_id: i64,
+    pub start_us: i64,
+    pub path: &'a str,
+    pub codec: &'a str,
+    pub width: u32,
+    pub height: u32,
+    pub sample_entry: &'a [u8],
+    pub bytes: u64,
+}
+
+/// What is known of a segment's contents so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub duration_90k: u64,
+    pub bytes: u64,
+    pub frames: u64,
+    pub fragments: Vec<FragIndex>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SegmentRow {
+    pub id: i64,
+    pub stream_id: i64,
+    pub camera: String,
+    pub stream: String,
+    pub start_us: i64,
+    pub path: String,
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    pub sample_entry: Vec<u8>,
+    pub progress: Progress,
+    pub state: SegmentState,
+}
+
+impl SegmentRow {
+    pub fn end_us(&self) -> i64 {
+        self.start_us + (self.progress.duration_90k as i64) * 1_000_000 / 90_000
+    }
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+const SEGMENT_COLUMNS: &str = "s.id, s.stream_id, c.name, st.kind, s.start_us, s.path, s.codec, \
+     s.width, s.height, s.sample_entry, s.duration_90k, s.bytes, s.frames, s.fragments, s.state";
+
+fn segment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(SegmentRow, Vec<u8>)> {
+    Ok((
+        SegmentRow {
+            id: r.get(0)?,
+            stream_id: r.get(1)?,
+            camera: r.get(2)?,
+            stream: r.get(3)?,
+            start_us: r.get(4)?,
+            path: r.get(5)?,
+            codec: r.get(6)?,
+            width: r.get(7)?,
+            height: r.get(8)?,
+            sample_entry: r.get(9)?,
+            progress: Progress {
+                duration_90k: r.get::<_, i64>(10)? as u64,
+                bytes: r.get::<_, i64>(11)? as u64,
+                frames: r.get::<_, i64>(12)? as u64,
+                fragments: Vec::new(),
+            },
+            state: SegmentState::from_i64(r.get(14)?),
+        },
+        r.get(13)?,
+    ))
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let open_err = |message: String| StoreError::Open {
+            path: path.display().to_string(),
+            message,
+        };
+        let mut conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "wal")?;
+        conn.pragma_update(None, "synchronous", "normal")?;
+        conn.pragma_update(None, "foreign_keys", "on")?;
+        migrations::apply(&mut conn).map_err(open_err)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (statements are
+        // atomic), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The id of a camera's stream, creating camera and stream rows if needed.
+    pub fn stream_id(&self, camera: &str, kind: &str) -> Result<i64> {
+        let c = self.conn();
+        c.execute(
+            "INSERT INTO cameras (name) VALUES (?1) ON CONFLICT (name) DO NOTHING",
+            [camera],
+        )?;
+        c.execute(
+            "INSERT INTO streams (camera_id, kind) SELECT id, ?2 FROM cameras WHERE name = ?1 \
+             ON CONFLICT (camera_id, kind) DO NOTHING",
+            [camera, kind],
+        )?;
+        Ok(c.query_row(
+            "SELECT st.id FROM streams st JOIN cameras c ON c.id = st.camera_id \
+             WHERE c.name = ?1 AND st.kind = ?2",
+            [camera, kind],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn insert_segment(&self, s: &NewSegment<'_>) -> Result<i64> {
+        let c = self.conn();
+        c.execute(
+            "INSERT INTO segments (stream_id, start_us, path, codec, width, height, sample_entry, \
+             bytes, duration_90k, frames, fragments, state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, x'', 0)",
+            params![
+                s.stream_id,
+                s.start_us,
+                s.path,
+                s.codec,
+                s.width,
+                s.height,
+                s.sample_entry,
+                s.bytes as i64
+            ],
+        )?;
+        Ok(c.last_insert_rowid())
+    }
+
+    pub fn update_segment(&self, id: i64, p: &Progress, state: SegmentState) -> Result<()> {
+        self.conn().execute(
+            "UPDATE segments SET duration_90k = ?2, bytes = ?3, frames = ?4, fragments = ?5, \
+             state = ?6 WHERE id = ?1",
+            params![
+                id,
+                p.duration_90k as i64,
+                p.bytes as i64,
+                p.frames as i64,
+                fragments::encode(&p.fragments),
+                state as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn query_segments(
+        &self,
+        filter: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<SegmentRow>> {
+        let c = self.conn();
+        let sql = format!(
+            "SELECT {SEGMENT_COLUMNS} FROM segments s JOIN streams st ON st.id = s.stream_id \
+             JOIN cameras c ON c.id = st.camera_id {filter}"
+        );
+        let mut stmt = c.prepare_cached(&sql)?;
+        let rows = stmt.query_map(args, segment_from_row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (mut row, blob) = r?;
+            row.progress.fragments = fragments::decode(&blob).ok_or(StoreError::Corrupt(row.id))?;
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// Every segment, oldest first.
+    pub fn all_segments(&self) -> Result<Vec<SegmentRow>> {
+        self.query_segments("ORDER BY s.start_us, s.id", &[])
+    }
+
+    pub fn segment_by_path(&self, path: &str) -> Result<Option<SegmentRow>> {
+        Ok(self
+            .query_segments("WHERE s.path = ?1", &[&path])?
+            .into_iter()
+            .next())
+    }
+
+    /// Segments of one camera stream that overlap `[from_us, to_us)`, in time order.
+    pub fn segments_between(
+        &self,
+        camera: &str,
+        stream: &str,
+        from_us: i64,
+        to_us: i64,
+    ) -> Result<Vec<SegmentRow>> {
+        // A segment is at most a few minutes long; bound the scan by start time.
+        let rows = self.query_segments(
+            "WHERE c.name = ?1 AND st.kind = ?2 AND s.state != 2 AND s.start_us < ?4 \
+             AND s.start_us >= ?3 - 86400000000 ORDER BY s.start_us, s.id",
+            &[&camera, &stream, &from_us, &to_us],
+        )?;
+        Ok(rows.into_iter().filter(|r| r.end_us() > from_us).collect())
+    }
+
+    pub fn set_state(&self, ids: &[i64], state: SegmentState) -> Result<()> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE segments SET state = ?2 WHERE id = ?1",
+                params![id, state as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn delete_segments(&self, ids: &[i64]) -> Result<()> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        for id in ids {
+            tx.execute("DELETE FROM segments WHERE id = ?1", [id])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn stream_exists(&self, camera: &str, kind: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM streams st JOIN cameras c ON c.id = st.camera_id \
+                 WHERE c.name = ?1 AND st.kind = ?2",
+                [camera, kind],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+}
