@@ -379,7 +379,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s
         .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("{s:?} needs a unit: ms, s, m, h or d"))?;
+        .ok_or_else(|| format!("{s:?} is not a duration: it needs a unit (ms, s, m, h or d)"))?;
     let (num, unit) = s.split_at(split);
     let n: u64 = num
         .parse()
@@ -390,7 +390,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "m" => 60_000,
         "h" => 3_600_000,
         "d" => 86_400_000,
-        _ => return Err(format!("{s:?} has an unknown unit: use ms, s, m, h or d")),
+        _ => {
+            return Err(format!(
+                "{s:?} is not a duration such as 60s, 5m, 2h or 30d"
+            ));
+        }
     };
     n.checked_mul(ms)
         .filter(|&v| v > 0)

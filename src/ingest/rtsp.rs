@@ -64,7 +64,11 @@ pub async fn run(
             Ok(()) => anyhow!("the camera ended the stream"),
             Err(e) => e,
         };
-        let msg = format!("{err:#}");
+        // One line per failure: retina's messages can span several.
+        let msg = format!("{err:#}")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         tracing::warn!(camera = %name, stream = spec.kind, "stream failed: {msg}; reconnecting in {}s", backoff.as_secs());
         health.disconnected(msg);
         if started.elapsed() > STABLE {

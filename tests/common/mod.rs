@@ -1,0 +1,372 @@
+//! The end-to-end test harness: starts real processes (Hearth itself, its simulated
+//! camera, GStreamer's RTSP server), writes configs, reads the real SQLite index and
+//! checks real files with ffprobe. Every process binds 127.0.0.1 and is stopped by PID.
+
+#![allow(dead_code)]
+
+use hearth::store::{SegmentRow, Store};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const HEARTH: &str = env!("CARGO_BIN_EXE_hearth");
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+/// A child process, killed when dropped.
+pub struct Proc {
+    pub child: Child,
+    pub name: String,
+}
+
+impl Proc {
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: sending a signal to our own child.
+        unsafe { libc::kill(self.pid(), sig) };
+    }
+
+    /// SIGTERM and wait for the exit.
+    pub fn term(&mut self) -> ExitStatus {
+        self.signal(libc::SIGTERM);
+        self.wait(Duration::from_secs(60))
+    }
+
+    pub fn kill9(&mut self) {
+        self.signal(libc::SIGKILL);
+        let _ = self.child.wait();
+    }
+
+    pub fn wait(&mut self, limit: Duration) -> ExitStatus {
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s;
+            }
+            if Instant::now() > end {
+                self.kill9();
+                panic!("{} did not exit within {limit:?}", self.name);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.kill9();
+        }
+    }
+}
+
+/// Spawns a process and waits until its stdout prints a line containing `ready`.
+fn spawn_ready(name: &str, cmd: &mut Command, ready: &str) -> Proc {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+    let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    let ready = ready.to_owned();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if !sent && line.contains(&ready) {
+                let _ = tx.send(());
+                sent = true;
+            }
+        }
+    });
+    let mut p = Proc {
+        child,
+        name: name.to_owned(),
+    };
+    if rx.recv_timeout(Duration::from_secs(120)).is_err() {
+        p.kill9();
+        panic!("{name} never became ready");
+    }
+    p
+}
+
+/// Hearth's own simulated camera.
+pub fn fake_camera(port: u16, auth: Option<(&str, &str)>) -> Proc {
+    let mut cmd = Command::new(HEARTH);
+    cmd.args(["fake-camera", "--listen", &format!("127.0.0.1:{port}")]);
+    if let Some((u, p)) = auth {
+        cmd.args(["--user", u, "--password", p]);
+    }
+    spawn_ready("hearth fake-camera", &mut cmd, "serving")
+}
+
+/// GStreamer's RTSP server (tests/support/gst_camera.py) on /main.
+pub fn gst_camera(port: u16, auth: Option<(&str, &str)>) -> Proc {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/gst_camera.py");
+    let mut cmd = Command::new("/usr/bin/python3");
+    cmd.arg(script).args(["--port", &port.to_string()]);
+    if let Some((u, p)) = auth {
+        cmd.args(["--user", u, "--password", p]);
+    }
+    spawn_ready("gst-rtsp-server camera", &mut cmd, "ready")
+}
+
+/// A camera entry for a test config.
+pub struct Cam<'a> {
+    pub name: &'a str,
+    pub url: String,
+    pub auth: Option<(&'a str, &'a str)>,
+    pub extra: &'a str,
+}
+
+pub struct Nvr {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub log: PathBuf,
+    pub proc: Option<Proc>,
+}
+
+impl Nvr {
+    /// Writes a config (`storage_extra` goes into `[storage]`) without starting.
+    pub fn new(storage_extra: &str, cams: &[Cam<'_>]) -> Nvr {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut text = format!("[storage]\ndata_dir = \"data\"\n{storage_extra}\n");
+        for c in cams {
+            text.push_str(&format!(
+                "\n[[cameras]]\nname = \"{}\"\nurl = \"{}\"\n{}\n",
+                c.name, c.url, c.extra
+            ));
+            if let Some((u, p)) = c.auth {
+                text.push_str(&format!("username = \"{u}\"\npassword = \"{p}\"\n"));
+            }
+        }
+        let config = dir.path().join("hearth.toml");
+        std::fs::write(&config, text).expect("write config");
+        let log = dir.path().join("hearth.log");
+        Nvr {
+            dir,
+            config,
+            log,
+            proc: None,
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Starts `hearth run`; its log is appended to `self.log`.
+    pub fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log");
+        let child = Command::new(HEARTH)
+            .args(["run", "--config"])
+            .arg(&self.config)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start hearth");
+        self.proc = Some(Proc {
+            child,
+            name: "hearth run".into(),
+        });
+    }
+
+    /// SIGTERM; asserts a clean exit.
+    pub fn stop(&mut self) {
+        let mut p = self.proc.take().expect("not running");
+        let status = p.term();
+        assert!(
+            status.success(),
+            "hearth exited with {status}: {}",
+            self.log_text()
+        );
+    }
+
+    pub fn kill9(&mut self) {
+        self.proc.take().expect("not running").kill9();
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn segments(&self) -> Vec<SegmentRow> {
+        Store::open(&self.data().join("hearth.db"))
+            .expect("open index")
+            .all_segments()
+            .expect("segments")
+    }
+
+    /// Runs a hearth subcommand on this config; returns (success, stdout + stderr).
+    pub fn cli(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new(HEARTH)
+            .args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .output()
+            .expect("run hearth");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+}
+
+/// The counts a stream reported when Hearth stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopReport {
+    pub received: u64,
+    pub recorded: u64,
+    pub before_key: u64,
+    pub failed: u64,
+}
+
+fn number_after(line: &str, label: &str) -> u64 {
+    let at = line
+        .find(label)
+        .unwrap_or_else(|| panic!("no {label:?} in {line}"))
+        + label.len();
+    line[at..]
+        .trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {label:?} in {line}"))
+}
+
+/// Every "stopped:" line of the log for a camera stream, in order.
+pub fn stop_reports(log: &str, camera: &str, stream: &str) -> Vec<StopReport> {
+    log.lines()
+        .filter(|l| {
+            l.contains("stopped: frames received")
+                && l.contains(&format!("camera={camera}"))
+                && l.contains(&format!("stream=\"{stream}\""))
+        })
+        .map(|l| StopReport {
+            received: number_after(l, "frames received"),
+            recorded: number_after(l, "recorded"),
+            before_key: number_after(l, "before first key frame"),
+            failed: number_after(l, "failed"),
+        })
+        .collect()
+}
+
+/// A packet as ffprobe sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet {
+    pub pts: f64,
+    pub duration: f64,
+    pub key: bool,
+}
+
+pub fn ffprobe_packets(path: &Path) -> Vec<Packet> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
+        .arg("packet=pts_time,duration_time,flags")
+        .args(["-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "ffprobe {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            Packet {
+                pts: f[0].parse().expect("pts"),
+                duration: f[1].parse().unwrap_or(0.0),
+                key: f.get(2).is_some_and(|s| s.contains('K')),
+            }
+        })
+        .collect()
+}
+
+/// Decodes a file completely with ffmpeg; panics on any decoding error. Returns
+/// the number of decoded frames.
+pub fn assert_decodes(path: &Path) -> usize {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-f", "framemd5", "-"])
+        .output()
+        .expect("ffmpeg");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "ffmpeg cannot decode {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .count()
+}
+
+/// Checks every segment against its file: ffprobe reads it, frame counts and
+/// durations agree with the index, it starts on a key frame. Returns total frames.
+pub fn check_segments(data: &Path, segs: &[SegmentRow]) -> u64 {
+    let mut total = 0;
+    for s in segs {
+        let pk = ffprobe_packets(&data.join(&s.path));
+        assert_eq!(
+            pk.len() as u64,
+            s.progress.frames,
+            "{}: frame count",
+            s.path
+        );
+        assert!(
+            pk.first().is_some_and(|p| p.key),
+            "{}: starts with a key frame",
+            s.path
+        );
+        let last = pk.last().expect("frames");
+        let dur = last.pts + last.duration - pk[0].pts;
+        let indexed = s.progress.duration_90k as f64 / 90_000.0;
+        assert!(
+            (dur - indexed).abs() < 0.002,
+            "{}: duration {dur} vs index {indexed}",
+            s.path
+        );
+        total += s.progress.frames;
+    }
+    total
+}
+
+/// Polls `f` every 100 ms until it holds or `limit` passes.
+pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+pub fn sleep_s(s: u64) {
+    std::thread::sleep(Duration::from_secs(s));
+}
