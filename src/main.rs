@@ -119,8 +119,9 @@ fn main() -> ExitCode {
             user,
             password,
         } => runtime().and_then(|rt| rt.block_on(fake_camera(listen, file, user, password))),
-        Cmd::Demo { cameras, data_dir } => runtime()
-            .and_then(|rt| rt.block_on(hearth::demo::run(cameras, data_dir, shutdown_signal()))),
+        Cmd::Demo { cameras, data_dir } => runtime().and_then(|rt| {
+            rt.block_on(async { hearth::demo::run(cameras, data_dir, shutdown_signal()).await })
+        }),
     };
     match res {
         Ok(code) => code,
