@@ -170,8 +170,8 @@ pub async fn run(
             .map_err(|_| anyhow::anyhow!("the recorder of {camera}/{stream} panicked"))?;
         tracing::info!(
             camera = %camera, stream,
-            "stopped: frames received {frames_received}, recorded {}, before first key frame {}, failed {}, segments {}",
-            recorder.frames_written, recorder.frames_before_key, recorder.frames_failed, recorder.segments
+            "stopped: frames received {frames_received}, recorded {}, before first key frame {}, failed {}, dropped {}, segments {}",
+            recorder.frames_written, recorder.frames_before_key, recorder.frames_failed, recorder.frames_dropped, recorder.segments
         );
         reports.push(StreamReport {
             camera,

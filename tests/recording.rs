@@ -38,7 +38,7 @@ fn check_clean_recording(nvr: &Nvr, camera: &str, kind: &str, fps: f64, stop_us:
     let frames = check_segments(&nvr.data(), &segs);
     let reports = stop_reports(&nvr.log_text(), camera, kind);
     let r = reports.last().expect("a stop report");
-    assert_eq!(r.failed, 0);
+    assert_eq!((r.failed, r.dropped), (0, 0));
     assert_eq!(r.received, r.recorded + r.before_key, "{r:?}");
     assert_eq!(frames, r.recorded, "index frames vs recorder");
     for w in segs.windows(2) {

@@ -12,13 +12,17 @@ use tokio::sync::mpsc;
 #[derive(Debug, Clone)]
 pub enum StreamEvent {
     Frame(Arc<Frame>),
-    /// Frames are missing here: the session ended or this consumer fell behind.
-    Gap,
+    /// Frames are missing here: the session ended (`dropped` 0) or this consumer
+    /// fell behind and missed `dropped` frames.
+    Gap {
+        dropped: u64,
+    },
 }
 
 struct Subscriber {
     tx: mpsc::Sender<StreamEvent>,
-    missed: bool,
+    /// Frames this consumer missed since its last successful event.
+    missed: u64,
 }
 
 #[derive(Default)]
@@ -34,23 +38,28 @@ impl Hub {
     /// A new consumer queue holding at most `capacity` events.
     pub fn subscribe(&self, capacity: usize) -> mpsc::Receiver<StreamEvent> {
         let (tx, rx) = mpsc::channel(capacity);
-        self.lock().push(Subscriber { tx, missed: false });
+        self.lock().push(Subscriber { tx, missed: 0 });
         rx
     }
 
     pub fn send(&self, ev: StreamEvent) {
         self.lock().retain_mut(|s| {
-            if s.missed {
-                match s.tx.try_send(StreamEvent::Gap) {
-                    Ok(()) => s.missed = false,
-                    Err(mpsc::error::TrySendError::Full(_)) => return true,
+            let is_frame = matches!(ev, StreamEvent::Frame(_));
+            if s.missed > 0 {
+                match s.tx.try_send(StreamEvent::Gap { dropped: s.missed }) {
+                    Ok(()) => s.missed = 0,
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        s.missed += u64::from(is_frame);
+                        return true;
+                    }
                     Err(mpsc::error::TrySendError::Closed(_)) => return false,
                 }
             }
             match s.tx.try_send(ev.clone()) {
                 Ok(()) => true,
                 Err(mpsc::error::TrySendError::Full(_)) => {
-                    s.missed = true;
+                    // A missed session-end Gap still needs a Gap: count at least one.
+                    s.missed += u64::from(is_frame).max(1);
                     true
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -65,5 +74,56 @@ impl Hub {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Subscriber>> {
         self.subs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::frame::VideoParams;
+    use bytes::Bytes;
+
+    fn frame(pts: i64) -> StreamEvent {
+        StreamEvent::Frame(Arc::new(Frame {
+            session: 1,
+            pts,
+            wall_us: 0,
+            key: true,
+            data: Bytes::new(),
+            params: Arc::new(VideoParams {
+                codec: String::new(),
+                width: 1,
+                height: 1,
+                sample_entry: Vec::new(),
+            }),
+        }))
+    }
+
+    #[test]
+    fn a_slow_consumer_misses_frames_and_is_told_how_many() {
+        let hub = Hub::new();
+        let mut slow = hub.subscribe(2);
+        let mut fast = hub.subscribe(100);
+        for i in 0..5 {
+            hub.send(frame(i));
+        }
+        let mut got = Vec::new();
+        while let Ok(ev) = slow.try_recv() {
+            got.push(ev);
+        }
+        assert_eq!(got.len(), 2);
+        hub.send(frame(5));
+        assert!(matches!(
+            slow.try_recv(),
+            Ok(StreamEvent::Gap { dropped: 3 })
+        ));
+        assert!(matches!(slow.try_recv(), Ok(StreamEvent::Frame(f)) if f.pts == 5));
+        let mut n = 0;
+        while fast.try_recv().is_ok() {
+            n += 1;
+        }
+        assert_eq!(n, 6, "the fast consumer misses nothing");
+        hub.close();
+        assert!(slow.blocking_recv().is_none());
     }
 }

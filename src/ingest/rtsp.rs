@@ -59,7 +59,7 @@ pub async fn run(
             r = session(&spec, &hub, &health, &mut stats) => r,
             _ = shutdown.wait_for(|&s| s) => break,
         };
-        hub.send(StreamEvent::Gap);
+        hub.send(StreamEvent::Gap { dropped: 0 });
         let err = match res {
             Ok(()) => anyhow!("the camera ended the stream"),
             Err(e) => e,

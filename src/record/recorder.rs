@@ -29,6 +29,8 @@ pub struct RecorderStats {
     pub frames_before_key: u64,
     /// Frames lost to write errors (a full disk, say).
     pub frames_failed: u64,
+    /// Frames this recorder missed because it fell behind ingest.
+    pub frames_dropped: u64,
     pub segments: u64,
 }
 
@@ -75,7 +77,17 @@ impl Recorder {
                     self.stats.frames_in += 1;
                     self.seg.push(&f, &mut self.actions);
                 }
-                StreamEvent::Gap => self.seg.finish(&mut self.actions),
+                StreamEvent::Gap { dropped } => {
+                    if dropped > 0 {
+                        tracing::warn!(
+                            camera = %self.cfg.camera,
+                            stream = %self.cfg.stream,
+                            "recorder fell behind and missed {dropped} frames"
+                        );
+                        self.stats.frames_dropped += dropped;
+                    }
+                    self.seg.finish(&mut self.actions)
+                }
             }
             self.apply();
             if self.last_flush.elapsed() >= self.cfg.flush_interval {

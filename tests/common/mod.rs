@@ -236,6 +236,7 @@ pub struct StopReport {
     pub recorded: u64,
     pub before_key: u64,
     pub failed: u64,
+    pub dropped: u64,
 }
 
 fn number_after(line: &str, label: &str) -> u64 {
@@ -264,6 +265,7 @@ pub fn stop_reports(log: &str, camera: &str, stream: &str) -> Vec<StopReport> {
             recorded: number_after(l, "recorded"),
             before_key: number_after(l, "before first key frame"),
             failed: number_after(l, "failed"),
+            dropped: number_after(l, "dropped"),
         })
         .collect()
 }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Recording benchmark: K simulated 720p cameras (15 fps, ~1.4 Mbit/s) recorded at
+# the same time by Hearth and by `ffmpeg -c copy -f segment`, each from its own
+# RTSP session on the same simulated camera server. Prints CPU % (of one core) and
+# RSS per stream for both, the ratios, and whether Hearth recorded every frame.
+#
+#   scripts/bench-record.sh [K=8] [SECONDS=60]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+K=${1:-8}
+SECS=${2:-60}
+WARMUP=8
+scripts/setup-debian.sh --test >/dev/null
+cargo build --release --quiet
+BIN=$PWD/target/release/hearth
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" fake-camera --listen "127.0.0.1:$port" >"$work/fakecam.out" 2>/dev/null &
+cam=$!; pids+=("$cam")
+until grep -q serving "$work/fakecam.out" 2>/dev/null; do sleep 0.2; done
+
+{
+  printf '[storage]\ndata_dir = "%s/hearth"\nmin_free = "100MB"\n' "$work"
+  for i in $(seq 1 "$K"); do
+    printf '\n[[cameras]]\nname = "cam%d"\nurl = "rtsp://127.0.0.1:%d/h%d/main"\n' "$i" "$port" "$i"
+  done
+} >"$work/hearth.toml"
+RUST_LOG=info "$BIN" run --config "$work/hearth.toml" 2>"$work/hearth.log" &
+hearth=$!; pids+=("$hearth")
+
+ff=()
+mkdir -p "$work/ffmpeg"
+for i in $(seq 1 "$K"); do
+  ffmpeg -nostdin -loglevel error -rtsp_transport tcp -i "rtsp://127.0.0.1:$port/f$i/main" \
+    -c copy -f segment -segment_time 60 -reset_timestamps 1 "$work/ffmpeg/f${i}_%03d.mp4" \
+    2>>"$work/ffmpeg.log" &
+  ff+=($!); pids+=($!)
+done
+
+sleep "$WARMUP"
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+# PSS shares pages of common libraries among the processes using them: fairer to
+# K ffmpeg processes than RSS, which counts libavcodec once per process.
+pss_kib() { awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup"; }
+hz=$(getconf CLK_TCK)
+h0=$(ticks "$hearth"); f0=0; for p in "${ff[@]}"; do f0=$((f0 + $(ticks "$p"))); done
+c0=$(ticks "$cam")
+sleep "$SECS"
+h1=$(ticks "$hearth"); f1=0; for p in "${ff[@]}"; do f1=$((f1 + $(ticks "$p"))); done
+c1=$(ticks "$cam")
+hrss=$(rss_kib "$hearth"); frss=0; for p in "${ff[@]}"; do frss=$((frss + $(rss_kib "$p"))); done
+hpss=$(pss_kib "$hearth"); fpss=0; for p in "${ff[@]}"; do fpss=$((fpss + $(pss_kib "$p"))); done
+
+kill -TERM "$hearth"; wait "$hearth" || true
+"$BIN" verify --config "$work/hearth.toml" >"$work/verify.out" || { cat "$work/verify.out"; echo "VERIFY FAILED"; }
+
+awk -v k="$K" -v s="$SECS" -v hz="$hz" -v h="$((h1 - h0))" -v f="$((f1 - f0))" \
+    -v c="$((c1 - c0))" -v hr="$hrss" -v fr="$frss" -v hp="$hpss" -v fp="$fpss" 'BEGIN {
+  hc = h / hz / s * 100 / k; fc = f / hz / s * 100 / k
+  hm = hr / 1024 / k; fm = fr / 1024 / k; hq = hp / 1024 / k; fq = fp / 1024 / k
+  printf "%d cameras, 1280x720 15 fps, %d s measured after %d s warm-up\n", k, s, 8
+  printf "%-28s %12s %10s %10s\n", "per stream", "CPU % core", "RSS MiB", "PSS MiB"
+  printf "%-28s %12.2f %10.2f %10.2f\n", "hearth (one process)", hc, hm, hq
+  printf "%-28s %12.2f %10.2f %10.2f\n", "ffmpeg -c copy -f segment", fc, fm, fq
+  printf "%-28s %11.2fx %9.2fx %9.2fx\n", "hearth / ffmpeg", (fc > 0 ? hc / fc : 0), (fm > 0 ? hm / fm : 0), (fq > 0 ? hq / fq : 0)
+  printf "hearth total: %.1f%% CPU, %.1f MiB RSS; simulated camera server: %.1f%% CPU\n", h / hz / s * 100, hr / 1024, c / hz / s * 100
+}'
+# Every frame Hearth received is recorded, and no consumer queue overflowed.
+awk '/stopped: frames received/ {
+       n++; for (i = 1; i <= NF; i++) { if ($i == "received") r += $(i+1); if ($i == "recorded") w += $(i+1); if ($i == "failed") f += $(i+1); if ($i == "dropped") d += $(i+1) }
+     }
+     /stream failed/ { bad++ }
+     END { printf "hearth: %d streams, %d frames received, %d recorded, %d failed, %d dropped, %d stream errors\n", n, r, w, f, d, bad }' \
+  <(sed 's/,//g' "$work/hearth.log")
