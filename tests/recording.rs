@@ -98,7 +98,7 @@ fn records_hearth_fake_camera_main_and_sub_with_digest_auth() {
 #[test]
 fn records_gstreamer_rtsp_server_with_digest_auth() {
     let port = free_port();
-    let _cam = gst_camera(port, Some(("viewer", "pa55word")));
+    let _cam = gst_camera(port, Some(("viewer", "pa55word")), &[]);
     let mut nvr = Nvr::new(
         &format!("segment_duration = \"6s\"\n{MIN_FREE}"),
         &[Cam {
@@ -118,6 +118,60 @@ fn records_gstreamer_rtsp_server_with_digest_auth() {
     for s in &segs {
         assert_decodes(&nvr.data().join(&s.path));
     }
+}
+
+/// Records a GStreamer camera and checks the files; returns the index rows.
+fn record_gst(args: &[&str], camera_extra: &str, secs: u64) -> (Nvr, Vec<SegmentRow>) {
+    let port = free_port();
+    let _cam = gst_camera(port, None, args);
+    let mut nvr = Nvr::new(
+        &format!("segment_duration = \"4s\"\n{MIN_FREE}"),
+        &[Cam {
+            name: "cam",
+            url: format!("rtsp://127.0.0.1:{port}/main"),
+            auth: None,
+            extra: camera_extra,
+        }],
+    );
+    nvr.start();
+    sleep_s(secs);
+    let stop_us = now_us();
+    nvr.stop();
+    check_clean_recording(&nvr, "cam", "main", 15.0, stop_us);
+    let segs = nvr.segments();
+    for s in &segs {
+        assert_decodes(&nvr.data().join(&s.path));
+    }
+    (nvr, segs)
+}
+
+#[test]
+fn records_h265() {
+    let (nvr, segs) = record_gst(&["--codec", "h265"], "", 16);
+    assert!(segs[0].codec.starts_with("hvc1"), "{}", segs[0].codec);
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(nvr.data().join(&segs[0].path))
+        .output()
+        .expect("ffprobe");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hevc");
+}
+
+#[test]
+fn records_over_udp() {
+    let (nvr, _) = record_gst(&[], "transport = \"udp\"", 14);
+    assert!(
+        !nvr.log_text().contains("stream failed"),
+        "{}",
+        nvr.log_text()
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ use super::frame::{Frame, VideoParams};
 use super::health::Health;
 use super::hub::{Hub, StreamEvent};
 use crate::config::{Camera, RtpTransport};
+use crate::media::h265;
 use anyhow::{Context, anyhow, bail};
 use bytes::Bytes;
 use futures::StreamExt;
@@ -169,7 +170,8 @@ async fn session(
         let wall_us = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_micros() as i64);
-        let key = f.is_random_access_point();
+        let key = f.is_random_access_point()
+            || (p.codec.starts_with("hvc1") && h265::is_irap_access_unit(f.data()));
         let data = Bytes::from(f.into_data());
         health.frame(now, data.len());
         stats.frames += 1;

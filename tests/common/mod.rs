@@ -110,11 +110,14 @@ pub fn fake_camera(port: u16, auth: Option<(&str, &str)>) -> Proc {
     spawn_ready("hearth fake-camera", &mut cmd, "serving")
 }
 
-/// GStreamer's RTSP server (tests/support/gst_camera.py) on /main.
-pub fn gst_camera(port: u16, auth: Option<(&str, &str)>) -> Proc {
+/// GStreamer's RTSP server (tests/support/gst_camera.py) on /main; `args` adds
+/// options such as `--codec h265` or `--audio`.
+pub fn gst_camera(port: u16, auth: Option<(&str, &str)>, args: &[&str]) -> Proc {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/gst_camera.py");
     let mut cmd = Command::new("/usr/bin/python3");
-    cmd.arg(script).args(["--port", &port.to_string()]);
+    cmd.arg(script)
+        .args(["--port", &port.to_string()])
+        .args(args);
     if let Some((u, p)) = auth {
         cmd.args(["--user", u, "--password", p]);
     }

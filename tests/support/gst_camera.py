@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """A second, independent RTSP camera for Hearth's tests, built on GStreamer's
 gst-rtsp-server (Debian: python3-gi gir1.2-gst-rtsp-server-1.0 and the GStreamer
-plugins). Serves live H.264 (x264enc) on rtsp://127.0.0.1:PORT/main, optionally
-behind Digest authentication. Prints "ready" once listening; stops on SIGTERM.
+plugins). Serves live H.264 (x264enc) or H.265 (x265enc) on
+rtsp://127.0.0.1:PORT/main, optionally with AAC audio (voaacenc) and behind Digest
+authentication. Clients may ask for TCP or UDP. Prints "ready" once listening;
+stops on SIGTERM.
 
 Run with Debian's /usr/bin/python3, which sees python3-gi.
 """
@@ -24,6 +26,8 @@ def main():
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--fps", type=int, default=15)
+    ap.add_argument("--codec", choices=["h264", "h265"], default="h264")
+    ap.add_argument("--audio", action="store_true")
     args = ap.parse_args()
 
     Gst.init(None)
@@ -32,15 +36,28 @@ def main():
     server.set_service(str(args.port))
 
     factory = GstRtspServer.RTSPMediaFactory()
-    # x264enc needs sliced-threads=false: one slice per picture.
+    gop = 2 * args.fps
+    if args.codec == "h264":
+        # x264enc needs sliced-threads=false: one slice per picture.
+        enc = ("x264enc speed-preset=veryfast tune=zerolatency sliced-threads=false "
+               "key-int-max=%d bitrate=600 ! video/x-h264,profile=main "
+               "! rtph264pay name=pay0 pt=96 config-interval=-1" % gop)
+    else:
+        enc = ("x265enc speed-preset=ultrafast tune=zerolatency key-int-max=%d bitrate=600 "
+               "! video/x-h265,profile=main ! rtph265pay name=pay0 pt=96 config-interval=-1"
+               % gop)
+    audio = ""
+    if args.audio:
+        audio = (" audiotestsrc is-live=true wave=sine freq=440 "
+                 "! audio/x-raw,rate=16000,channels=1 ! audioconvert ! voaacenc bitrate=32000 "
+                 "! rtpmp4gpay name=pay1 pt=97")
     factory.set_launch(
         "( videotestsrc is-live=true pattern=ball "
-        "! video/x-raw,width=640,height=360,framerate=%d/1 ! videoconvert "
-        "! x264enc speed-preset=veryfast tune=zerolatency sliced-threads=false "
-        "key-int-max=%d bitrate=600 ! video/x-h264,profile=main "
-        "! rtph264pay name=pay0 pt=96 config-interval=-1 )" % (args.fps, 2 * args.fps)
+        "! video/x-raw,width=640,height=360,framerate=%d/1 ! videoconvert ! %s%s )"
+        % (args.fps, enc, audio)
     )
     factory.set_shared(False)
+    factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP)
 
     if args.user:
         auth = GstRtspServer.RTSPAuth()
