@@ -185,3 +185,22 @@ async fn session(
         })));
     }
 }
+
+/// Folds a message onto one line of at most `max` characters: retina's messages
+/// can span lines and quote kilobytes of what a broken camera sent.
+fn one_line(s: &str, max: usize) -> String {
+    let folded = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match folded.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &folded[..cut]),
+        None => folded,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn messages_are_folded_and_cut() {
+        assert_eq!(super::one_line("a\n  b\tc", 10), "a b c");
+        assert_eq!(super::one_line(&"é".repeat(20), 5), "ééééé…");
+    }
+}

@@ -1,0 +1,131 @@
+//! Cameras that misbehave: one answers with garbage, one with a broken SDP, one
+//! accepts and never answers. Each is logged by name with the reason, retried, and
+//! none of them disturbs the good camera recording beside them.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+/// Serves `answer(cseq)` to every request on every connection, forever.
+fn hostile_server(answer: fn(&str) -> Vec<u8>) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = c.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let req = String::from_utf8_lossy(&buf[..n]);
+                    let cseq = req
+                        .lines()
+                        .find_map(|l| l.strip_prefix("CSeq:"))
+                        .map(str::trim)
+                        .unwrap_or("1")
+                        .to_owned();
+                    if c.write_all(&answer(&cseq)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+fn garbage(_: &str) -> Vec<u8> {
+    (0..2000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect()
+}
+
+fn broken_sdp(cseq: &str) -> Vec<u8> {
+    let sdp = "v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 sprop-parameter-sets=!!!\r\n";
+    format!(
+        "RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn misbehaving_cameras_are_logged_and_do_not_disturb_others() {
+    let good = free_port();
+    let _cam = fake_camera(good, None);
+    let junk = hostile_server(garbage);
+    let bad_sdp = hostile_server(broken_sdp);
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_port = silent.local_addr().expect("addr").port();
+    let cams = [
+        Cam {
+            name: "good",
+            url: format!("rtsp://127.0.0.1:{good}/main"),
+            auth: None,
+            extra: "",
+        },
+        Cam {
+            name: "junk",
+            url: format!("rtsp://127.0.0.1:{junk}/main"),
+            auth: Some(("admin", "hunter22")),
+            extra: "",
+        },
+        Cam {
+            name: "badsdp",
+            url: format!("rtsp://127.0.0.1:{bad_sdp}/main"),
+            auth: None,
+            extra: "",
+        },
+        Cam {
+            name: "silent",
+            url: format!("rtsp://127.0.0.1:{silent_port}/main"),
+            auth: None,
+            extra: "",
+        },
+        Cam {
+            name: "refused",
+            url: format!("rtsp://127.0.0.1:{}/main", free_port()),
+            auth: None,
+            extra: "",
+        },
+    ];
+    let mut nvr = Nvr::new("segment_duration = \"4s\"\nmin_free = \"1MB\"", &cams);
+    nvr.start();
+    sleep_s(20);
+    nvr.stop();
+    drop(silent);
+    let log = nvr.log_text();
+    for l in log.lines().filter(|l| l.contains("stream failed")) {
+        assert!(l.len() < 600, "an unreadably long log line: {l}");
+    }
+    for name in ["junk", "badsdp", "silent", "refused"] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains("stream failed") && l.contains(&format!("camera={name}"))),
+            "no failure logged for {name}: {log}"
+        );
+    }
+    assert!(
+        log.lines()
+            .filter(|l| l.contains("camera=junk") && l.contains("stream failed"))
+            .count()
+            >= 2,
+        "the junk camera is retried"
+    );
+    assert!(!log.contains("hunter22"), "password in the log");
+    let segs = nvr.segments();
+    assert!(segs.iter().all(|s| s.camera == "good"));
+    check_segments(&nvr.data(), &segs);
+    let r = stop_reports(&log, "good", "main")[0];
+    assert_eq!((r.failed, r.dropped), (0, 0));
+    assert_eq!(r.received, r.recorded + r.before_key);
+    assert!(
+        r.recorded >= 15 * 15,
+        "the good camera recorded only {} frames",
+        r.recorded
+    );
+}
