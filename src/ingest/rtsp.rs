@@ -65,11 +65,7 @@ pub async fn run(
             Ok(()) => anyhow!("the camera ended the stream"),
             Err(e) => e,
         };
-        // One line per failure: retina's messages can span several.
-        let msg = format!("{err:#}")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let msg = one_line(&format!("{err:#}"), 300);
         tracing::warn!(camera = %name, stream = spec.kind, "stream failed: {msg}; reconnecting in {}s", backoff.as_secs());
         health.disconnected(msg);
         if started.elapsed() > STABLE {
