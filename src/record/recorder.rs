@@ -51,6 +51,11 @@ struct Recorder {
     file: Option<SegmentFile>,
     /// A write failed: drop fragments until the next segment starts.
     broken: bool,
+    /// Failing since the last successful write (errors are logged once per run of failures).
+    failing: bool,
+    /// Ended segments whose closing failed (a full disk can refuse the index update);
+    /// retried at every flush and at the end.
+    closing: Vec<SegmentFile>,
     last_flush: Instant,
     stats: RecorderStats,
     actions: Vec<Action>,
@@ -64,6 +69,8 @@ impl Recorder {
             store,
             file: None,
             broken: false,
+            failing: false,
+            closing: Vec::new(),
             last_flush: Instant::now(),
             stats: RecorderStats::default(),
             actions: Vec::new(),
@@ -90,12 +97,18 @@ impl Recorder {
                 }
             }
             self.apply();
+            if self.broken && self.seg.is_open() {
+                // Give up on the broken segment: the next key frame tries a new one.
+                self.seg.finish(&mut self.actions);
+                self.apply();
+            }
             if self.last_flush.elapsed() >= self.cfg.flush_interval {
                 self.flush();
             }
         }
         self.seg.finish(&mut self.actions);
         self.apply();
+        self.retry_closing();
         self.stats.frames_before_key = self.seg.skipped();
         self.stats
     }
@@ -129,20 +142,25 @@ impl Recorder {
                             continue;
                         }
                     };
-                    if let Err(e) = res {
-                        self.stats.frames_failed += u64::from(frag.frames);
-                        self.fail(&e);
+                    match res {
+                        Ok(()) => {
+                            self.stats.frames_written += u64::from(frag.frames);
+                            if self.failing {
+                                tracing::info!(camera = %self.cfg.camera, stream = %self.cfg.stream, "recording resumed");
+                                self.failing = false;
+                            }
+                        }
+                        Err(e) => {
+                            self.stats.frames_failed += u64::from(frag.frames);
+                            self.fail(&e);
+                        }
                     }
                 }
                 Action::End => {
-                    if let Some(f) = self.file.take() {
-                        let frames = f.frames();
-                        match f.close(&self.store) {
-                            Ok(n) => self.stats.frames_written += n,
-                            Err(e) => {
-                                self.stats.frames_written += frames;
-                                self.fail(&e)
-                            }
+                    if let Some(mut f) = self.file.take() {
+                        if let Err(e) = f.close(&self.store) {
+                            self.fail(&e);
+                            self.closing.push(f);
                         }
                     }
                 }
@@ -150,8 +168,14 @@ impl Recorder {
         }
     }
 
+    fn retry_closing(&mut self) {
+        let store = &self.store;
+        self.closing.retain_mut(|f| f.close(store).is_err());
+    }
+
     fn flush(&mut self) {
         self.last_flush = Instant::now();
+        self.retry_closing();
         if let Some(f) = &mut self.file {
             if let Err(e) = f.flush(&self.store) {
                 self.fail(&e);
@@ -160,11 +184,14 @@ impl Recorder {
     }
 
     fn fail(&mut self, e: &WriteError) {
-        tracing::error!(
-            camera = %self.cfg.camera,
-            stream = %self.cfg.stream,
-            "recording failed, will retry at the next segment: {e}"
-        );
+        if !self.failing {
+            tracing::error!(
+                camera = %self.cfg.camera,
+                stream = %self.cfg.stream,
+                "recording failed, retrying at each key frame: {e}"
+            );
+        }
+        self.failing = true;
         self.broken = true;
     }
 }

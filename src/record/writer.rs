@@ -117,10 +117,6 @@ impl SegmentFile {
         Ok(())
     }
 
-    pub fn frames(&self) -> u64 {
-        self.progress.frames
-    }
-
     /// Syncs the data written so far and records it in the index.
     pub fn flush(&mut self, store: &Store) -> Result<(), WriteError> {
         if self.synced {
@@ -131,10 +127,20 @@ impl SegmentFile {
         Ok(())
     }
 
-    /// Syncs and marks the segment complete.
-    pub fn close(mut self, store: &Store) -> Result<u64, WriteError> {
-        self.sync_and_index(store, SegmentState::Complete)?;
-        Ok(self.progress.frames)
+    /// Syncs and marks the segment complete; may be retried after an error. A
+    /// segment that got no video (its first fragment failed) is removed, row first.
+    pub fn close(&mut self, store: &Store) -> Result<(), WriteError> {
+        if self.progress.fragments.is_empty() {
+            store.delete_segments(&[self.id])?;
+            return match std::fs::remove_file(&self.path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(WriteError::Io {
+                    path: self.path.clone(),
+                    source: e,
+                }),
+                _ => Ok(()),
+            };
+        }
+        self.sync_and_index(store, SegmentState::Complete)
     }
 
     fn sync_and_index(&mut self, store: &Store, state: SegmentState) -> Result<(), WriteError> {
