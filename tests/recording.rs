@@ -146,6 +146,50 @@ fn record_gst(args: &[&str], camera_extra: &str, secs: u64) -> (Nvr, Vec<Segment
 }
 
 #[test]
+fn fake_camera_replays_a_file_in_a_loop_with_continuous_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clip = dir.path().join("clip.mp4");
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=10",
+        ])
+        .args([
+            "-t", "4", "-c:v", "libx264", "-g", "10", "-bf", "0", "-pix_fmt", "yuv420p",
+        ])
+        .arg(&clip)
+        .status()
+        .expect("ffmpeg");
+    assert!(made.success());
+    let port = free_port();
+    let _cam = fake_camera_with(port, None, &["--file", clip.to_str().expect("path")]);
+    let mut nvr = Nvr::new(
+        &format!("segment_duration = \"3s\"\n{MIN_FREE}"),
+        &[Cam {
+            name: "file",
+            url: format!("rtsp://127.0.0.1:{port}/main"),
+            auth: None,
+            extra: "",
+        }],
+    );
+    nvr.start();
+    sleep_s(13);
+    let stop_us = now_us();
+    nvr.stop();
+    // Three passes through a 4 s clip, recorded as one unbroken run.
+    check_clean_recording(&nvr, "file", "main", 10.0, stop_us);
+    let segs = nvr.segments();
+    assert_eq!((segs[0].width, segs[0].height), (320, 240));
+    for s in &segs {
+        assert_decodes(&nvr.data().join(&s.path));
+    }
+}
+
+#[test]
 fn records_h265() {
     let (nvr, segs) = record_gst(&["--codec", "h265"], "", 16);
     assert!(segs[0].codec.starts_with("hvc1"), "{}", segs[0].codec);

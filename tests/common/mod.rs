@@ -102,8 +102,14 @@ fn spawn_ready(name: &str, cmd: &mut Command, ready: &str) -> Proc {
 
 /// Hearth's own simulated camera.
 pub fn fake_camera(port: u16, auth: Option<(&str, &str)>) -> Proc {
+    fake_camera_with(port, auth, &[])
+}
+
+/// Hearth's own simulated camera with extra arguments (e.g. `--file clip.mp4`).
+pub fn fake_camera_with(port: u16, auth: Option<(&str, &str)>, args: &[&str]) -> Proc {
     let mut cmd = Command::new(HEARTH);
     cmd.args(["fake-camera", "--listen", &format!("127.0.0.1:{port}")]);
+    cmd.args(args);
     if let Some((u, p)) = auth {
         cmd.args(["--user", u, "--password", p]);
     }
