@@ -208,6 +208,67 @@ fn records_h265() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hevc");
 }
 
+/// (codec, duration) of each stream of a file.
+fn streams_of(path: &std::path::Path) -> Vec<(String, f64)> {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (c, d) = l.split_once(',')?;
+            Some((c.to_owned(), d.parse().unwrap_or(0.0)))
+        })
+        .collect()
+}
+
+#[test]
+fn records_aac_audio_as_a_second_track() {
+    let (nvr, segs) = record_gst(&["--audio"], "audio = true", 16);
+    for s in &segs {
+        let st = streams_of(&nvr.data().join(&s.path));
+        assert_eq!(st.len(), 2, "{}: {st:?}", s.path);
+        assert_eq!(st[1].0, "aac");
+        // Audio covers the video, to within a couple of AAC frames.
+        assert!((st[0].1 - st[1].1).abs() < 0.2, "{}: {st:?}", s.path);
+    }
+    // An export of the whole recording keeps the audio.
+    let fmt = |us: i64| {
+        chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
+            .expect("time")
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    };
+    let out = nvr.dir.path().join("export.mp4");
+    let (ok, text) = nvr.cli(&[
+        "export",
+        "--camera",
+        "cam",
+        "--from",
+        &fmt(segs[0].start_us),
+        "--to",
+        &fmt(segs.last().expect("segments").end_us()),
+        "-o",
+        out.to_str().expect("path"),
+    ]);
+    assert!(ok, "{text}");
+    let st = streams_of(&out);
+    assert_eq!(
+        st.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(),
+        ["h264", "aac"]
+    );
+    assert!((st[0].1 - st[1].1).abs() < 0.2, "{st:?}");
+    assert_decodes(&out);
+}
+
 #[test]
 fn records_over_udp() {
     let (nvr, _) = record_gst(&[], "transport = \"udp\"", 14);

@@ -1,5 +1,5 @@
-//! The unit that flows from ingest to its consumers: one encoded video frame, and
-//! the codec parameters that describe it.
+//! The units that flow from ingest to its consumers: encoded video and audio
+//! frames, and the codec parameters that describe them.
 
 use bytes::Bytes;
 use std::sync::Arc;
@@ -21,11 +21,43 @@ pub struct Frame {
     /// Changes whenever the RTSP session is new: timestamps of different
     /// sessions are unrelated.
     pub session: u64,
-    /// Presentation time in 90 kHz units, extended so it never wraps.
+    /// Presentation time in 90 kHz units since the session's PLAY (shared with
+    /// the session's audio), extended so it never wraps.
     pub pts: i64,
     /// Wall-clock time when the frame arrived, in microseconds since the Unix epoch.
     pub wall_us: i64,
     pub key: bool,
     pub data: Bytes,
     pub params: Arc<VideoParams>,
+    /// The session's audio parameters, when its audio is being received.
+    pub audio: Option<Arc<AudioParams>>,
+}
+
+/// Codec parameters of an audio stream (AAC).
+#[derive(Debug, PartialEq, Eq)]
+pub struct AudioParams {
+    pub codec: String,
+    /// Samples per second: the audio track's timescale.
+    pub clock_rate: u32,
+    /// The complete MP4 sample entry box (`mp4a`).
+    pub sample_entry: Vec<u8>,
+}
+
+/// One encoded audio frame (an AAC access unit).
+#[derive(Debug)]
+pub struct AudioFrame {
+    pub session: u64,
+    /// Presentation time in `params.clock_rate` units since the session's PLAY.
+    pub pts: i64,
+    /// Length in `params.clock_rate` units.
+    pub duration: u32,
+    pub data: Bytes,
+    pub params: Arc<AudioParams>,
+}
+
+impl AudioFrame {
+    /// The presentation time on the video clock (90 kHz).
+    pub fn pts_90k(&self) -> i64 {
+        self.pts * 90_000 / i64::from(self.params.clock_rate.max(1))
+    }
 }

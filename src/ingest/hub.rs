@@ -5,13 +5,14 @@
 //! others; it is told so by a [`StreamEvent::Gap`] before the next frame it gets.
 //! Memory is held only while frames are queued.
 
-use super::frame::Frame;
+use super::frame::{AudioFrame, Frame};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 #[derive(Debug, Clone)]
 pub enum StreamEvent {
     Frame(Arc<Frame>),
+    Audio(Arc<AudioFrame>),
     /// Frames are missing here: the session ended (`dropped` 0) or this consumer
     /// fell behind and missed `dropped` frames.
     Gap {
@@ -44,7 +45,7 @@ impl Hub {
 
     pub fn send(&self, ev: StreamEvent) {
         self.lock().retain_mut(|s| {
-            let is_frame = matches!(ev, StreamEvent::Frame(_));
+            let is_frame = matches!(ev, StreamEvent::Frame(_) | StreamEvent::Audio(_));
             if s.missed > 0 {
                 match s.tx.try_send(StreamEvent::Gap { dropped: s.missed }) {
                     Ok(()) => s.missed = 0,
@@ -96,6 +97,7 @@ mod tests {
                 height: 1,
                 sample_entry: Vec::new(),
             }),
+            audio: None,
         }))
     }
 

@@ -2,7 +2,7 @@
 //! frames to the hub, and on any failure log which camera and why, then reconnect
 //! with capped exponential backoff. One camera's trouble never touches another.
 
-use super::frame::{Frame, VideoParams};
+use super::frame::{AudioFrame, AudioParams, Frame, VideoParams};
 use super::health::Health;
 use super::hub::{Hub, StreamEvent};
 use crate::config::{Camera, RtpTransport};
@@ -114,9 +114,40 @@ async fn session(
         RtpTransport::Udp => Transport::Udp(UdpTransportOptions::default()),
     };
     described
-        .setup(video, SetupOptions::default().transport(transport))
+        .setup(video, SetupOptions::default().transport(transport.clone()))
         .await
         .context("SETUP failed")?;
+    let audio = if cam.audio {
+        described
+            .streams()
+            .iter()
+            .position(|s| s.media() == "audio" && s.encoding_name() == "mpeg4-generic")
+    } else {
+        None
+    };
+    let mut audio_params: Option<Arc<AudioParams>> = None;
+    match audio {
+        Some(i) => {
+            described
+                .setup(i, SetupOptions::default().transport(transport))
+                .await
+                .context("SETUP of the audio stream failed")?;
+            if let Some(ParametersRef::Audio(p)) = described.streams()[i].parameters() {
+                audio_params = Some(Arc::new(AudioParams {
+                    codec: p.rfc6381_codec().unwrap_or("mp4a").to_owned(),
+                    clock_rate: p.clock_rate(),
+                    sample_entry: p
+                        .mp4_sample_entry()
+                        .build()
+                        .map_err(|e| anyhow!("cannot describe the audio codec: {e}"))?,
+                }));
+            }
+        }
+        None if cam.audio => {
+            tracing::warn!(camera = %cam.name, stream = spec.kind, "audio = true, but the camera offers no AAC audio")
+        }
+        None => {}
+    }
     let mut playing = described
         .play(PlayOptions::default())
         .await
@@ -135,8 +166,35 @@ async fn session(
             None => return Ok(()),
             Some(r) => r.context("stream error")?,
         };
-        let CodecItem::VideoFrame(f) = item else {
-            continue;
+        let f = match item {
+            CodecItem::VideoFrame(f) => f,
+            CodecItem::AudioFrame(a) => {
+                if audio_params.is_none() {
+                    let Some(ParametersRef::Audio(p)) =
+                        playing.streams()[a.stream_id()].parameters()
+                    else {
+                        continue;
+                    };
+                    audio_params = Some(Arc::new(AudioParams {
+                        codec: p.rfc6381_codec().unwrap_or("mp4a").to_owned(),
+                        clock_rate: p.clock_rate(),
+                        sample_entry: p
+                            .mp4_sample_entry()
+                            .build()
+                            .map_err(|e| anyhow!("cannot describe the audio codec: {e}"))?,
+                    }));
+                }
+                let Some(p) = &audio_params else { continue };
+                hub.send(StreamEvent::Audio(Arc::new(AudioFrame {
+                    session: session_id,
+                    pts: a.timestamp().elapsed(),
+                    duration: a.frame_length().get(),
+                    data: Bytes::copy_from_slice(a.data()),
+                    params: p.clone(),
+                })));
+                continue;
+            }
+            _ => continue,
         };
         if params.is_none() || f.has_new_parameters() {
             let Some(ParametersRef::Video(v)) = playing.streams()[f.stream_id()].parameters()
@@ -158,9 +216,9 @@ async fn session(
         let ts = f.timestamp();
         let clock = i64::from(ts.clock_rate().get());
         let pts = if clock == 90_000 {
-            ts.timestamp()
+            ts.elapsed()
         } else {
-            ts.timestamp() * 90_000 / clock
+            ts.elapsed() * 90_000 / clock
         };
         let now = Instant::now();
         let wall_us = SystemTime::now()
@@ -178,6 +236,7 @@ async fn session(
             key,
             data,
             params: p.clone(),
+            audio: audio_params.clone(),
         })));
     }
 }

@@ -1,5 +1,6 @@
 //! The fragmented MP4 writer: an init segment (`ftyp` + `moov`) and fragments
-//! (`moof` + `mdat`), one video track at 90 kHz, as plain players expect.
+//! (`moof` + `mdat`): a video track at 90 kHz and an optional audio track, as
+//! plain players expect.
 
 use super::TIMESCALE;
 use super::boxes::{put_u16, put_u32, put_u64, put_unity_matrix, write_box, write_full_box};
@@ -16,9 +17,26 @@ pub struct Sample {
 const KEY_FLAGS: u32 = 0x0200_0000;
 const NON_KEY_FLAGS: u32 = 0x0101_0000;
 
-/// Builds the init segment for one video track. `entries` are complete sample
-/// entry boxes (`avc1`/`hvc1`); fragments pick one by 1-based index.
-pub fn init_segment(entries: &[&[u8]], width: u32, height: u32) -> Vec<u8> {
+/// Track ids: video is always track 1, audio (when recorded) track 2.
+pub const VIDEO_TRACK: u32 = 1;
+pub const AUDIO_TRACK: u32 = 2;
+
+/// The audio track of an init segment: its sample entries (`mp4a`) and clock rate.
+#[derive(Clone, Copy, Debug)]
+pub struct AudioTrack<'a> {
+    pub entries: &'a [&'a [u8]],
+    pub timescale: u32,
+}
+
+/// Builds the init segment: a video track at 90 kHz and optionally an audio track.
+/// `entries` are complete sample entry boxes (`avc1`/`hvc1`, `mp4a`); fragments
+/// pick one by 1-based index.
+pub fn init_segment(
+    video_entries: &[&[u8]],
+    width: u32,
+    height: u32,
+    audio: Option<AudioTrack<'_>>,
+) -> Vec<u8> {
     let mut b = Vec::with_capacity(1024);
     write_box(&mut b, b"ftyp", |b| {
         b.extend_from_slice(b"iso5");
@@ -36,118 +54,178 @@ pub fn init_segment(entries: &[&[u8]], width: u32, height: u32) -> Vec<u8> {
             b.extend_from_slice(&[0; 10]);
             put_unity_matrix(b);
             b.extend_from_slice(&[0; 24]);
-            put_u32(b, 2); // next_track_ID
+            put_u32(b, if audio.is_some() { 3 } else { 2 }); // next_track_ID
         });
-        write_box(b, b"trak", |b| {
-            write_full_box(b, b"tkhd", 0, 3, |b| {
-                put_u32(b, 0);
-                put_u32(b, 0);
-                put_u32(b, 1); // track_ID
-                put_u32(b, 0);
-                put_u32(b, 0); // duration
-                b.extend_from_slice(&[0; 8]);
-                put_u16(b, 0); // layer
-                put_u16(b, 0); // alternate_group
-                put_u16(b, 0); // volume
-                put_u16(b, 0);
-                put_unity_matrix(b);
-                put_u32(b, width << 16);
-                put_u32(b, height << 16);
-            });
-            write_box(b, b"mdia", |b| {
-                write_full_box(b, b"mdhd", 0, 0, |b| {
-                    put_u32(b, 0);
-                    put_u32(b, 0);
-                    put_u32(b, TIMESCALE);
-                    put_u32(b, 0);
-                    put_u16(b, 0x55c4); // "und"
-                    put_u16(b, 0);
-                });
-                write_full_box(b, b"hdlr", 0, 0, |b| {
-                    put_u32(b, 0);
-                    b.extend_from_slice(b"vide");
-                    b.extend_from_slice(&[0; 12]);
-                    b.extend_from_slice(b"Hearth video\0");
-                });
-                write_box(b, b"minf", |b| {
-                    write_full_box(b, b"vmhd", 0, 1, |b| b.extend_from_slice(&[0; 8]));
-                    write_box(b, b"dinf", |b| {
-                        write_full_box(b, b"dref", 0, 0, |b| {
-                            put_u32(b, 1);
-                            write_full_box(b, b"url ", 0, 1, |_| {});
-                        });
-                    });
-                    write_box(b, b"stbl", |b| {
-                        write_full_box(b, b"stsd", 0, 0, |b| {
-                            put_u32(b, entries.len() as u32);
-                            for e in entries {
-                                b.extend_from_slice(e);
-                            }
-                        });
-                        for t in [b"stts", b"stsc", b"stco"] {
-                            write_full_box(b, t, 0, 0, |b| put_u32(b, 0));
-                        }
-                        write_full_box(b, b"stsz", 0, 0, |b| put_u64(b, 0));
-                    });
-                });
-            });
-        });
+        let video = TrackSpec {
+            id: VIDEO_TRACK,
+            timescale: TIMESCALE,
+            entries: video_entries,
+            video_size: Some((width, height)),
+        };
+        write_trak(b, &video);
+        if let Some(a) = audio {
+            write_trak(
+                b,
+                &TrackSpec {
+                    id: AUDIO_TRACK,
+                    timescale: a.timescale,
+                    entries: a.entries,
+                    video_size: None,
+                },
+            );
+        }
         write_box(b, b"mvex", |b| {
-            write_full_box(b, b"trex", 0, 0, |b| {
-                put_u32(b, 1); // track_ID
-                put_u32(b, 1); // default_sample_description_index
-                put_u32(b, 0);
-                put_u32(b, 0);
-                put_u32(b, 0);
-            });
+            for id in [Some(VIDEO_TRACK), audio.map(|_| AUDIO_TRACK)]
+                .into_iter()
+                .flatten()
+            {
+                write_full_box(b, b"trex", 0, 0, |b| {
+                    put_u32(b, id);
+                    put_u32(b, 1); // default_sample_description_index
+                    put_u32(b, 0);
+                    put_u32(b, 0);
+                    put_u32(b, 0);
+                });
+            }
         });
     });
     b
 }
 
-/// Builds a fragment's `moof` box and the `mdat` header that must follow it; the
-/// samples' bytes, in order, come right after the returned bytes.
-pub fn fragment_header(
-    sequence: u32,
-    base_decode_time: u64,
-    sample_description_index: u32,
-    samples: &[Sample],
-) -> Vec<u8> {
-    let mut b = Vec::with_capacity(100 + samples.len() * 12);
-    let mut data_offset_at = 0;
-    write_box(&mut b, b"moof", |b| {
-        write_full_box(b, b"mfhd", 0, 0, |b| put_u32(b, sequence));
-        write_box(b, b"traf", |b| {
-            // default-base-is-moof, and the description index when it is not the default.
-            let sdi_flag = if sample_description_index != 1 {
-                0x02
-            } else {
-                0
-            };
-            write_full_box(b, b"tfhd", 0, 0x02_0000 | sdi_flag, |b| {
-                put_u32(b, 1);
-                if sdi_flag != 0 {
-                    put_u32(b, sample_description_index);
-                }
-            });
-            write_full_box(b, b"tfdt", 1, 0, |b| put_u64(b, base_decode_time));
-            // data-offset, sample-duration, sample-size, sample-flags.
-            write_full_box(b, b"trun", 0, 0x0701, |b| {
-                put_u32(b, samples.len() as u32);
-                data_offset_at = b.len();
+struct TrackSpec<'a> {
+    id: u32,
+    timescale: u32,
+    entries: &'a [&'a [u8]],
+    /// Width and height for video; `None` for audio.
+    video_size: Option<(u32, u32)>,
+}
+
+fn write_trak(b: &mut Vec<u8>, t: &TrackSpec<'_>) {
+    write_box(b, b"trak", |b| {
+        write_full_box(b, b"tkhd", 0, 3, |b| {
+            put_u32(b, 0);
+            put_u32(b, 0);
+            put_u32(b, t.id);
+            put_u32(b, 0);
+            put_u32(b, 0); // duration
+            b.extend_from_slice(&[0; 8]);
+            put_u16(b, 0); // layer
+            put_u16(b, 0); // alternate_group
+            put_u16(b, if t.video_size.is_some() { 0 } else { 0x0100 }); // volume
+            put_u16(b, 0);
+            put_unity_matrix(b);
+            let (w, h) = t.video_size.unwrap_or((0, 0));
+            put_u32(b, w << 16);
+            put_u32(b, h << 16);
+        });
+        write_box(b, b"mdia", |b| {
+            write_full_box(b, b"mdhd", 0, 0, |b| {
                 put_u32(b, 0);
-                for s in samples {
-                    put_u32(b, s.duration);
-                    put_u32(b, s.size);
-                    put_u32(b, if s.key { KEY_FLAGS } else { NON_KEY_FLAGS });
+                put_u32(b, 0);
+                put_u32(b, t.timescale);
+                put_u32(b, 0);
+                put_u16(b, 0x55c4); // "und"
+                put_u16(b, 0);
+            });
+            write_full_box(b, b"hdlr", 0, 0, |b| {
+                put_u32(b, 0);
+                b.extend_from_slice(if t.video_size.is_some() {
+                    b"vide"
+                } else {
+                    b"soun"
+                });
+                b.extend_from_slice(&[0; 12]);
+                b.extend_from_slice(if t.video_size.is_some() {
+                    b"Hearth video\0"
+                } else {
+                    b"Hearth audio\0"
+                });
+            });
+            write_box(b, b"minf", |b| {
+                if t.video_size.is_some() {
+                    write_full_box(b, b"vmhd", 0, 1, |b| b.extend_from_slice(&[0; 8]));
+                } else {
+                    write_full_box(b, b"smhd", 0, 0, |b| b.extend_from_slice(&[0; 4]));
                 }
+                write_box(b, b"dinf", |b| {
+                    write_full_box(b, b"dref", 0, 0, |b| {
+                        put_u32(b, 1);
+                        write_full_box(b, b"url ", 0, 1, |_| {});
+                    });
+                });
+                write_box(b, b"stbl", |b| {
+                    write_full_box(b, b"stsd", 0, 0, |b| {
+                        put_u32(b, t.entries.len() as u32);
+                        for e in t.entries {
+                            b.extend_from_slice(e);
+                        }
+                    });
+                    for typ in [b"stts", b"stsc", b"stco"] {
+                        write_full_box(b, typ, 0, 0, |b| put_u32(b, 0));
+                    }
+                    write_full_box(b, b"stsz", 0, 0, |b| put_u64(b, 0));
+                });
             });
         });
     });
-    let data_len: u64 = samples.iter().map(|s| u64::from(s.size)).sum();
-    let moof_len = b.len() as u32;
-    b[data_offset_at..data_offset_at + 4].copy_from_slice(&(moof_len + 8).to_be_bytes());
-    put_u32(&mut b, (data_len + 8) as u32);
+}
+
+/// One track's samples in a fragment.
+#[derive(Clone, Copy, Debug)]
+pub struct Run<'a> {
+    pub track_id: u32,
+    pub base_decode_time: u64,
+    pub sample_description_index: u32,
+    pub samples: &'a [Sample],
+}
+
+/// Builds a fragment's `moof` box and the `mdat` header that must follow it; the
+/// samples' bytes come right after the returned bytes, run after run, in order.
+/// Runs without samples are left out.
+pub fn fragment_header(sequence: u32, runs: &[Run<'_>]) -> Vec<u8> {
+    let mut b = Vec::with_capacity(100 + runs.iter().map(|r| r.samples.len() * 12).sum::<usize>());
+    let mut offsets = Vec::new();
+    write_box(&mut b, b"moof", |b| {
+        write_full_box(b, b"mfhd", 0, 0, |b| put_u32(b, sequence));
+        for run in runs.iter().filter(|r| !r.samples.is_empty()) {
+            write_box(b, b"traf", |b| {
+                // default-base-is-moof, and the description index when not the default.
+                let sdi_flag = if run.sample_description_index != 1 {
+                    0x02
+                } else {
+                    0
+                };
+                write_full_box(b, b"tfhd", 0, 0x02_0000 | sdi_flag, |b| {
+                    put_u32(b, run.track_id);
+                    if sdi_flag != 0 {
+                        put_u32(b, run.sample_description_index);
+                    }
+                });
+                write_full_box(b, b"tfdt", 1, 0, |b| put_u64(b, run.base_decode_time));
+                // data-offset, sample-duration, sample-size, sample-flags.
+                write_full_box(b, b"trun", 0, 0x0701, |b| {
+                    put_u32(b, run.samples.len() as u32);
+                    offsets.push(b.len());
+                    put_u32(b, 0);
+                    for s in run.samples {
+                        put_u32(b, s.duration);
+                        put_u32(b, s.size);
+                        put_u32(b, if s.key { KEY_FLAGS } else { NON_KEY_FLAGS });
+                    }
+                });
+            });
+        }
+    });
+    let moof_len = b.len() as u64;
+    let mut data_at = moof_len + 8;
+    for (at, run) in offsets
+        .into_iter()
+        .zip(runs.iter().filter(|r| !r.samples.is_empty()))
+    {
+        b[at..at + 4].copy_from_slice(&(data_at as u32).to_be_bytes());
+        data_at += run.samples.iter().map(|s| u64::from(s.size)).sum::<u64>();
+    }
+    put_u32(&mut b, (data_at - moof_len) as u32);
     b.extend_from_slice(b"mdat");
     b
 }
@@ -188,7 +266,15 @@ mod tests {
                 key: false,
             },
         ];
-        let h = fragment_header(7, 90_000, 1, &samples);
+        let h = fragment_header(
+            7,
+            &[Run {
+                track_id: VIDEO_TRACK,
+                base_decode_time: 90_000,
+                sample_description_index: 1,
+                samples: &samples,
+            }],
+        );
         let moof_len = u32::from_be_bytes(h[0..4].try_into().unwrap()) as usize;
         assert_eq!(&h[moof_len + 4..moof_len + 8], b"mdat");
         let mdat_len = u32::from_be_bytes(h[moof_len..moof_len + 4].try_into().unwrap());

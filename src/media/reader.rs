@@ -4,7 +4,7 @@
 //! It reads only box headers and `moof` boxes, seeking over `mdat` payloads, so
 //! checking a whole recording costs little I/O.
 
-use super::fmp4::Sample;
+use super::fmp4::{AUDIO_TRACK, Sample, VIDEO_TRACK};
 use std::io::{self, Read, Seek, SeekFrom};
 
 #[derive(Debug, thiserror::Error)]
@@ -15,7 +15,23 @@ pub enum ReadError {
     Format(String),
 }
 
-/// One `moof` + `mdat` pair.
+/// The audio samples of a fragment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AudioRun {
+    pub decode_time: u64,
+    /// Absolute byte offset of the first sample's data.
+    pub data_offset: u64,
+    pub samples: Vec<Sample>,
+}
+
+/// The audio track of a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AudioInfo {
+    pub sample_entries: Vec<Vec<u8>>,
+    pub timescale: u32,
+}
+
+/// One `moof` + `mdat` pair: its video samples (track 1) and any audio (track 2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fragment {
     /// Byte offset of the `moof` box in the file.
@@ -28,6 +44,7 @@ pub struct Fragment {
     pub decode_time: u64,
     pub sample_description_index: u32,
     pub samples: Vec<Sample>,
+    pub audio: Option<AudioRun>,
 }
 
 impl Fragment {
@@ -46,6 +63,7 @@ pub struct ParsedFile {
     pub sample_entries: Vec<Vec<u8>>,
     pub width: u32,
     pub height: u32,
+    pub audio: Option<AudioInfo>,
     pub fragments: Vec<Fragment>,
     /// Length of the well-formed prefix: init plus complete fragments.
     pub valid_len: u64,
@@ -135,7 +153,7 @@ pub fn parse<R: Read + Seek>(r: &mut R) -> Result<ParsedFile, ReadError> {
         pos += h.size;
     }
     let moov = moov.unwrap_or_default();
-    let (sample_entries, width, height) = parse_moov(&moov)?;
+    let (sample_entries, width, height, audio) = parse_moov(&moov)?;
     let init_len = pos;
     let mut fragments = Vec::new();
     let mut valid_len = pos;
@@ -154,11 +172,22 @@ pub fn parse<R: Read + Seek>(r: &mut R) -> Result<ParsedFile, ReadError> {
         let Some(m) = read_header(r, file_len - mdat_pos)? else {
             break;
         };
-        let data_len: u64 = frag.samples.iter().map(|s| u64::from(s.size)).sum();
+        let video_len: u64 = frag.samples.iter().map(|s| u64::from(s.size)).sum();
+        let audio_len: u64 = frag
+            .audio
+            .iter()
+            .flat_map(|a| &a.samples)
+            .map(|s| u64::from(s.size))
+            .sum();
+        let data_start = mdat_pos + m.header_len;
         if &m.typ != b"mdat"
-            || m.size - m.header_len != data_len
+            || m.size - m.header_len != video_len + audio_len
             || mdat_pos + m.size > file_len
-            || frag.data_offset != mdat_pos + m.header_len
+            || frag.data_offset != data_start
+            || frag
+                .audio
+                .as_ref()
+                .is_some_and(|a| a.data_offset != data_start + video_len)
         {
             break;
         }
@@ -173,6 +202,7 @@ pub fn parse<R: Read + Seek>(r: &mut R) -> Result<ParsedFile, ReadError> {
         sample_entries,
         width,
         height,
+        audio,
         fragments,
         valid_len,
         file_len,
@@ -227,16 +257,47 @@ fn be64(b: &[u8], at: usize) -> Result<u64, ReadError> {
     Ok((u64::from(be32(b, at)?) << 32) | u64::from(be32(b, at + 4)?))
 }
 
-fn parse_moov(moov: &[u8]) -> Result<(Vec<Vec<u8>>, u32, u32), ReadError> {
-    let trak = child(moov, b"trak")?;
-    let tkhd = child(trak, b"tkhd")?;
-    let (width, height) = if tkhd.first() == Some(&1) {
-        (be32(tkhd, 88)? >> 16, be32(tkhd, 92)? >> 16)
-    } else {
-        (be32(tkhd, 76)? >> 16, be32(tkhd, 80)? >> 16)
-    };
-    let stbl = child(child(child(trak, b"mdia")?, b"minf")?, b"stbl")?;
-    let stsd = child(stbl, b"stsd")?;
+type Moov = (Vec<Vec<u8>>, u32, u32, Option<AudioInfo>);
+
+/// Reads the video track (track 1) and the audio track (track 2) if present.
+fn parse_moov(moov: &[u8]) -> Result<Moov, ReadError> {
+    let mut video = None;
+    let mut audio = None;
+    for c in children(moov) {
+        let (typ, trak) = c?;
+        if &typ != b"trak" {
+            continue;
+        }
+        let tkhd = child(trak, b"tkhd")?;
+        let v1 = tkhd.first() == Some(&1);
+        let track_id = be32(tkhd, if v1 { 20 } else { 12 })?;
+        let (width, height) = if v1 {
+            (be32(tkhd, 88)? >> 16, be32(tkhd, 92)? >> 16)
+        } else {
+            (be32(tkhd, 76)? >> 16, be32(tkhd, 80)? >> 16)
+        };
+        let mdia = child(trak, b"mdia")?;
+        let mdhd = child(mdia, b"mdhd")?;
+        let timescale = be32(mdhd, if mdhd.first() == Some(&1) { 20 } else { 12 })?;
+        let stbl = child(child(mdia, b"minf")?, b"stbl")?;
+        let entries = sample_entries(child(stbl, b"stsd")?)?;
+        match track_id {
+            VIDEO_TRACK => video = Some((entries, width, height)),
+            AUDIO_TRACK => {
+                audio = Some(AudioInfo {
+                    sample_entries: entries,
+                    timescale,
+                })
+            }
+            _ => {}
+        }
+    }
+    let (entries, width, height) =
+        video.ok_or_else(|| ReadError::Format("no video track".into()))?;
+    Ok((entries, width, height, audio))
+}
+
+fn sample_entries(stsd: &[u8]) -> Result<Vec<Vec<u8>>, ReadError> {
     let count = be32(stsd, 4)?;
     let mut entries = Vec::new();
     let mut rest = stsd.get(8..).unwrap_or_default();
@@ -251,44 +312,70 @@ fn parse_moov(moov: &[u8]) -> Result<(Vec<Vec<u8>>, u32, u32), ReadError> {
     if entries.is_empty() {
         return Err(ReadError::Format("no sample entry".into()));
     }
-    Ok((entries, width, height))
+    Ok(entries)
 }
 
 /// Parses a `moof` box body found at `moof_pos`; `len` is left 0 for the caller.
 pub fn parse_moof(moof: &[u8], moof_pos: u64) -> Result<Fragment, ReadError> {
     let sequence = be32(child(moof, b"mfhd")?, 4)?;
-    let traf = child(moof, b"traf")?;
+    let mut video = None;
+    let mut audio = None;
+    for c in children(moof) {
+        let (typ, traf) = c?;
+        if &typ != b"traf" {
+            continue;
+        }
+        let run = parse_traf(traf, moof_pos)?;
+        match run.0 {
+            VIDEO_TRACK => video = Some(run),
+            AUDIO_TRACK => {
+                audio = Some(AudioRun {
+                    decode_time: run.1,
+                    data_offset: run.3,
+                    samples: run.4,
+                })
+            }
+            _ => {}
+        }
+    }
+    let (_, decode_time, sample_description_index, data_offset, samples) =
+        video.ok_or_else(|| ReadError::Format("fragment without video".into()))?;
+    Ok(Fragment {
+        offset: moof_pos,
+        len: 0,
+        data_offset,
+        sequence,
+        decode_time,
+        sample_description_index,
+        samples,
+        audio,
+    })
+}
+
+/// (track id, decode time, sample description index, absolute data offset, samples)
+type Traf = (u32, u64, u32, u64, Vec<Sample>);
+
+fn parse_traf(traf: &[u8], moof_pos: u64) -> Result<Traf, ReadError> {
     let tfhd = child(traf, b"tfhd")?;
     let tf_flags = be32(tfhd, 0)? & 0xff_ffff;
+    let track_id = be32(tfhd, 4)?;
     let mut at = 8; // version/flags + track_ID
     if tf_flags & 0x01 != 0 {
         // An explicit base data offset: Hearth never writes one.
         return Err(ReadError::Format("explicit base data offset".into()));
     }
-    let mut sdi = 1;
-    if tf_flags & 0x02 != 0 {
-        sdi = be32(tfhd, at)?;
-        at += 4;
-    }
-    let default_duration = if tf_flags & 0x08 != 0 {
+    let mut field = |present: bool| -> Result<Option<u32>, ReadError> {
+        if !present {
+            return Ok(None);
+        }
         let v = be32(tfhd, at)?;
         at += 4;
-        Some(v)
-    } else {
-        None
+        Ok(Some(v))
     };
-    let default_size = if tf_flags & 0x10 != 0 {
-        let v = be32(tfhd, at)?;
-        at += 4;
-        Some(v)
-    } else {
-        None
-    };
-    let default_flags = if tf_flags & 0x20 != 0 {
-        Some(be32(tfhd, at)?)
-    } else {
-        None
-    };
+    let sdi = field(tf_flags & 0x02 != 0)?.unwrap_or(1);
+    let default_duration = field(tf_flags & 0x08 != 0)?;
+    let default_size = field(tf_flags & 0x10 != 0)?;
+    let default_flags = field(tf_flags & 0x20 != 0)?;
     let tfdt = child(traf, b"tfdt")?;
     let decode_time = if tfdt.first() == Some(&1) {
         be64(tfdt, 4)?
@@ -319,51 +406,45 @@ pub fn parse_moof(moof: &[u8], moof_pos: u64) -> Result<Fragment, ReadError> {
         ));
     }
     let mut samples = Vec::with_capacity(count as usize);
-    for i in 0..count {
-        let duration = if flags & 0x100 != 0 {
-            at += 4;
-            be32(trun, at - 4)?
-        } else {
-            default_duration.ok_or_else(|| ReadError::Format("no sample duration".into()))?
-        };
-        let size = if flags & 0x200 != 0 {
-            at += 4;
-            be32(trun, at - 4)?
-        } else {
-            default_size.ok_or_else(|| ReadError::Format("no sample size".into()))?
-        };
-        let sflags = if flags & 0x400 != 0 {
-            at += 4;
-            be32(trun, at - 4)?
-        } else if i == 0 && first_flags.is_some() {
-            first_flags.unwrap_or_default()
-        } else {
-            default_flags.unwrap_or(0x0101_0000)
-        };
-        if flags & 0x800 != 0 {
-            at += 4; // composition offset: Hearth records no B-frames
+    let next = |present: bool, at: &mut usize| -> Result<Option<u32>, ReadError> {
+        if !present {
+            return Ok(None);
         }
+        *at += 4;
+        be32(trun, *at - 4).map(Some)
+    };
+    for i in 0..count {
+        let duration = next(flags & 0x100 != 0, &mut at)?
+            .or(default_duration)
+            .ok_or_else(|| ReadError::Format("no sample duration".into()))?;
+        let size = next(flags & 0x200 != 0, &mut at)?
+            .or(default_size)
+            .ok_or_else(|| ReadError::Format("no sample size".into()))?;
+        let sflags = next(flags & 0x400 != 0, &mut at)?
+            .or(if i == 0 { first_flags } else { None })
+            .or(default_flags)
+            .unwrap_or(0x0101_0000);
+        // A composition offset: Hearth records no B-frames.
+        next(flags & 0x800 != 0, &mut at)?;
         samples.push(Sample {
             duration,
             size,
             key: sflags & 0x0001_0000 == 0,
         });
     }
-    Ok(Fragment {
-        offset: moof_pos,
-        len: 0,
-        data_offset: (moof_pos as i64 + data_offset) as u64,
-        sequence,
+    Ok((
+        track_id,
         decode_time,
-        sample_description_index: sdi,
+        sdi,
+        (moof_pos as i64 + data_offset) as u64,
         samples,
-    })
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::fmp4::{fragment_header, init_segment};
+    use crate::media::fmp4::{AudioTrack, Run, fragment_header, init_segment};
     use std::io::Cursor;
 
     fn entry() -> Vec<u8> {
@@ -374,7 +455,7 @@ mod tests {
 
     fn file_with(n: u32) -> Vec<u8> {
         let e = entry();
-        let mut f = init_segment(&[&e], 640, 360);
+        let mut f = init_segment(&[&e], 640, 360, None);
         for i in 0..n {
             let s = [
                 Sample {
@@ -388,10 +469,65 @@ mod tests {
                     key: false,
                 },
             ];
-            f.extend(fragment_header(i + 1, u64::from(i) * 6000, 1, &s));
+            f.extend(fragment_header(
+                i + 1,
+                &[Run {
+                    track_id: VIDEO_TRACK,
+                    base_decode_time: u64::from(i) * 6000,
+                    sample_description_index: 1,
+                    samples: &s,
+                }],
+            ));
             f.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7]);
         }
         f
+    }
+
+    #[test]
+    fn reads_audio_runs_after_video() {
+        let e = entry();
+        let mut a = Vec::new();
+        crate::media::boxes::write_box(&mut a, b"mp4a", |b| b.extend_from_slice(&[0; 28]));
+        let audio = AudioTrack {
+            entries: &[&a],
+            timescale: 16_000,
+        };
+        let mut f = init_segment(&[&e], 640, 360, Some(audio));
+        let v = [Sample {
+            duration: 3000,
+            size: 4,
+            key: true,
+        }];
+        let s = [Sample {
+            duration: 1024,
+            size: 2,
+            key: true,
+        }; 3];
+        f.extend(fragment_header(
+            1,
+            &[
+                Run {
+                    track_id: VIDEO_TRACK,
+                    base_decode_time: 0,
+                    sample_description_index: 1,
+                    samples: &v,
+                },
+                Run {
+                    track_id: AUDIO_TRACK,
+                    base_decode_time: 77,
+                    sample_description_index: 1,
+                    samples: &s,
+                },
+            ],
+        ));
+        f.extend_from_slice(&[9; 10]);
+        let p = parse(&mut Cursor::new(&f)).unwrap();
+        assert_eq!(p.audio.as_ref().unwrap().timescale, 16_000);
+        let fr = &p.fragments[0];
+        let au = fr.audio.as_ref().unwrap();
+        assert_eq!((au.decode_time, au.samples.len()), (77, 3));
+        assert_eq!(au.data_offset, fr.data_offset + 4);
+        assert!(!p.is_torn());
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Export and playback ranges: stitches the fragments of a time range, across
 //! segments, into one fragmented MP4, from the key frame at or before the start,
-//! without decoding. Decode times keep real time, so gaps stay gaps.
+//! without decoding. Decode times keep real time, so gaps stay gaps. Audio, where
+//! recorded, comes along up to the last video frame.
 
 use super::layout;
-use crate::media::fmp4::{Sample, fragment_header, init_segment};
+use crate::media::fmp4::{
+    AUDIO_TRACK, AudioTrack, Run, Sample, VIDEO_TRACK, fragment_header, init_segment,
+};
 use crate::media::reader::parse_moof;
 use crate::store::Store;
 use std::fs::File;
@@ -27,6 +30,7 @@ pub enum ExportError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExportSummary {
     pub frames: u64,
+    pub audio_frames: u64,
     pub first_us: i64,
     /// Start time of the last frame written.
     pub last_us: i64,
@@ -35,6 +39,22 @@ pub struct ExportSummary {
 
 fn us_to_90k(us: i64) -> i64 {
     (us * 9 + 50) / 100
+}
+
+/// Converts between timescales without overflow.
+fn rescale(v: i64, from: u32, to: u32) -> i64 {
+    (i128::from(v) * i128::from(to) / i128::from(from.max(1))) as i64
+}
+
+/// Distinct sample entries, in order of first use; returns the 1-based index of each.
+fn index_of<'a>(entries: &mut Vec<&'a [u8]>, e: &'a [u8]) -> u32 {
+    match entries.iter().position(|x| *x == e) {
+        Some(i) => i as u32 + 1,
+        None => {
+            entries.push(e);
+            entries.len() as u32
+        }
+    }
 }
 
 /// Writes `[from_us, to_us)` of a camera stream to `out`.
@@ -51,30 +71,48 @@ pub fn export(
         return Err(ExportError::BadRange);
     }
     let segs = store.segments_between(camera, stream, from_us, to_us)?;
-    let mut entries: Vec<&[u8]> = Vec::new();
-    for s in &segs {
-        if !entries.contains(&s.sample_entry.as_slice()) {
-            entries.push(&s.sample_entry);
-        }
-    }
     let first = segs.first().ok_or_else(|| ExportError::Empty {
         camera: camera.to_owned(),
     })?;
-    let init = init_segment(&entries, first.width, first.height);
+    let mut video_entries: Vec<&[u8]> = Vec::new();
+    let mut audio_entries: Vec<&[u8]> = Vec::new();
+    // The audio timescale of the export: the first segment with audio sets it.
+    let audio_rate = segs.iter().find_map(|s| s.audio.as_ref().map(|a| a.1));
+    for s in &segs {
+        index_of(&mut video_entries, &s.sample_entry);
+        if let Some((e, rate)) = &s.audio {
+            if Some(*rate) == audio_rate {
+                index_of(&mut audio_entries, e);
+            }
+        }
+    }
+    let init = init_segment(
+        &video_entries,
+        first.width,
+        first.height,
+        audio_rate.map(|timescale| AudioTrack {
+            entries: &audio_entries,
+            timescale,
+        }),
+    );
     out.write_all(&init).map_err(ExportError::Write)?;
     let mut sum = ExportSummary {
         frames: 0,
+        audio_frames: 0,
         first_us: 0,
         last_us: 0,
         bytes: init.len() as u64,
     };
+    let to_90k = us_to_90k(to_us);
     let mut origin_90k: Option<i64> = None;
     let mut sequence = 0;
-    for seg in &segs {
-        let sdi = entries
-            .iter()
-            .position(|e| *e == seg.sample_entry.as_slice())
-            .map_or(1, |i| i as u32 + 1);
+    'segments: for seg in &segs {
+        let sdi = index_of(&mut video_entries, &seg.sample_entry);
+        let audio_sdi = seg
+            .audio
+            .as_ref()
+            .filter(|a| Some(a.1) == audio_rate)
+            .map(|a| index_of(&mut audio_entries, &a.0));
         let file_err = |message: String| ExportError::File {
             path: seg.path.clone(),
             message,
@@ -97,8 +135,8 @@ pub fn export(
         for (i, fi) in frags.iter().enumerate().skip(begin) {
             let end = frags.get(i + 1).map_or(seg.progress.bytes, |n| n.offset);
             let frag_time = seg_start_90k + i64::from(fi.start_90k);
-            if frag_time >= us_to_90k(to_us) {
-                break;
+            if frag_time >= to_90k {
+                break 'segments;
             }
             let mut buf = vec![0u8; (end - fi.offset) as usize];
             file.seek(SeekFrom::Start(fi.offset))
@@ -113,7 +151,7 @@ pub fn export(
             let mut kept: Vec<Sample> = Vec::new();
             let mut t = frag_time;
             for s in &frag.samples {
-                if t >= us_to_90k(to_us) {
+                if t >= to_90k {
                     break;
                 }
                 if sum.frames == 0 {
@@ -124,19 +162,61 @@ pub fn export(
                 kept.push(*s);
                 t += i64::from(s.duration);
             }
-            let data_start = frag.data_offset as usize;
-            let data_len: usize = kept.iter().map(|s| s.size as usize).sum();
-            let data = buf
-                .get(data_start..data_start + data_len)
-                .ok_or_else(|| file_err("sample data outside its fragment".into()))?;
+            let truncated = kept.len() < frag.samples.len();
+            let video_len: usize = kept.iter().map(|s| s.size as usize).sum();
+            let mut data = buf
+                .get(frag.data_offset as usize..frag.data_offset as usize + video_len)
+                .ok_or_else(|| file_err("sample data outside its fragment".into()))?
+                .to_vec();
+            // Audio up to the end of the video kept.
+            let mut audio_kept: Vec<Sample> = Vec::new();
+            let mut audio_base = 0;
+            if let (Some(a), Some(rate)) = (
+                frag.audio.as_ref().filter(|_| audio_sdi.is_some()),
+                audio_rate,
+            ) {
+                let seg_start_audio = rescale(seg_start_90k, 90_000, rate);
+                let end_audio = rescale(t, 90_000, rate);
+                let mut at = seg_start_audio + a.decode_time as i64;
+                audio_base = (at - rescale(origin, 90_000, rate)).max(0) as u64;
+                for s in &a.samples {
+                    if truncated && at >= end_audio {
+                        break;
+                    }
+                    audio_kept.push(*s);
+                    at += i64::from(s.duration);
+                }
+                let audio_len: usize = audio_kept.iter().map(|s| s.size as usize).sum();
+                data.extend_from_slice(
+                    buf.get(a.data_offset as usize..a.data_offset as usize + audio_len)
+                        .ok_or_else(|| file_err("audio data outside its fragment".into()))?,
+                );
+                sum.audio_frames += audio_kept.len() as u64;
+            }
             sequence += 1;
-            let header = fragment_header(sequence, (frag_time - origin) as u64, sdi, &kept);
+            let header = fragment_header(
+                sequence,
+                &[
+                    Run {
+                        track_id: VIDEO_TRACK,
+                        base_decode_time: (frag_time - origin) as u64,
+                        sample_description_index: sdi,
+                        samples: &kept,
+                    },
+                    Run {
+                        track_id: AUDIO_TRACK,
+                        base_decode_time: audio_base,
+                        sample_description_index: audio_sdi.unwrap_or(1),
+                        samples: &audio_kept,
+                    },
+                ],
+            );
             out.write_all(&header)
-                .and_then(|_| out.write_all(data))
+                .and_then(|_| out.write_all(&data))
                 .map_err(ExportError::Write)?;
             sum.bytes += (header.len() + data.len()) as u64;
-            if kept.len() < frag.samples.len() {
-                break;
+            if truncated {
+                break 'segments;
             }
         }
     }

@@ -3,7 +3,7 @@
 //! Blocking file and SQLite work stays off the async runtime.
 
 use super::segmenter::{Action, Segmenter, SegmenterConfig};
-use super::writer::{SegmentFile, WriteError};
+use super::writer::{Destination, SegmentFile, WriteError};
 use crate::ingest::hub::StreamEvent;
 use crate::store::Store;
 use std::path::PathBuf;
@@ -84,6 +84,7 @@ impl Recorder {
                     self.stats.frames_in += 1;
                     self.seg.push(&f, &mut self.actions);
                 }
+                StreamEvent::Audio(a) => self.seg.push_audio(&a),
                 StreamEvent::Gap { dropped } => {
                     if dropped > 0 {
                         tracing::warn!(
@@ -116,16 +117,19 @@ impl Recorder {
     fn apply(&mut self) {
         for a in std::mem::take(&mut self.actions) {
             match a {
-                Action::Start { wall_us, params } => {
-                    match SegmentFile::create(
-                        &self.cfg.data_dir,
-                        &self.store,
-                        self.cfg.stream_id,
-                        &self.cfg.camera,
-                        &self.cfg.stream,
-                        wall_us,
-                        &params,
-                    ) {
+                Action::Start {
+                    wall_us,
+                    params,
+                    audio,
+                } => {
+                    let dest = Destination {
+                        data_dir: &self.cfg.data_dir,
+                        stream_id: self.cfg.stream_id,
+                        camera: &self.cfg.camera,
+                        stream: &self.cfg.stream,
+                    };
+                    match SegmentFile::create(dest, &self.store, wall_us, &params, audio.as_deref())
+                    {
                         Ok(f) => {
                             self.file = Some(f);
                             self.broken = false;

@@ -8,7 +8,9 @@
 use super::layout::{self, RECORDINGS};
 use crate::media::fmp4::codec_string;
 use crate::media::reader::{self, ParsedFile};
-use crate::store::{FragIndex, NewSegment, Progress, SegmentRow, SegmentState, Store};
+use crate::store::{
+    AudioTrackInfo, FragIndex, NewSegment, Progress, SegmentRow, SegmentState, Store,
+};
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::BufReader;
@@ -105,6 +107,10 @@ pub fn check(data_dir: &Path, store: &Store, repair: bool) -> anyhow::Result<Rep
                     width: p.width,
                     height: p.height,
                     sample_entry: entry,
+                    audio: p.audio.as_ref().map(|a| AudioTrackInfo {
+                        sample_entry: &a.sample_entries[0],
+                        timescale: a.timescale,
+                    }),
                     bytes: p.valid_len,
                 })?;
                 store.update_segment(id, &progress_of(&p), SegmentState::Complete)?;

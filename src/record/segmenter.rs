@@ -6,10 +6,13 @@
 //! the target length, or at a discontinuity (new RTSP session, new codec
 //! parameters, timestamps going backwards or jumping, wall clock and media clock
 //! drifting apart). A fragment holds one GOP or at most the fragment length.
+//!
+//! Audio, when the camera sends it, rides along: each fragment carries the audio
+//! frames up to the end of its video, so the two stay interleaved within a second.
 
-use crate::ingest::frame::{Frame, VideoParams};
+use crate::ingest::frame::{AudioFrame, AudioParams, Frame, VideoParams};
 use crate::media::TIMESCALE;
-use crate::media::fmp4::{Sample, fragment_header};
+use crate::media::fmp4::{AUDIO_TRACK, Run, Sample, VIDEO_TRACK, fragment_header};
 use bytes::Bytes;
 use std::sync::Arc;
 
@@ -17,6 +20,8 @@ use std::sync::Arc;
 const MAX_FRAME_GAP_90K: i64 = 5 * TIMESCALE as i64;
 /// Wall clock and media clock may drift this far apart before a segment is cut.
 const MAX_DRIFT_US: i64 = 5_000_000;
+/// Audio frames kept while waiting for the first key frame (several seconds of AAC).
+const MAX_AUDIO_WAITING: usize = 256;
 /// Used for the last frame's duration when no interval has been seen yet (10 fps).
 const DEFAULT_INTERVAL_90K: i64 = 9_000;
 
@@ -36,6 +41,7 @@ pub struct FragmentOut {
     pub start_90k: u64,
     pub duration_90k: u64,
     pub frames: u32,
+    pub audio_frames: u32,
     pub starts_with_key: bool,
 }
 
@@ -51,6 +57,8 @@ pub enum Action {
     Start {
         wall_us: i64,
         params: Arc<VideoParams>,
+        /// Present when the segment records an audio track.
+        audio: Option<Arc<AudioParams>>,
     },
     Fragment(FragmentOut),
     /// The current segment is complete.
@@ -65,6 +73,7 @@ struct Current {
     last_pts: i64,
     sequence: u32,
     pending: Vec<Arc<Frame>>,
+    audio: Option<Arc<AudioParams>>,
 }
 
 pub struct Segmenter {
@@ -74,6 +83,8 @@ pub struct Segmenter {
     /// End of the previous segment in wall time, so a new one never overlaps it.
     prev_end_us: i64,
     skipped: u64,
+    /// Audio frames not yet written, oldest first.
+    audio_pending: Vec<Arc<AudioFrame>>,
 }
 
 impl Segmenter {
@@ -84,6 +95,7 @@ impl Segmenter {
             last_interval: DEFAULT_INTERVAL_90K,
             prev_end_us: i64::MIN,
             skipped: 0,
+            audio_pending: Vec::new(),
         }
     }
 
@@ -101,6 +113,7 @@ impl Segmenter {
             let media_us = (f.pts - c.first_pts) * 1_000_000 / i64::from(TIMESCALE);
             let discontinuous = c.session != f.session
                 || (!Arc::ptr_eq(&c.params, &f.params) && *c.params != *f.params)
+                || c.audio.is_some() != f.audio.is_some()
                 || f.pts <= c.last_pts
                 || f.pts - c.last_pts > MAX_FRAME_GAP_90K
                 || ((f.wall_us - c.wall_us) - media_us).abs() > MAX_DRIFT_US;
@@ -136,6 +149,25 @@ impl Segmenter {
         }
     }
 
+    /// Takes an audio frame; it is written with the video fragment covering its time.
+    pub fn push_audio(&mut self, a: &Arc<AudioFrame>) {
+        match &self.cur {
+            Some(c) => {
+                if c.audio.is_some() && c.session == a.session && a.pts_90k() >= c.first_pts {
+                    self.audio_pending.push(a.clone());
+                }
+            }
+            None => {
+                // Kept for a segment about to start: audio often runs slightly
+                // ahead of the first key frame. Bounded while no segment opens.
+                if self.audio_pending.len() >= MAX_AUDIO_WAITING {
+                    self.audio_pending.remove(0);
+                }
+                self.audio_pending.push(a.clone());
+            }
+        }
+    }
+
     /// Ends the current segment, writing every pending frame; the last frame's
     /// duration is estimated from the interval before it.
     pub fn finish(&mut self, out: &mut Vec<Action>) {
@@ -147,9 +179,14 @@ impl Segmenter {
     }
 
     fn start(&mut self, f: &Arc<Frame>, wall_us: i64, out: &mut Vec<Action>) {
+        let audio = f.audio.clone();
+        // Audio that arrived before this segment's first frame has no place in it.
+        self.audio_pending
+            .retain(|a| a.session == f.session && a.pts_90k() >= f.pts);
         out.push(Action::Start {
             wall_us,
             params: f.params.clone(),
+            audio: audio.clone(),
         });
         self.cur = Some(Current {
             session: f.session,
@@ -159,6 +196,7 @@ impl Segmenter {
             last_pts: f.pts,
             sequence: 0,
             pending: vec![f.clone()],
+            audio,
         });
     }
 
@@ -195,13 +233,62 @@ impl Segmenter {
             .collect();
         c.sequence += 1;
         let start_90k = (pending[0].pts - c.first_pts) as u64;
-        let header = fragment_header(c.sequence, start_90k, 1, &samples);
+        let duration_90k: u64 = samples.iter().map(|s| u64::from(s.duration)).sum();
+        // The audio up to the end of this fragment's video.
+        let end_pts = c.first_pts + (start_90k + duration_90k) as i64;
+        let split = self
+            .audio_pending
+            .iter()
+            .position(|a| a.pts_90k() >= end_pts)
+            .unwrap_or(self.audio_pending.len());
+        let audio: Vec<Arc<AudioFrame>> = if c.audio.is_some() {
+            self.audio_pending.drain(..split).collect()
+        } else {
+            Vec::new()
+        };
+        let audio_samples: Vec<Sample> = audio
+            .iter()
+            .enumerate()
+            .map(|(i, a)| Sample {
+                duration: audio.get(i + 1).map_or(a.duration, |n| {
+                    (n.pts - a.pts).clamp(1, i64::from(u32::MAX)) as u32
+                }),
+                size: a.data.len() as u32,
+                key: true,
+            })
+            .collect();
+        let rate = c.audio.as_ref().map_or(1, |p| i64::from(p.clock_rate));
+        let audio_base = audio.first().map_or(0, |a| {
+            (a.pts - c.first_pts * rate / i64::from(TIMESCALE)).max(0) as u64
+        });
+        let header = fragment_header(
+            c.sequence,
+            &[
+                Run {
+                    track_id: VIDEO_TRACK,
+                    base_decode_time: start_90k,
+                    sample_description_index: 1,
+                    samples: &samples,
+                },
+                Run {
+                    track_id: AUDIO_TRACK,
+                    base_decode_time: audio_base,
+                    sample_description_index: 1,
+                    samples: &audio_samples,
+                },
+            ],
+        );
         out.push(Action::Fragment(FragmentOut {
             header,
-            data: pending.iter().map(|p| p.data.clone()).collect(),
+            data: pending
+                .iter()
+                .map(|p| p.data.clone())
+                .chain(audio.iter().map(|a| a.data.clone()))
+                .collect(),
             start_90k,
-            duration_90k: samples.iter().map(|s| u64::from(s.duration)).sum(),
+            duration_90k,
             frames: samples.len() as u32,
+            audio_frames: audio_samples.len() as u32,
             starts_with_key: pending[0].key,
         }));
         if let Some(last) = pending.last() {
@@ -213,6 +300,7 @@ impl Segmenter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::frame::{AudioFrame, AudioParams};
 
     fn params(w: u32) -> Arc<VideoParams> {
         Arc::new(VideoParams {
@@ -234,6 +322,7 @@ mod tests {
                     key: i % gop == 0,
                     data: Bytes::from(vec![0u8; 10]),
                     params: p.clone(),
+                    audio: None,
                 })
             })
             .collect()
@@ -348,6 +437,70 @@ mod tests {
         }
     }
 
+    #[test]
+    fn audio_rides_with_the_video_fragment_covering_it() {
+        let p = params(1280);
+        let ap = Arc::new(AudioParams {
+            codec: "mp4a.40.2".into(),
+            clock_rate: 16_000,
+            sample_entry: vec![0; 8],
+        });
+        let mut s = Segmenter::new(cfg());
+        let video: Vec<Arc<Frame>> = frames(120, 20, 1, &p) // 12 s, pts from 1000
+            .iter()
+            .map(|f| {
+                Arc::new(Frame {
+                    audio: Some(ap.clone()),
+                    ..Frame::clone_shallow(f)
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        // An audio frame every 64 ms from t=0 (before the first video frame) on.
+        let mut next_audio = 0i64;
+        let mut audio_sent = 0;
+        for f in &video {
+            while next_audio * 90_000 / 16_000 <= f.pts {
+                s.push_audio(&Arc::new(AudioFrame {
+                    session: 1,
+                    pts: next_audio,
+                    duration: 1024,
+                    data: Bytes::from(vec![1u8; 3]),
+                    params: ap.clone(),
+                }));
+                next_audio += 1024;
+                audio_sent += 1;
+            }
+            s.push(f, &mut out);
+        }
+        s.finish(&mut out);
+        let mut starts = 0;
+        let mut audio_written = 0;
+        for a in &out {
+            match a {
+                Action::Start { audio, .. } => {
+                    starts += 1;
+                    assert!(audio.is_some());
+                }
+                Action::Fragment(f) => {
+                    audio_written += f.audio_frames;
+                    assert_eq!(f.data.len() as u32, f.frames + f.audio_frames);
+                }
+                Action::End => {}
+            }
+        }
+        assert_eq!(starts, 2);
+        // Every audio frame from the first video frame on is written, the last
+        // ones (after the last video frame) excepted.
+        let expected = (0..audio_sent as i64)
+            .filter(|i| i * 1024 * 90_000 / 16_000 >= 1000)
+            .count() as u32;
+        assert!(
+            audio_written + 2 >= expected && audio_written <= expected,
+            "{audio_written} of {expected}"
+        );
+    }
+
     impl Frame {
         fn clone_shallow(f: &Frame) -> Frame {
             Frame {
@@ -357,6 +510,7 @@ mod tests {
                 key: f.key,
                 data: f.data.clone(),
                 params: f.params.clone(),
+                audio: f.audio.clone(),
             }
         }
     }

@@ -7,9 +7,9 @@
 
 use super::layout;
 use super::segmenter::FragmentOut;
-use crate::ingest::frame::VideoParams;
-use crate::media::fmp4::init_segment;
-use crate::store::{FragIndex, NewSegment, Progress, SegmentState, Store};
+use crate::ingest::frame::{AudioParams, VideoParams};
+use crate::media::fmp4::{AudioTrack, init_segment};
+use crate::store::{AudioTrackInfo, FragIndex, NewSegment, Progress, SegmentState, Store};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -22,6 +22,15 @@ pub enum WriteError {
     Store(#[from] crate::store::StoreError),
 }
 
+/// Where a stream's segments go: its directory and its index row.
+#[derive(Clone, Copy, Debug)]
+pub struct Destination<'a> {
+    pub data_dir: &'a Path,
+    pub stream_id: i64,
+    pub camera: &'a str,
+    pub stream: &'a str,
+}
+
 pub struct SegmentFile {
     file: File,
     path: PathBuf,
@@ -32,18 +41,16 @@ pub struct SegmentFile {
 
 impl SegmentFile {
     pub fn create(
-        data_dir: &Path,
+        dest: Destination<'_>,
         store: &Store,
-        stream_id: i64,
-        camera: &str,
-        stream: &str,
         start_us: i64,
         params: &VideoParams,
+        audio: Option<&AudioParams>,
     ) -> Result<SegmentFile, WriteError> {
         let mut n = 0;
         let (rel, path, mut file) = loop {
-            let rel = layout::segment_path(camera, stream, start_us, n);
-            let path = layout::absolute(data_dir, &rel);
+            let rel = layout::segment_path(dest.camera, dest.stream, start_us, n);
+            let path = layout::absolute(dest.data_dir, &rel);
             let io_err = |source| WriteError::Io {
                 path: path.clone(),
                 source,
@@ -57,7 +64,17 @@ impl SegmentFile {
                 Err(e) => return Err(io_err(e)),
             }
         };
-        let init = init_segment(&[&params.sample_entry], params.width, params.height);
+        let audio_entry = audio.map(|a| [a.sample_entry.as_slice()]);
+        let audio_track = audio.zip(audio_entry.as_ref()).map(|(a, e)| AudioTrack {
+            entries: e,
+            timescale: a.clock_rate,
+        });
+        let init = init_segment(
+            &[&params.sample_entry],
+            params.width,
+            params.height,
+            audio_track,
+        );
         let io_err = |source| WriteError::Io {
             path: path.clone(),
             source,
@@ -68,13 +85,17 @@ impl SegmentFile {
             return Err(io_err(e));
         }
         let id = store.insert_segment(&NewSegment {
-            stream_id,
+            stream_id: dest.stream_id,
             start_us,
             path: &rel,
             codec: &params.codec,
             width: params.width,
             height: params.height,
             sample_entry: &params.sample_entry,
+            audio: audio.map(|a| AudioTrackInfo {
+                sample_entry: &a.sample_entry,
+                timescale: a.clock_rate,
+            }),
             bytes: init.len() as u64,
         })?;
         Ok(SegmentFile {

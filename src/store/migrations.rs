@@ -32,6 +32,9 @@ const MIGRATIONS: &[&str] = &[
         state INTEGER NOT NULL          -- 0 open, 1 complete, 2 deleting
     );
     CREATE INDEX segments_by_stream_time ON segments (stream_id, start_us);",
+    // 2: the audio track of segments that record one.
+    "ALTER TABLE segments ADD COLUMN audio_sample_entry BLOB;  -- the mp4a sample entry
+    ALTER TABLE segments ADD COLUMN audio_timescale INTEGER;",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

@@ -51,7 +51,15 @@ pub struct NewSegment<'a> {
     pub width: u32,
     pub height: u32,
     pub sample_entry: &'a [u8],
+    pub audio: Option<AudioTrackInfo<'a>>,
     pub bytes: u64,
+}
+
+/// A segment's audio track: its sample entry and timescale (samples per second).
+#[derive(Clone, Copy, Debug)]
+pub struct AudioTrackInfo<'a> {
+    pub sample_entry: &'a [u8],
+    pub timescale: u32,
 }
 
 /// What is known of a segment's contents so far.
@@ -75,6 +83,8 @@ pub struct SegmentRow {
     pub width: u32,
     pub height: u32,
     pub sample_entry: Vec<u8>,
+    /// The audio track's sample entry and timescale, when the segment has one.
+    pub audio: Option<(Vec<u8>, u32)>,
     pub progress: Progress,
     pub state: SegmentState,
 }
@@ -90,7 +100,8 @@ pub struct Store {
 }
 
 const SEGMENT_COLUMNS: &str = "s.id, s.stream_id, c.name, st.kind, s.start_us, s.path, s.codec, \
-     s.width, s.height, s.sample_entry, s.duration_90k, s.bytes, s.frames, s.fragments, s.state";
+     s.width, s.height, s.sample_entry, s.duration_90k, s.bytes, s.frames, s.fragments, s.state, \
+     s.audio_sample_entry, s.audio_timescale";
 
 fn segment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(SegmentRow, Vec<u8>)> {
     Ok((
@@ -105,6 +116,13 @@ fn segment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(SegmentRow, Vec<
             width: r.get(7)?,
             height: r.get(8)?,
             sample_entry: r.get(9)?,
+            audio: match (
+                r.get::<_, Option<Vec<u8>>>(15)?,
+                r.get::<_, Option<u32>>(16)?,
+            ) {
+                (Some(e), Some(t)) => Some((e, t)),
+                _ => None,
+            },
             progress: Progress {
                 duration_90k: r.get::<_, i64>(10)? as u64,
                 bytes: r.get::<_, i64>(11)? as u64,
@@ -165,8 +183,8 @@ impl Store {
         let c = self.conn();
         c.execute(
             "INSERT INTO segments (stream_id, start_us, path, codec, width, height, sample_entry, \
-             bytes, duration_90k, frames, fragments, state) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, x'', 0)",
+             bytes, audio_sample_entry, audio_timescale, duration_90k, frames, fragments, state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, 0, x'', 0)",
             params![
                 s.stream_id,
                 s.start_us,
@@ -175,7 +193,9 @@ impl Store {
                 s.width,
                 s.height,
                 s.sample_entry,
-                s.bytes as i64
+                s.bytes as i64,
+                s.audio.map(|a| a.sample_entry),
+                s.audio.map(|a| a.timescale)
             ],
         )?;
         Ok(c.last_insert_rowid())
