@@ -62,6 +62,9 @@ enum Cmd {
         user: Option<String>,
         #[arg(long)]
         password: Option<String>,
+        /// The authentication scheme demanded with --user and --password.
+        #[arg(long, value_enum, default_value = "digest")]
+        auth: hearth::fakecam::AuthScheme,
     },
     /// Record simulated cameras into a throwaway data directory.
     Demo {
@@ -118,7 +121,8 @@ fn main() -> ExitCode {
             file,
             user,
             password,
-        } => runtime().and_then(|rt| rt.block_on(fake_camera(listen, file, user, password))),
+            auth,
+        } => runtime().and_then(|rt| rt.block_on(fake_camera(listen, file, user, password, auth))),
         Cmd::Demo { cameras, data_dir } => runtime().and_then(|rt| {
             rt.block_on(async { hearth::demo::run(cameras, data_dir, shutdown_signal()).await })
         }),
@@ -253,9 +257,14 @@ async fn fake_camera(
     file: Option<PathBuf>,
     user: Option<String>,
     password: Option<String>,
+    scheme: hearth::fakecam::AuthScheme,
 ) -> anyhow::Result<ExitCode> {
     let auth = match (user, password) {
-        (Some(u), Some(p)) => Some((u, p)),
+        (Some(user), Some(password)) => Some(hearth::fakecam::Auth {
+            user,
+            password,
+            scheme,
+        }),
         (None, None) => None,
         _ => bail!("--user and --password go together"),
     };

@@ -280,6 +280,27 @@ fn records_over_udp() {
 }
 
 #[test]
+fn records_a_camera_that_demands_basic_auth() {
+    let port = free_port();
+    let _cam = fake_camera_with(port, Some(("admin", "b4sic")), &["--auth", "basic"]);
+    let mut nvr = Nvr::new(
+        &format!("segment_duration = \"2s\"\n{MIN_FREE}"),
+        &[Cam {
+            name: "basic",
+            url: format!("rtsp://127.0.0.1:{port}/sub"),
+            auth: Some(("admin", "b4sic")),
+            extra: "",
+        }],
+    );
+    nvr.start();
+    sleep_s(10);
+    let stop_us = now_us();
+    nvr.stop();
+    check_clean_recording(&nvr, "basic", "main", 10.0, stop_us);
+    assert!(!nvr.log_text().contains("b4sic"), "password in the log");
+}
+
+#[test]
 fn wrong_password_is_reported_without_the_password() {
     let port = free_port();
     let _cam = fake_camera(port, Some(("admin", "right")));

@@ -23,10 +23,25 @@ const REALM: &str = "Hearth fake camera";
 const MAX_LINE: usize = 8192;
 const MAX_HEADERS: usize = 64;
 
+/// How clients must authenticate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthScheme {
+    Digest,
+    Basic,
+}
+
+/// Credentials the simulated camera demands.
+#[derive(Clone, Debug)]
+pub struct Auth {
+    pub user: String,
+    pub password: String,
+    pub scheme: AuthScheme,
+}
+
 struct Shared {
     main: Clip,
     sub: Clip,
-    auth: Option<(String, String)>,
+    auth: Option<Auth>,
     nonce: String,
 }
 
@@ -47,7 +62,7 @@ impl FakeCamera {
     pub async fn start(
         listen: &str,
         file: Option<&Path>,
-        auth: Option<(String, String)>,
+        auth: Option<Auth>,
     ) -> anyhow::Result<FakeCamera> {
         let file = file.map(Path::to_path_buf);
         let (main, sub) = tokio::task::spawn_blocking(move || -> anyhow::Result<(Clip, Clip)> {
@@ -200,14 +215,17 @@ fn auth_params(s: &str) -> HashMap<String, String> {
 }
 
 fn authorized(shared: &Shared, req: &Request) -> bool {
-    let Some((user, pass)) = &shared.auth else {
+    let Some(auth) = &shared.auth else {
         return true;
     };
+    let (user, pass) = (&auth.user, &auth.password);
     let Some(h) = req.headers.get("authorization") else {
         return false;
     };
-    if let Some(b) = h.strip_prefix("Basic ") {
-        return B64.decode(b.trim()).ok().as_deref() == Some(format!("{user}:{pass}").as_bytes());
+    if auth.scheme == AuthScheme::Basic {
+        return h.strip_prefix("Basic ").is_some_and(|b| {
+            B64.decode(b.trim()).ok().as_deref() == Some(format!("{user}:{pass}").as_bytes())
+        });
     }
     let Some(d) = h.strip_prefix("Digest ") else {
         return false;
@@ -299,10 +317,13 @@ async fn serve(sock: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
         let mut extra = String::new();
         let mut body = String::new();
         let status = if req.method != "OPTIONS" && !authorized(&shared, &req) {
-            extra = format!(
-                "WWW-Authenticate: Digest realm=\"{REALM}\", nonce=\"{}\"\r\n",
-                shared.nonce
-            );
+            extra = match shared.auth.as_ref().map(|a| a.scheme) {
+                Some(AuthScheme::Basic) => format!("WWW-Authenticate: Basic realm=\"{REALM}\"\r\n"),
+                _ => format!(
+                    "WWW-Authenticate: Digest realm=\"{REALM}\", nonce=\"{}\"\r\n",
+                    shared.nonce
+                ),
+            };
             "401 Unauthorized"
         } else {
             match req.method.as_str() {
