@@ -6,16 +6,8 @@ mod common;
 
 use common::*;
 use hearth::store::{SegmentRow, SegmentState};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const MIN_FREE: &str = "min_free = \"1MB\"\n";
-
-fn now_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
-}
 
 fn stream<'a>(segs: &'a [SegmentRow], camera: &str, kind: &str) -> Vec<&'a SegmentRow> {
     segs.iter()
@@ -80,10 +72,7 @@ fn records_hearth_fake_camera_main_and_sub_with_digest_auth() {
             extra: &extra,
         }],
     );
-    nvr.start();
-    sleep_s(22);
-    let stop_us = now_us();
-    nvr.stop();
+    let stop_us = nvr.record_for(22);
     check_clean_recording(&nvr, "front", "main", 15.0, stop_us);
     check_clean_recording(&nvr, "front", "sub", 10.0, stop_us);
     let segs = nvr.segments();
@@ -108,10 +97,7 @@ fn records_gstreamer_rtsp_server_with_digest_auth() {
             extra: "",
         }],
     );
-    nvr.start();
-    sleep_s(24);
-    let stop_us = now_us();
-    nvr.stop();
+    let stop_us = nvr.record_for(24);
     check_clean_recording(&nvr, "yard", "main", 15.0, stop_us);
     let segs = nvr.segments();
     assert_eq!((segs[0].width, segs[0].height), (640, 360));
@@ -133,10 +119,7 @@ fn record_gst(args: &[&str], camera_extra: &str, secs: u64) -> (Nvr, Vec<Segment
             extra: camera_extra,
         }],
     );
-    nvr.start();
-    sleep_s(secs);
-    let stop_us = now_us();
-    nvr.stop();
+    let stop_us = nvr.record_for(secs);
     check_clean_recording(&nvr, "cam", "main", 15.0, stop_us);
     let segs = nvr.segments();
     for s in &segs {
@@ -176,10 +159,7 @@ fn fake_camera_replays_a_file_in_a_loop_with_continuous_time() {
             extra: "",
         }],
     );
-    nvr.start();
-    sleep_s(13);
-    let stop_us = now_us();
-    nvr.stop();
+    let stop_us = nvr.record_for(13);
     // Three passes through a 4 s clip, recorded as one unbroken run.
     check_clean_recording(&nvr, "file", "main", 10.0, stop_us);
     let segs = nvr.segments();
@@ -292,10 +272,7 @@ fn records_a_camera_that_demands_basic_auth() {
             extra: "",
         }],
     );
-    nvr.start();
-    sleep_s(10);
-    let stop_us = now_us();
-    nvr.stop();
+    let stop_us = nvr.record_for(10);
     check_clean_recording(&nvr, "basic", "main", 10.0, stop_us);
     assert!(!nvr.log_text().contains("b4sic"), "password in the log");
 }

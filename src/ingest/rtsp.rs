@@ -169,21 +169,6 @@ async fn session(
         let f = match item {
             CodecItem::VideoFrame(f) => f,
             CodecItem::AudioFrame(a) => {
-                if audio_params.is_none() {
-                    let Some(ParametersRef::Audio(p)) =
-                        playing.streams()[a.stream_id()].parameters()
-                    else {
-                        continue;
-                    };
-                    audio_params = Some(Arc::new(AudioParams {
-                        codec: p.rfc6381_codec().unwrap_or("mp4a").to_owned(),
-                        clock_rate: p.clock_rate(),
-                        sample_entry: p
-                            .mp4_sample_entry()
-                            .build()
-                            .map_err(|e| anyhow!("cannot describe the audio codec: {e}"))?,
-                    }));
-                }
                 let Some(p) = &audio_params else { continue };
                 hub.send(StreamEvent::Audio(Arc::new(AudioFrame {
                     session: session_id,

@@ -195,6 +195,16 @@ impl Nvr {
         });
     }
 
+    /// Starts, records for `secs` seconds, stops; returns the wall time (µs since
+    /// 1970) just before the stop signal.
+    pub fn record_for(&mut self, secs: u64) -> i64 {
+        self.start();
+        sleep_s(secs);
+        let stop_us = now_us();
+        self.stop();
+        stop_us
+    }
+
     /// SIGTERM; asserts a clean exit.
     pub fn stop(&mut self) {
         let mut p = self.proc.take().expect("not running");
@@ -376,6 +386,13 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(100));
     }
     false
+}
+
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
 }
 
 pub fn sleep_s(s: u64) {
