@@ -2,6 +2,10 @@
 //! segments, into one fragmented MP4, from the key frame at or before the start,
 //! without decoding. Decode times keep real time, so gaps stay gaps. Audio, where
 //! recorded, comes along up to the last video frame.
+//!
+//! A [`Plan`] lists the output as pieces: new headers in memory, sample data as
+//! slices of the segment files. Its length is known before a byte is read, so the
+//! web serves any byte range of it, and the CLI writes it whole.
 
 use super::layout;
 use crate::media::fmp4::{
@@ -11,7 +15,7 @@ use crate::media::reader::parse_moof;
 use crate::store::Store;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -25,6 +29,78 @@ pub enum ExportError {
     Store(#[from] crate::store::StoreError),
     #[error("writing the export: {0}")]
     Write(std::io::Error),
+}
+
+/// One piece of an export: bytes made here, or a slice of a segment file.
+#[derive(Debug, Clone)]
+pub enum Piece {
+    Bytes(Vec<u8>),
+    File {
+        path: PathBuf,
+        offset: u64,
+        len: u64,
+    },
+}
+
+impl Piece {
+    fn len(&self) -> u64 {
+        match self {
+            Piece::Bytes(b) => b.len() as u64,
+            Piece::File { len, .. } => *len,
+        }
+    }
+}
+
+/// The whole export, ready to be written or served in ranges.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub pieces: Vec<Piece>,
+    pub len: u64,
+    pub summary: ExportSummary,
+}
+
+impl Plan {
+    /// Writes bytes `[start, end)` of the export.
+    pub fn write_range(
+        &self,
+        start: u64,
+        end: u64,
+        out: &mut impl Write,
+    ) -> Result<(), ExportError> {
+        let mut at = 0;
+        let mut open: Option<(PathBuf, File)> = None;
+        for p in &self.pieces {
+            let (lo, hi) = (at, at + p.len());
+            at = hi;
+            if hi <= start || lo >= end {
+                continue;
+            }
+            let (from, to) = (start.max(lo) - lo, end.min(hi) - lo);
+            match p {
+                Piece::Bytes(b) => out
+                    .write_all(&b[from as usize..to as usize])
+                    .map_err(ExportError::Write)?,
+                Piece::File { path, offset, .. } => {
+                    let file_err = |e: std::io::Error| ExportError::File {
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    };
+                    if open.as_ref().is_none_or(|(p, _)| p != path) {
+                        open = Some((path.clone(), File::open(path).map_err(file_err)?));
+                    }
+                    let Some((_, f)) = open.as_mut() else {
+                        continue;
+                    };
+                    let mut buf = vec![0u8; (to - from) as usize];
+                    f.seek(SeekFrom::Start(offset + from))
+                        .and_then(|_| f.read_exact(&mut buf))
+                        .map_err(file_err)?;
+                    out.write_all(&buf).map_err(ExportError::Write)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +143,21 @@ pub fn export(
     to_us: i64,
     out: &mut impl Write,
 ) -> Result<ExportSummary, ExportError> {
+    let p = plan(data_dir, store, camera, stream, from_us, to_us)?;
+    p.write_range(0, p.len, out)?;
+    Ok(p.summary)
+}
+
+/// Plans the export of `[from_us, to_us)` of a camera stream, reading only the
+/// index and the `moof` boxes of the fragments it takes.
+pub fn plan(
+    data_dir: &Path,
+    store: &Store,
+    camera: &str,
+    stream: &str,
+    from_us: i64,
+    to_us: i64,
+) -> Result<Plan, ExportError> {
     if to_us <= from_us {
         return Err(ExportError::BadRange);
     }
@@ -95,7 +186,7 @@ pub fn export(
             timescale,
         }),
     );
-    out.write_all(&init).map_err(ExportError::Write)?;
+    let mut pieces = vec![Piece::Bytes(init.clone())];
     let mut sum = ExportSummary {
         frames: 0,
         audio_frames: 0,
@@ -117,8 +208,8 @@ pub fn export(
             path: seg.path.clone(),
             message,
         };
-        let mut file = File::open(layout::absolute(data_dir, &seg.path))
-            .map_err(|e| file_err(e.to_string()))?;
+        let path = layout::absolute(data_dir, &seg.path);
+        let mut file = File::open(&path).map_err(|e| file_err(e.to_string()))?;
         let seg_start_90k = us_to_90k(seg.start_us);
         let frags = &seg.progress.fragments;
         // The first fragment: the last key fragment at or before `from` in this segment.
@@ -132,21 +223,12 @@ pub fn export(
                 .or_else(|| frags.iter().position(|f| f.key))
                 .unwrap_or(frags.len())
         };
-        for (i, fi) in frags.iter().enumerate().skip(begin) {
-            let end = frags.get(i + 1).map_or(seg.progress.bytes, |n| n.offset);
+        for fi in frags.iter().skip(begin) {
             let frag_time = seg_start_90k + i64::from(fi.start_90k);
             if frag_time >= to_90k {
                 break 'segments;
             }
-            let mut buf = vec![0u8; (end - fi.offset) as usize];
-            file.seek(SeekFrom::Start(fi.offset))
-                .and_then(|_| file.read_exact(&mut buf))
-                .map_err(|e| file_err(e.to_string()))?;
-            let moof_len = u32::from_be_bytes(buf[..4].try_into().unwrap_or_default()) as usize;
-            let frag = buf
-                .get(8..moof_len)
-                .ok_or_else(|| file_err("fragment index points outside a fragment".into()))
-                .and_then(|b| parse_moof(b, 0).map_err(|e| file_err(e.to_string())))?;
+            let frag = read_moof(&mut file, fi.offset).map_err(file_err)?;
             let origin = *origin_90k.get_or_insert(frag_time);
             let mut kept: Vec<Sample> = Vec::new();
             let mut t = frag_time;
@@ -163,11 +245,12 @@ pub fn export(
                 t += i64::from(s.duration);
             }
             let truncated = kept.len() < frag.samples.len();
-            let video_len: usize = kept.iter().map(|s| s.size as usize).sum();
-            let mut data = buf
-                .get(frag.data_offset as usize..frag.data_offset as usize + video_len)
-                .ok_or_else(|| file_err("sample data outside its fragment".into()))?
-                .to_vec();
+            let video_len: u64 = kept.iter().map(|s| u64::from(s.size)).sum();
+            let mut data = vec![Piece::File {
+                path: path.clone(),
+                offset: frag.data_offset,
+                len: video_len,
+            }];
             // Audio up to the end of the video kept.
             let mut audio_kept: Vec<Sample> = Vec::new();
             let mut audio_base = 0;
@@ -186,11 +269,11 @@ pub fn export(
                     audio_kept.push(*s);
                     at += i64::from(s.duration);
                 }
-                let audio_len: usize = audio_kept.iter().map(|s| s.size as usize).sum();
-                data.extend_from_slice(
-                    buf.get(a.data_offset as usize..a.data_offset as usize + audio_len)
-                        .ok_or_else(|| file_err("audio data outside its fragment".into()))?,
-                );
+                data.push(Piece::File {
+                    path: path.clone(),
+                    offset: a.data_offset,
+                    len: audio_kept.iter().map(|s| u64::from(s.size)).sum(),
+                });
                 sum.audio_frames += audio_kept.len() as u64;
             }
             sequence += 1;
@@ -211,10 +294,9 @@ pub fn export(
                     },
                 ],
             );
-            out.write_all(&header)
-                .and_then(|_| out.write_all(&data))
-                .map_err(ExportError::Write)?;
-            sum.bytes += (header.len() + data.len()) as u64;
+            sum.bytes += header.len() as u64 + data.iter().map(Piece::len).sum::<u64>();
+            pieces.push(Piece::Bytes(header));
+            pieces.extend(data);
             if truncated {
                 break 'segments;
             }
@@ -225,5 +307,24 @@ pub fn export(
             camera: camera.to_owned(),
         });
     }
-    Ok(sum)
+    Ok(Plan {
+        len: sum.bytes,
+        pieces,
+        summary: sum,
+    })
+}
+
+/// Reads and parses the `moof` box at `offset`; sample data offsets come out absolute.
+fn read_moof(file: &mut File, offset: u64) -> Result<crate::media::reader::Fragment, String> {
+    let mut head = [0u8; 8];
+    file.seek(SeekFrom::Start(offset))
+        .and_then(|_| file.read_exact(&mut head))
+        .map_err(|e| e.to_string())?;
+    let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    if &head[4..8] != b"moof" || !(16..=16 << 20).contains(&len) {
+        return Err("the fragment index does not point at a fragment".into());
+    }
+    let mut body = vec![0u8; len - 8];
+    file.read_exact(&mut body).map_err(|e| e.to_string())?;
+    parse_moof(&body, offset).map_err(|e| e.to_string())
 }
