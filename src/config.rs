@@ -67,6 +67,7 @@ pub enum RtpTransport {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     storage: RawStorage,
+    server: Option<RawServer>,
     #[serde(default)]
     cameras: Vec<Spanned<RawCamera>>,
 }
@@ -82,6 +83,17 @@ struct RawStorage {
     max_bytes: Option<Spanned<String>>,
     min_free: Option<Spanned<String>>,
     retention_interval: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Spanned<String>,
+    tls: Option<Spanned<String>>,
+    cert_file: Option<Spanned<String>>,
+    key_file: Option<Spanned<String>>,
+    session_idle: Option<Spanned<String>>,
+    session_max: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -112,7 +124,29 @@ fn default_record() -> RecordMode {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub storage: Storage,
+    /// The web server; none without a `[server]` table.
+    pub server: Option<Server>,
     pub cameras: Vec<Camera>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Server {
+    pub listen: std::net::SocketAddr,
+    pub tls: Tls,
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after login, used or not.
+    pub session_max: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tls {
+    /// Plain HTTP: only for a loopback address or behind a TLS proxy.
+    Off,
+    /// A certificate generated on first start and kept in the data directory.
+    SelfSigned,
+    /// The owner's certificate chain and key, PEM.
+    Files { cert: PathBuf, key: PathBuf },
 }
 
 #[derive(Clone, Debug)]
@@ -178,6 +212,7 @@ impl Config {
             let v = s.segment_duration.as_ref().map_or(0, |v| v.span().start);
             return Err(ctx.err(v, "segment_duration", "must be at least 2s"));
         }
+        let server = raw.server.map(|sv| ctx.server(&sv, base)).transpose()?;
         let mut cameras: Vec<Camera> = Vec::new();
         for cam in raw.cameras {
             let at = cam.span().start;
@@ -237,7 +272,11 @@ impl Config {
                 max_bytes: ctx.opt(&c.max_bytes, |v| ctx.size("max_bytes", v))?,
             });
         }
-        Ok(Config { storage, cameras })
+        Ok(Config {
+            storage,
+            server,
+            cameras,
+        })
     }
 
     pub fn camera(&self, name: &str) -> Option<&Camera> {
@@ -344,6 +383,42 @@ impl Ctx<'_> {
 
     fn size(&self, key: &str, v: &Spanned<String>) -> Result<u64, ConfigError> {
         parse_size(v.get_ref()).map_err(|m| self.err(v.span().start, key, &m))
+    }
+
+    fn server(&self, sv: &RawServer, base: &Path) -> Result<Server, ConfigError> {
+        let listen = sv.listen.get_ref().parse().map_err(|_| {
+            self.err(
+                sv.listen.span().start,
+                "listen",
+                "not an address:port such as 127.0.0.1:8443 or 0.0.0.0:8443",
+            )
+        })?;
+        let path = |key: &str, v: &Option<Spanned<String>>, at: usize| {
+            v.as_ref()
+                .map(|p| base.join(p.get_ref()))
+                .ok_or_else(|| self.err(at, key, &format!("tls = \"files\" needs {key}")))
+        };
+        let tls = match sv
+            .tls
+            .as_ref()
+            .map(|t| (t.get_ref().as_str(), t.span().start))
+        {
+            None | Some(("self-signed", _)) => Tls::SelfSigned,
+            Some(("off", _)) => Tls::Off,
+            Some(("files", at)) => Tls::Files {
+                cert: path("cert_file", &sv.cert_file, at)?,
+                key: path("key_file", &sv.key_file, at)?,
+            },
+            Some((_, at)) => {
+                return Err(self.err(at, "tls", "expected \"self-signed\", \"files\" or \"off\""));
+            }
+        };
+        Ok(Server {
+            listen,
+            tls,
+            session_idle: self.duration_or("session_idle", &sv.session_idle, 30 * 60)?,
+            session_max: self.duration_or("session_max", &sv.session_max, 7 * 86400)?,
+        })
     }
 
     fn rtsp_url(&self, key: &str, v: &Spanned<String>) -> Result<url::Url, ConfigError> {

@@ -1,6 +1,7 @@
 //! Hearth: a self-hosted network video recorder. The binary's CLI lives in
 //! `main.rs`; everything it runs lives here so tests can reach it.
 
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod fakecam;
@@ -8,4 +9,5 @@ pub mod ingest;
 pub mod media;
 pub mod nvr;
 pub mod record;
+pub mod security;
 pub mod store;

@@ -66,6 +66,16 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "digest")]
         auth: hearth::fakecam::AuthScheme,
     },
+    /// Manage users: add, passwd, list, remove.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+    /// The audit log: verify its hash chain, list entries.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
     /// Record simulated cameras into a throwaway data directory.
     Demo {
         #[arg(long, default_value_t = 2)]
@@ -73,6 +83,58 @@ enum Cmd {
         /// Keep recordings here instead of a temporary directory.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a user; the password is read from stdin (prompted for on a terminal).
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["admin", "viewer"])]
+        role: String,
+        /// Cameras a viewer may watch, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        cameras: Vec<String>,
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Change a user's password (ends the user's sessions).
+    Passwd {
+        name: String,
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// List users, roles and cameras.
+    List {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Remove a user (ends the user's sessions).
+    Remove {
+        name: String,
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check the hash chain; exits non-zero if an entry was edited or removed.
+    Verify {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Print entries, oldest first.
+    List {
+        #[arg(long)]
+        config: PathBuf,
+        /// Only this user's entries.
+        #[arg(long)]
+        user: Option<String>,
+        /// At most this many (the newest).
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
     },
 }
 
@@ -123,6 +185,32 @@ fn main() -> ExitCode {
             password,
             auth,
         } => runtime().and_then(|rt| rt.block_on(fake_camera(listen, file, user, password, auth))),
+        Cmd::User { cmd } => {
+            let config = match &cmd {
+                UserCmd::Add { config, .. }
+                | UserCmd::Passwd { config, .. }
+                | UserCmd::List { config }
+                | UserCmd::Remove { config, .. } => config.clone(),
+            };
+            match Config::load(&config) {
+                Ok(c) => hearth::cli::user(&c, cmd.into()),
+                Err(e) => return config_error(e),
+            }
+        }
+        Cmd::Audit { cmd } => {
+            let (config, list) = match cmd {
+                AuditCmd::Verify { config } => (config, None),
+                AuditCmd::List {
+                    config,
+                    user,
+                    limit,
+                } => (config, Some((user, limit))),
+            };
+            match Config::load(&config) {
+                Ok(c) => hearth::cli::audit(&c, list),
+                Err(e) => return config_error(e),
+            }
+        }
         Cmd::Demo { cameras, data_dir } => runtime().and_then(|rt| {
             rt.block_on(async { hearth::demo::run(cameras, data_dir, shutdown_signal()).await })
         }),
@@ -273,4 +361,25 @@ async fn fake_camera(
     let mut sig = shutdown_signal();
     let _ = sig.wait_for(|&s| s).await;
     Ok(ExitCode::SUCCESS)
+}
+
+impl From<UserCmd> for hearth::cli::UserAction {
+    fn from(c: UserCmd) -> Self {
+        use hearth::cli::UserAction as A;
+        match c {
+            UserCmd::Add {
+                name,
+                role,
+                cameras,
+                ..
+            } => A::Add {
+                name,
+                admin: role == "admin",
+                cameras,
+            },
+            UserCmd::Passwd { name, .. } => A::Passwd { name },
+            UserCmd::List { .. } => A::List,
+            UserCmd::Remove { name, .. } => A::Remove { name },
+        }
+    }
 }

@@ -35,6 +35,44 @@ const MIGRATIONS: &[&str] = &[
     // 2: the audio track of segments that record one.
     "ALTER TABLE segments ADD COLUMN audio_sample_entry BLOB;  -- the mp4a sample entry
     ALTER TABLE segments ADD COLUMN audio_timescale INTEGER;",
+    // 3: users, their camera permissions, sessions and the audit log.
+    "CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,             -- admin | viewer
+        password_hash TEXT NOT NULL,    -- argon2id, PHC string
+        created_us INTEGER NOT NULL
+    );
+    CREATE TABLE user_cameras (
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        camera TEXT NOT NULL,
+        PRIMARY KEY (user_id, camera)
+    );
+    CREATE TABLE sessions (
+        token_hash BLOB PRIMARY KEY,    -- SHA-256 of the cookie's token
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created_us INTEGER NOT NULL,
+        last_seen_us INTEGER NOT NULL,
+        address TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        time_us INTEGER NOT NULL,
+        user TEXT,
+        address TEXT,
+        action TEXT NOT NULL,
+        camera TEXT,
+        from_us INTEGER,
+        to_us INTEGER,
+        detail TEXT,
+        prev_hash BLOB NOT NULL,
+        hash BLOB NOT NULL
+    );
+    CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

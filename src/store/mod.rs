@@ -4,13 +4,16 @@
 //! One connection behind a mutex, in WAL mode. Callers run off the async runtime
 //! (recorder threads, `spawn_blocking`).
 
+mod audit;
 pub mod fragments;
 mod migrations;
+mod users;
 
 pub use fragments::FragIndex;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+pub use users::{Role, SessionRow, UserRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

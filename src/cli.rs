@@ -1,0 +1,161 @@
+//! The `user` and `audit` subcommands: account management and the audit log from
+//! the command line. They work while Hearth runs (SQLite allows it).
+
+use crate::config::Config;
+use crate::security::accounts::{Accounts, Actor};
+use crate::security::audit_log::AuditLog;
+use crate::store::{Role, Store};
+use anyhow::{Context, bail};
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub enum UserAction {
+    Add {
+        name: String,
+        admin: bool,
+        cameras: Vec<String>,
+    },
+    Passwd {
+        name: String,
+    },
+    List,
+    Remove {
+        name: String,
+    },
+}
+
+fn open(cfg: &Config) -> anyhow::Result<(Arc<Store>, AuditLog)> {
+    let dir = &cfg.storage.data_dir;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    let store = Arc::new(Store::open(&dir.join("hearth.db"))?);
+    let audit = AuditLog::new(store.clone(), dir);
+    Ok((store, audit))
+}
+
+/// Reads a password: from stdin when it is not a terminal, else prompted twice
+/// without echo.
+fn read_password(prompt: &str) -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = prompt_hidden(prompt)?;
+    let again = prompt_hidden("Again: ")?;
+    if first != again {
+        bail!("the passwords differ");
+    }
+    Ok(first)
+}
+
+fn prompt_hidden(prompt: &str) -> anyhow::Result<String> {
+    use std::os::fd::AsRawFd;
+    eprint!("{prompt}");
+    std::io::stderr().flush()?;
+    let fd = std::io::stdin().as_raw_fd();
+    // SAFETY: termios calls on our own stdin, restored before returning.
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    let have = unsafe { libc::tcgetattr(fd, &mut t) } == 0;
+    if have {
+        let mut quiet = t;
+        quiet.c_lflag &= !libc::ECHO;
+        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
+    }
+    let mut line = String::new();
+    let res = std::io::stdin().lock().read_line(&mut line);
+    if have {
+        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &t) };
+    }
+    eprintln!();
+    res?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+pub fn user(cfg: &Config, action: UserAction) -> anyhow::Result<ExitCode> {
+    let (store, audit) = open(cfg)?;
+    let accounts = Accounts {
+        store: &store,
+        audit: &audit,
+        cameras: cfg.cameras.iter().map(|c| c.name.clone()).collect(),
+    };
+    let local = std::env::var("USER").unwrap_or_else(|_| "local".into());
+    let by = Actor {
+        user: &format!("cli:{local}"),
+        address: None,
+    };
+    match action {
+        UserAction::Add {
+            name,
+            admin,
+            cameras,
+        } => {
+            let role = if admin { Role::Admin } else { Role::Viewer };
+            let pw = read_password(&format!("Password for {name}: "))?;
+            accounts.add(&by, &name, role, &pw, &cameras)?;
+            println!("added {name} ({})", role.as_str());
+        }
+        UserAction::Passwd { name } => {
+            let pw = read_password(&format!("New password for {name}: "))?;
+            accounts.set_password(&by, &name, &pw)?;
+            println!("changed the password of {name}; their sessions have ended");
+        }
+        UserAction::List => {
+            for u in store.users()? {
+                let cams = if u.role == Role::Admin {
+                    "all cameras".to_owned()
+                } else if u.cameras.is_empty() {
+                    "no cameras".to_owned()
+                } else {
+                    u.cameras.join(",")
+                };
+                println!("{}\t{}\t{cams}", u.name, u.role.as_str());
+            }
+        }
+        UserAction::Remove { name } => {
+            accounts.remove(&by, &name)?;
+            println!("removed {name}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fmt_time(us: Option<i64>) -> String {
+    us.and_then(chrono::DateTime::<chrono::Utc>::from_timestamp_micros)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_else(|| "-".into())
+}
+
+pub fn audit(cfg: &Config, list: Option<(Option<String>, i64)>) -> anyhow::Result<ExitCode> {
+    let (store, audit) = open(cfg)?;
+    let Some((user, limit)) = list else {
+        return Ok(match audit.verify() {
+            Ok(n) => {
+                println!("OK: {n} audit entries, chain intact");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                println!("TAMPERED: {e}");
+                ExitCode::FAILURE
+            }
+        });
+    };
+    for e in store.audit_entries(user.as_deref(), limit)? {
+        let r = &e.record;
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}..{}\t{}",
+            e.id,
+            fmt_time(Some(r.time_us)),
+            r.user.as_deref().unwrap_or("-"),
+            r.address.as_deref().unwrap_or("-"),
+            r.action,
+            r.camera.as_deref().unwrap_or("-"),
+            fmt_time(r.from_us),
+            fmt_time(r.to_us),
+            r.detail.as_deref().unwrap_or("")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,139 @@
+//! User accounts: adding, changing passwords and permissions, removing, and the
+//! first admin. Every change is written to the audit log. Used by the CLI and the
+//! web; blocking.
+
+use super::audit_chain::{Record, action};
+use super::audit_log::AuditLog;
+use super::{password, token};
+use crate::store::{Role, Store};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("there is no user named {0:?}")]
+    NoSuchUser(String),
+    #[error("a user named {0:?} exists already")]
+    Exists(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Other(#[from] anyhow::Error),
+}
+
+/// Who made a change, for the audit log.
+pub struct Actor<'a> {
+    pub user: &'a str,
+    pub address: Option<&'a str>,
+}
+
+pub struct Accounts<'a> {
+    pub store: &'a Store,
+    pub audit: &'a AuditLog,
+    /// Camera names that exist; permissions must name these.
+    pub cameras: Vec<String>,
+}
+
+impl Accounts<'_> {
+    fn log(&self, by: &Actor<'_>, what: &str, detail: String) -> Result<(), AccountError> {
+        self.audit.append(Record {
+            user: Some(by.user.to_owned()),
+            address: by.address.map(str::to_owned),
+            action: what.to_owned(),
+            detail: Some(detail),
+            ..Record::default()
+        })?;
+        Ok(())
+    }
+
+    fn check_cameras(&self, cameras: &[String]) -> Result<(), AccountError> {
+        for c in cameras {
+            if !self.cameras.contains(c) {
+                return Err(AccountError::Invalid(format!(
+                    "there is no camera named {c:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn add(
+        &self,
+        by: &Actor<'_>,
+        name: &str,
+        role: Role,
+        password: &str,
+        cameras: &[String],
+    ) -> Result<(), AccountError> {
+        if !crate::config::valid_name(name) {
+            return Err(AccountError::Invalid(
+                "a user name is 1 to 64 letters, digits, '-' or '_'".into(),
+            ));
+        }
+        password::check_new(password).map_err(AccountError::Invalid)?;
+        self.check_cameras(cameras)?;
+        let hash = password::hash(password).map_err(AccountError::Invalid)?;
+        let now = chrono::Utc::now().timestamp_micros();
+        if !self.store.add_user(name, role, &hash, cameras, now)? {
+            return Err(AccountError::Exists(name.to_owned()));
+        }
+        self.log(
+            by,
+            action::USER_ADD,
+            format!("{name} ({}) cameras: {}", role.as_str(), cameras.join(",")),
+        )
+    }
+
+    pub fn set_password(
+        &self,
+        by: &Actor<'_>,
+        name: &str,
+        password: &str,
+    ) -> Result<(), AccountError> {
+        password::check_new(password).map_err(AccountError::Invalid)?;
+        let hash = password::hash(password).map_err(AccountError::Invalid)?;
+        if !self.store.set_password(name, &hash)? {
+            return Err(AccountError::NoSuchUser(name.to_owned()));
+        }
+        self.log(by, action::PASSWORD_CHANGE, name.to_owned())
+    }
+
+    pub fn set_permissions(
+        &self,
+        by: &Actor<'_>,
+        name: &str,
+        role: Role,
+        cameras: &[String],
+    ) -> Result<(), AccountError> {
+        self.check_cameras(cameras)?;
+        if !self.store.set_permissions(name, role, cameras)? {
+            return Err(AccountError::NoSuchUser(name.to_owned()));
+        }
+        self.log(
+            by,
+            action::PERMISSION_CHANGE,
+            format!("{name} ({}) cameras: {}", role.as_str(), cameras.join(",")),
+        )
+    }
+
+    pub fn remove(&self, by: &Actor<'_>, name: &str) -> Result<(), AccountError> {
+        if !self.store.remove_user(name)? {
+            return Err(AccountError::NoSuchUser(name.to_owned()));
+        }
+        self.log(by, action::USER_REMOVE, name.to_owned())
+    }
+
+    /// With no users at all, creates `admin` with a random password and returns it.
+    pub fn ensure_admin(&self) -> Result<Option<String>, AccountError> {
+        if self.store.user_count()? > 0 {
+            return Ok(None);
+        }
+        let pw = token::random_password();
+        let by = Actor {
+            user: "hearth",
+            address: None,
+        };
+        self.add(&by, "admin", Role::Admin, &pw, &[])?;
+        Ok(Some(pw))
+    }
+}

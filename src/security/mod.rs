@@ -1,0 +1,10 @@
+//! Security building blocks shared by the web server and the CLI: password
+//! hashing, session tokens, the audit log (chain and head), user accounts and
+//! login rate limiting.
+
+pub mod accounts;
+pub mod audit_chain;
+pub mod audit_log;
+pub mod password;
+pub mod ratelimit;
+pub mod token;

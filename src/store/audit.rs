@@ -1,0 +1,71 @@
+//! The audit log table: appends chained entries, reads them back. Triggers in the
+//! schema refuse updates and deletes; the hash chain catches edits made around them.
+
+use super::{Result, Store};
+use crate::security::audit_chain::{self as audit, Entry, GENESIS, Hash, Record};
+use rusqlite::{OptionalExtension, params};
+
+fn to_hash(v: Vec<u8>) -> Hash {
+    let mut h = [0u8; 32];
+    if v.len() == 32 {
+        h.copy_from_slice(&v);
+    }
+    h
+}
+
+impl Store {
+    /// Appends an entry; returns its id and hash (the new head of the chain).
+    pub fn append_audit(&self, r: &Record) -> Result<(i64, Hash)> {
+        let mut c = self.conn();
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let last: Option<(i64, Vec<u8>)> = tx
+            .query_row(
+                "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (id, prev) = last.map_or((1, GENESIS), |(id, h)| (id + 1, to_hash(h)));
+        let h = audit::hash(&prev, id, r);
+        tx.execute(
+            "INSERT INTO audit (id, time_us, user, address, action, camera, from_us, to_us, detail, \
+             prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                id, r.time_us, r.user, r.address, r.action, r.camera, r.from_us, r.to_us, r.detail,
+                &prev[..], &h[..]
+            ],
+        )?;
+        tx.commit()?;
+        Ok((id, h))
+    }
+
+    /// Entries oldest first; only `user`'s when given; at most `limit`, newest kept.
+    pub fn audit_entries(&self, user: Option<&str>, limit: i64) -> Result<Vec<Entry>> {
+        let c = self.conn();
+        let mut stmt = c.prepare_cached(
+            "SELECT id, time_us, user, address, action, camera, from_us, to_us, detail, prev_hash, hash \
+             FROM audit WHERE (?1 IS NULL OR user = ?1) ORDER BY id DESC LIMIT ?2",
+        )?;
+        let mut rows = stmt
+            .query_map(params![user, limit], |r| {
+                Ok(Entry {
+                    id: r.get(0)?,
+                    record: Record {
+                        time_us: r.get(1)?,
+                        user: r.get(2)?,
+                        address: r.get(3)?,
+                        action: r.get(4)?,
+                        camera: r.get(5)?,
+                        from_us: r.get(6)?,
+                        to_us: r.get(7)?,
+                        detail: r.get(8)?,
+                    },
+                    prev_hash: to_hash(r.get(9)?),
+                    hash: to_hash(r.get(10)?),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.reverse();
+        Ok(rows)
+    }
+}

@@ -1,0 +1,255 @@
+//! Users, their camera permissions, and login sessions.
+
+use super::{Result, Store, StoreError};
+use rusqlite::{OptionalExtension, params};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    /// Cameras a viewer may watch (admins may watch all).
+    pub cameras: Vec<String>,
+}
+
+impl UserRow {
+    pub fn may_view(&self, camera: &str) -> bool {
+        self.role == Role::Admin || self.cameras.iter().any(|c| c == camera)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub user_id: i64,
+    pub csrf: String,
+    pub created_us: i64,
+    pub last_seen_us: i64,
+}
+
+impl Store {
+    fn user_where(&self, filter: &str, arg: &dyn rusqlite::ToSql) -> Result<Option<UserRow>> {
+        let c = self.conn();
+        let row = c
+            .query_row(
+                &format!("SELECT id, name, role, password_hash FROM users WHERE {filter}"),
+                [arg],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((id, name, role, password_hash)) = row else {
+            return Ok(None);
+        };
+        let mut stmt =
+            c.prepare_cached("SELECT camera FROM user_cameras WHERE user_id = ?1 ORDER BY camera")?;
+        let cameras = stmt
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(Some(UserRow {
+            id,
+            name,
+            role: Role::parse(&role).ok_or(StoreError::Corrupt(id))?,
+            password_hash,
+            cameras,
+        }))
+    }
+
+    pub fn user_by_name(&self, name: &str) -> Result<Option<UserRow>> {
+        self.user_where("name = ?1", &name)
+    }
+
+    pub fn user_by_id(&self, id: i64) -> Result<Option<UserRow>> {
+        self.user_where("id = ?1", &id)
+    }
+
+    pub fn users(&self) -> Result<Vec<UserRow>> {
+        let ids: Vec<i64> = {
+            let c = self.conn();
+            let mut stmt = c.prepare("SELECT id FROM users ORDER BY name")?;
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            out.extend(self.user_by_id(id)?);
+        }
+        Ok(out)
+    }
+
+    pub fn user_count(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
+    }
+
+    /// Adds a user; `false` when the name is taken.
+    pub fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        hash: &str,
+        cameras: &[String],
+        now_us: i64,
+    ) -> Result<bool> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        let added = tx.execute(
+            "INSERT INTO users (name, role, password_hash, created_us) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (name) DO NOTHING",
+            params![name, role.as_str(), hash, now_us],
+        )? == 1;
+        if added {
+            let id = tx.last_insert_rowid();
+            for cam in cameras {
+                tx.execute(
+                    "INSERT OR IGNORE INTO user_cameras (user_id, camera) VALUES (?1, ?2)",
+                    params![id, cam],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Sets a password and ends every session of the user. `false` if no such user.
+    pub fn set_password(&self, name: &str, hash: &str) -> Result<bool> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        let n = tx.execute(
+            "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+            params![name, hash],
+        )?;
+        tx.execute(
+            "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?1)",
+            [name],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// Replaces a user's role and cameras and ends their sessions. `false` if no such user.
+    pub fn set_permissions(&self, name: &str, role: Role, cameras: &[String]) -> Result<bool> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        let id: Option<i64> = tx
+            .query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
+            .optional()?;
+        let Some(id) = id else { return Ok(false) };
+        tx.execute(
+            "UPDATE users SET role = ?2 WHERE id = ?1",
+            params![id, role.as_str()],
+        )?;
+        tx.execute("DELETE FROM user_cameras WHERE user_id = ?1", [id])?;
+        for cam in cameras {
+            tx.execute(
+                "INSERT OR IGNORE INTO user_cameras (user_id, camera) VALUES (?1, ?2)",
+                params![id, cam],
+            )?;
+        }
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Removes a user, their permissions and sessions. `false` if no such user.
+    pub fn remove_user(&self, name: &str) -> Result<bool> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        let id: Option<i64> = tx
+            .query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
+            .optional()?;
+        let Some(id) = id else { return Ok(false) };
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        tx.execute("DELETE FROM user_cameras WHERE user_id = ?1", [id])?;
+        tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    pub fn add_session(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        csrf: &str,
+        now_us: i64,
+        address: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_us, last_seen_us, address) \
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+            params![token_hash, user_id, csrf, now_us, address],
+        )?;
+        Ok(())
+    }
+
+    pub fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT user_id, csrf, created_us, last_seen_us FROM sessions WHERE token_hash = ?1",
+                [token_hash],
+                |r| {
+                    Ok(SessionRow {
+                        user_id: r.get(0)?,
+                        csrf: r.get(1)?,
+                        created_us: r.get(2)?,
+                        last_seen_us: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn touch_session(&self, token_hash: &[u8], now_us: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE sessions SET last_seen_us = ?2 WHERE token_hash = ?1",
+            params![token_hash, now_us],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+        Ok(())
+    }
+
+    /// Deletes sessions idle since before `idle_before_us` or created before `created_before_us`.
+    pub fn purge_sessions(&self, idle_before_us: i64, created_before_us: i64) -> Result<usize> {
+        Ok(self.conn().execute(
+            "DELETE FROM sessions WHERE last_seen_us < ?1 OR created_us < ?2",
+            params![idle_before_us, created_before_us],
+        )?)
+    }
+}
