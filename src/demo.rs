@@ -10,6 +10,7 @@ use tokio::sync::watch;
 pub async fn run(
     cameras: usize,
     data_dir: Option<PathBuf>,
+    listen: std::net::SocketAddr,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<ExitCode> {
     let cameras = cameras.clamp(1, 64);
@@ -24,8 +25,10 @@ pub async fn run(
     println!("Hearth demo: encoding the simulated scene (a few seconds)...");
     let cam = FakeCamera::start("127.0.0.1:0", None, None).await?;
     let addr = cam.addr();
+    // Plain HTTP on loopback: browsers treat http://127.0.0.1 as a secure context.
     let mut text = format!(
-        "[storage]\ndata_dir = {:?}\nsegment_duration = \"60s\"\nmax_bytes = \"2GB\"\n",
+        "[storage]\ndata_dir = {:?}\nsegment_duration = \"60s\"\nmax_bytes = \"2GB\"\n\n\
+         [server]\nlisten = \"{listen}\"\ntls = \"off\"\n",
         dir.display().to_string()
     );
     for i in 1..=cameras {

@@ -11,3 +11,4 @@ pub mod nvr;
 pub mod record;
 pub mod security;
 pub mod store;
+pub mod web;

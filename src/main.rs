@@ -83,6 +83,9 @@ enum Cmd {
         /// Keep recordings here instead of a temporary directory.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Where the web interface listens (loopback only by default).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
     },
 }
 
@@ -211,8 +214,14 @@ fn main() -> ExitCode {
                 Err(e) => return config_error(e),
             }
         }
-        Cmd::Demo { cameras, data_dir } => runtime().and_then(|rt| {
-            rt.block_on(async { hearth::demo::run(cameras, data_dir, shutdown_signal()).await })
+        Cmd::Demo {
+            cameras,
+            data_dir,
+            listen,
+        } => runtime().and_then(|rt| {
+            rt.block_on(async {
+                hearth::demo::run(cameras, data_dir, listen, shutdown_signal()).await
+            })
         }),
     };
     match res {

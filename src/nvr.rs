@@ -94,6 +94,7 @@ pub async fn run(
     };
     let mut ingest = Vec::new();
     let mut recorders = Vec::new();
+    let mut health_map = crate::web::state::HealthMap::new();
     for cam in &cfg.cameras {
         if cam.record == RecordMode::Off {
             continue;
@@ -134,6 +135,7 @@ pub async fn run(
                 url,
             };
             let health = Arc::new(Health::default());
+            health_map.insert((cam.name.clone(), kind), health.clone());
             ingest.push((
                 cam.name.clone(),
                 kind,
@@ -146,6 +148,12 @@ pub async fn run(
         recorders.len(),
         dir.display()
     );
+    let web = match &cfg.server {
+        Some(server) => {
+            Some(start_web(&cfg, server, store.clone(), health_map, shutdown.clone()).await?)
+        }
+        None => None,
+    };
     let policy = retention_policy(&cfg);
     let mut tick = tokio::time::interval(cfg.storage.retention_interval);
     loop {
@@ -162,6 +170,13 @@ pub async fn run(
         }
     }
     tracing::info!("stopping: finishing open segments");
+    if let Some(w) = web {
+        match w.await {
+            Ok(Err(e)) => tracing::error!("web server: {e:#}"),
+            Err(e) => tracing::error!("web server task: {e}"),
+            Ok(Ok(())) => {}
+        }
+    }
     let mut reports = Vec::new();
     for ((camera, stream, task), rec) in ingest.into_iter().zip(recorders) {
         let frames_received = task.await.map(|s| s.frames).unwrap_or(0);
@@ -181,4 +196,46 @@ pub async fn run(
         });
     }
     Ok(reports)
+}
+
+/// Binds the web server (so a taken port fails the start, not later), makes sure
+/// an admin exists, and starts serving.
+async fn start_web(
+    cfg: &Config,
+    server: &crate::config::Server,
+    store: Arc<Store>,
+    health: crate::web::state::HealthMap,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
+    let listener = std::net::TcpListener::bind(server.listen)
+        .with_context(|| format!("cannot listen on {}", server.listen))?;
+    let addr = listener.local_addr()?;
+    let (tls_cfg, dir) = (server.tls.clone(), cfg.storage.data_dir.clone());
+    let state = crate::web::AppState::new(
+        cfg.clone(),
+        store,
+        health,
+        tls_cfg != crate::config::Tls::Off,
+    );
+    let s = state.clone();
+    let (tls, admin_pw) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let tls = crate::web::tls::load(&tls_cfg, &dir)?;
+        let accounts = crate::security::accounts::Accounts {
+            store: &s.store,
+            audit: &s.audit,
+            cameras: Vec::new(),
+        };
+        Ok((tls, accounts.ensure_admin()?))
+    })
+    .await??;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!("web: serving {scheme}://{addr}/");
+    if let Some(pw) = admin_pw {
+        // Shown once, on the console only: it is not kept anywhere in clear.
+        println!("Created the first user: admin, password {pw}");
+        println!("Log in at {scheme}://{addr}/ and change it on the account page.");
+    }
+    Ok(tokio::spawn(crate::web::serve(
+        state, listener, tls, shutdown,
+    )))
 }

@@ -14,6 +14,7 @@ fn demo_records_and_stops_cleanly() {
     let child = Command::new(HEARTH)
         .args(["demo", "--cameras", "2", "--data-dir"])
         .arg(&data)
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
         .stdout(std::fs::File::create(&out_path).expect("out"))
         .stderr(Stdio::null())
         .spawn()

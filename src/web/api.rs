@@ -1,0 +1,257 @@
+//! The JSON API: cameras with health, recordings of a camera, storage usage, the
+//! audit log, users. Footage itself is in `media.rs`.
+
+use super::auth::{Admin, Authed, CameraAccess};
+use super::error::WebError;
+use super::state::AppState;
+use crate::store::Role;
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::{Deserialize, Serialize};
+use std::time::UNIX_EPOCH;
+
+/// A time range from the query string, RFC 3339, at most a day long.
+#[derive(Deserialize)]
+pub struct RangeQuery {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub stream: Option<String>,
+}
+
+pub const MAX_RANGE_US: i64 = 24 * 3600 * 1_000_000;
+
+impl RangeQuery {
+    pub fn parse(&self) -> Result<(i64, i64, String), WebError> {
+        let t = |name: &str, v: &str| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map(|t| t.timestamp_micros())
+                .map_err(|_| {
+                    WebError::BadRequest(format!(
+                        "{name}: not an RFC 3339 time such as 2026-11-28T21:00:00Z"
+                    ))
+                })
+        };
+        let (from, to) = (t("from", &self.from)?, t("to", &self.to)?);
+        if to <= from {
+            return Err(WebError::BadRequest("to must be after from".into()));
+        }
+        if to - from > MAX_RANGE_US {
+            return Err(WebError::BadRequest("a range is at most 24 hours".into()));
+        }
+        let stream = self.stream.clone().unwrap_or_else(|| "main".into());
+        if stream != "main" && stream != "sub" {
+            return Err(WebError::BadRequest("stream is main or sub".into()));
+        }
+        Ok((from, to, stream))
+    }
+}
+
+pub fn rfc3339(us: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+#[derive(Serialize)]
+pub struct StreamStatus {
+    pub stream: &'static str,
+    pub connected: bool,
+    pub connected_since: Option<String>,
+    pub fps: f64,
+    pub bitrate_bps: f64,
+    pub frames: u64,
+    pub reconnects: u64,
+    pub last_error: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct CameraStatus {
+    pub name: String,
+    pub record: String,
+    pub streams: Vec<StreamStatus>,
+}
+
+/// Cameras the user may see, with health (never URLs or credentials).
+pub fn camera_statuses(state: &AppState, a: &Authed) -> Vec<CameraStatus> {
+    state
+        .cfg
+        .cameras
+        .iter()
+        .filter(|c| a.user.may_view(&c.name))
+        .map(|c| CameraStatus {
+            name: c.name.clone(),
+            record: format!("{:?}", c.record).to_lowercase(),
+            streams: state
+                .health
+                .iter()
+                .filter(|((cam, _), _)| *cam == c.name)
+                .map(|((_, stream), h)| {
+                    let s = h.snapshot();
+                    StreamStatus {
+                        stream,
+                        connected: s.connected_since.is_some(),
+                        connected_since: s.connected_since.and_then(|t| {
+                            t.duration_since(UNIX_EPOCH)
+                                .ok()
+                                .map(|d| rfc3339(d.as_micros() as i64))
+                        }),
+                        fps: (s.fps * 10.0).round() / 10.0,
+                        bitrate_bps: s.bitrate_bps.round(),
+                        frames: s.frames,
+                        reconnects: s.reconnects,
+                        last_error: s.last_error,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub async fn cameras(State(state): State<AppState>, a: Authed) -> Json<Vec<CameraStatus>> {
+    Json(camera_statuses(&state, &a))
+}
+
+#[derive(Serialize)]
+pub struct Recording {
+    pub start: String,
+    pub end: String,
+    pub start_us: i64,
+    pub end_us: i64,
+    pub frames: u64,
+    pub bytes: u64,
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+pub async fn recordings(
+    State(state): State<AppState>,
+    cam: CameraAccess,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<Vec<Recording>>, WebError> {
+    let (from, to, stream) = q.parse()?;
+    let name = cam.camera.clone();
+    let rows = state
+        .blocking(move |s| s.store.segments_between(&name, &stream, from, to))
+        .await??;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| Recording {
+                start: rfc3339(r.start_us),
+                end: rfc3339(r.end_us()),
+                start_us: r.start_us,
+                end_us: r.end_us(),
+                frames: r.progress.frames,
+                bytes: r.progress.bytes,
+                codec: r.codec,
+                width: r.width,
+                height: r.height,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+pub struct CameraUsage {
+    pub name: String,
+    pub bytes: u64,
+    pub segments: u64,
+    pub oldest: Option<String>,
+    pub newest: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Storage {
+    pub free_bytes: u64,
+    pub recorded_bytes: u64,
+    pub cameras: Vec<CameraUsage>,
+}
+
+pub async fn storage_usage(state: &AppState, a: &Authed) -> Result<Storage, WebError> {
+    let user = a.user.clone();
+    state
+        .blocking(move |s| -> Result<Storage, WebError> {
+            let rows = s.store.all_segments()?;
+            let mut cams: Vec<CameraUsage> = Vec::new();
+            for c in s.cfg.cameras.iter().filter(|c| user.may_view(&c.name)) {
+                let mine: Vec<_> = rows.iter().filter(|r| r.camera == c.name).collect();
+                cams.push(CameraUsage {
+                    name: c.name.clone(),
+                    bytes: mine.iter().map(|r| r.progress.bytes).sum(),
+                    segments: mine.len() as u64,
+                    oldest: mine.iter().map(|r| r.start_us).min().map(rfc3339),
+                    newest: mine.iter().map(|r| r.end_us()).max().map(rfc3339),
+                });
+            }
+            Ok(Storage {
+                free_bytes: crate::record::retention::free_space(&s.cfg.storage.data_dir)
+                    .unwrap_or(0),
+                recorded_bytes: cams.iter().map(|c| c.bytes).sum(),
+                cameras: cams,
+            })
+        })
+        .await?
+}
+
+pub async fn storage(State(state): State<AppState>, a: Authed) -> Result<Json<Storage>, WebError> {
+    Ok(Json(storage_usage(&state, &a).await?))
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// Admins see every entry; everyone else their own.
+pub async fn audit_entries(
+    state: &AppState,
+    a: &Authed,
+    limit: i64,
+) -> Result<Vec<crate::security::audit_chain::Entry>, WebError> {
+    let who = (a.user.role != Role::Admin).then(|| a.user.name.clone());
+    let limit = limit.clamp(1, 10_000);
+    state
+        .blocking(move |s| s.store.audit_entries(who.as_deref(), limit))
+        .await?
+        .map_err(Into::into)
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    a: Authed,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Vec<crate::security::audit_chain::Entry>>, WebError> {
+    Ok(Json(
+        audit_entries(&state, &a, q.limit.unwrap_or(500)).await?,
+    ))
+}
+
+#[derive(Serialize)]
+pub struct UserInfo {
+    pub name: String,
+    pub role: Role,
+    pub cameras: Vec<String>,
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<Vec<UserInfo>>, WebError> {
+    let users = state.blocking(|s| s.store.users()).await??;
+    Ok(Json(
+        users
+            .into_iter()
+            .map(|u| UserInfo {
+                name: u.name,
+                role: u.role,
+                cameras: u.cameras,
+            })
+            .collect(),
+    ))
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}

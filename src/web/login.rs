@@ -1,0 +1,244 @@
+//! Logging in and out. Failures say the same thing whether the name exists or not,
+//! take the same time (a dummy verification), and are rate-limited per address
+//! and per name. Every attempt is audited.
+
+use super::auth::{self, Authed};
+use super::error::WebError;
+use super::state::AppState;
+use crate::security::audit_chain::{Record, action};
+use crate::security::{password, token};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+/// A request from another site's page (login CSRF) names another origin.
+fn check_origin(headers: &HeaderMap) -> Result<(), WebError> {
+    let (Some(origin), Some(host)) = (headers.get("origin"), headers.get("host")) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default();
+    let origin_host = origin.split("://").nth(1).unwrap_or_default();
+    if origin_host != host.to_str().unwrap_or_default() {
+        return Err(WebError::Forbidden("cross-site login refused".into()));
+    }
+    Ok(())
+}
+
+/// A session for good credentials: (cookie value, CSRF token).
+async fn login(
+    state: &AppState,
+    addr: String,
+    c: Credentials,
+) -> Result<(String, String, String), WebError> {
+    // Names are echoed to the audit log only in a bounded, printable form.
+    let name: String = c
+        .username
+        .chars()
+        .filter(|ch| !ch.is_control())
+        .take(64)
+        .collect();
+    let keys = [format!("ip:{addr}"), format!("user:{name}")];
+    let now = chrono::Utc::now().timestamp_micros();
+    let blocked = {
+        let mut l = state.limiter.lock().unwrap_or_else(|p| p.into_inner());
+        l.blocked(&[&keys[0], &keys[1]], now)
+    };
+    let fail = |detail: &str| Record {
+        user: Some(name.clone()),
+        address: Some(addr.clone()),
+        action: action::LOGIN_FAILED.into(),
+        detail: Some(detail.into()),
+        ..Record::default()
+    };
+    if let Some(secs) = blocked {
+        state.audit(fail("rate limited")).await?;
+        return Err(WebError::TooMany(format!(
+            "Too many failed logins. Try again in {} minutes.",
+            (secs + 59) / 60
+        )));
+    }
+    let (n, pw) = (name.clone(), c.password);
+    let user = state
+        .blocking(
+            move |s| -> Result<Option<crate::store::UserRow>, WebError> {
+                match s.store.user_by_name(&n)? {
+                    Some(u) if password::verify(&pw, &u.password_hash) => Ok(Some(u)),
+                    Some(_) => Ok(None),
+                    None => {
+                        password::verify_dummy(&pw);
+                        Ok(None)
+                    }
+                }
+            },
+        )
+        .await??;
+    let Some(user) = user else {
+        {
+            let mut l = state.limiter.lock().unwrap_or_else(|p| p.into_inner());
+            l.failed(&[&keys[0], &keys[1]], now);
+        }
+        state.audit(fail("wrong user name or password")).await?;
+        return Err(WebError::Unauthenticated { page: false });
+    };
+    state
+        .limiter
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .succeeded(&keys[1]);
+    let tok = token::random_token();
+    let csrf = token::random_token();
+    let (h, cs, a, id) = (token::digest(&tok), csrf.clone(), addr.clone(), user.id);
+    state
+        .blocking(move |s| s.store.add_session(&h, id, &cs, now, &a))
+        .await??;
+    state
+        .audit(Record {
+            user: Some(user.name.clone()),
+            address: Some(addr),
+            action: action::LOGIN.into(),
+            ..Record::default()
+        })
+        .await?;
+    Ok((tok, csrf, user.name))
+}
+
+fn max_age(state: &AppState) -> u64 {
+    state
+        .cfg
+        .server
+        .as_ref()
+        .map_or(86400, |s| s.session_max.as_secs())
+}
+
+/// `POST /api/login` with JSON `{"username", "password"}`.
+pub async fn api_login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(c): Json<Credentials>,
+) -> Result<Response, WebError> {
+    check_origin(&headers)?;
+    let (tok, csrf, user) = match login(&state, peer.ip().to_string(), c).await {
+        Err(WebError::Unauthenticated { .. }) => {
+            return Ok((
+                StatusCode::UNAUTHORIZED,
+                Json(serde_json::json!({ "error": "wrong user name or password" })),
+            )
+                .into_response());
+        }
+        r => r?,
+    };
+    Ok((
+        [(
+            "set-cookie",
+            auth::session_cookie(state.tls, &tok, max_age(&state)),
+        )],
+        Json(serde_json::json!({ "user": user, "csrf_token": csrf })),
+    )
+        .into_response())
+}
+
+/// `POST /login` from the login page's form.
+pub async fn form_login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(c): Form<Credentials>,
+) -> Result<Response, WebError> {
+    check_origin(&headers)?;
+    match login(&state, peer.ip().to_string(), c).await {
+        Ok((tok, _, _)) => Ok((
+            StatusCode::SEE_OTHER,
+            [
+                (
+                    "set-cookie",
+                    auth::session_cookie(state.tls, &tok, max_age(&state)),
+                ),
+                ("location", "/".to_owned()),
+            ],
+        )
+            .into_response()),
+        Err(WebError::Unauthenticated { .. }) => Ok((
+            StatusCode::UNAUTHORIZED,
+            super::pages::LoginPage::with_error("Wrong user name or password."),
+        )
+            .into_response()),
+        Err(WebError::TooMany(m)) => Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            super::pages::LoginPage::with_error(&m),
+        )
+            .into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /api/logout`: ends this session.
+pub async fn logout(State(state): State<AppState>, a: Authed) -> Result<Response, WebError> {
+    let h = a.token_hash.clone();
+    state
+        .blocking(move |s| s.store.delete_session(&h))
+        .await??;
+    state
+        .audit(Record {
+            user: Some(a.user.name.clone()),
+            address: Some(a.address.clone()),
+            action: action::LOGOUT.into(),
+            ..Record::default()
+        })
+        .await?;
+    Ok((
+        [("set-cookie", auth::clear_cookie(state.tls))],
+        Json(serde_json::json!({ "ok": true })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+}
+
+/// `POST /api/account/password`: changes the caller's password; every session of
+/// the user ends, this one included.
+pub async fn change_password(
+    State(state): State<AppState>,
+    a: Authed,
+    Json(p): Json<PasswordChange>,
+) -> Result<Response, WebError> {
+    password::check_new(&p.new).map_err(WebError::BadRequest)?;
+    let (user, addr) = (a.user.clone(), a.address.clone());
+    state
+        .blocking(move |s| -> Result<(), WebError> {
+            if !password::verify(&p.current, &user.password_hash) {
+                return Err(WebError::Forbidden("the current password is wrong".into()));
+            }
+            let accounts = crate::security::accounts::Accounts {
+                store: &s.store,
+                audit: &s.audit,
+                cameras: Vec::new(),
+            };
+            let by = crate::security::accounts::Actor {
+                user: &user.name,
+                address: Some(&addr),
+            };
+            accounts
+                .set_password(&by, &user.name, &p.new)
+                .map_err(|e| WebError::BadRequest(e.to_string()))
+        })
+        .await??;
+    Ok((
+        [("set-cookie", auth::clear_cookie(state.tls))],
+        Json(serde_json::json!({ "ok": true })),
+    )
+        .into_response())
+}

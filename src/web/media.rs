@@ -1,0 +1,216 @@
+//! Footage over HTTP: a seekable fMP4 of any time range (HTTP Range supported),
+//! built from the index without decoding, and the same as a download. Every
+//! playback and export is audited.
+
+use super::api::RangeQuery;
+use super::auth::CameraAccess;
+use super::error::WebError;
+use super::state::AppState;
+use crate::record::export::{self, ExportError, Plan};
+use crate::security::audit_chain::{Record, action};
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+const CHUNK: u64 = 256 * 1024;
+/// An audited playback is not audited again for the same range within this time.
+const AUDIT_DEDUP_US: i64 = 10 * 60 * 1_000_000;
+
+/// A Range header this server cannot satisfy (malformed, several ranges, or
+/// outside the content).
+#[derive(Debug, PartialEq, Eq)]
+pub struct BadRange;
+
+/// Parses a single `bytes=a-b` / `bytes=a-` / `bytes=-n` range against `len`.
+/// `Ok(None)`: no Range header.
+pub fn parse_range(h: Option<&HeaderValue>, len: u64) -> Result<Option<(u64, u64)>, BadRange> {
+    let Some(h) = h else { return Ok(None) };
+    let s = h.to_str().map_err(|_| BadRange)?.trim();
+    let spec = s.strip_prefix("bytes=").ok_or(BadRange)?;
+    if spec.contains(',') {
+        return Err(BadRange);
+    }
+    let num = |v: &str| v.parse::<u64>().map_err(|_| BadRange);
+    let (a, b) = spec.split_once('-').ok_or(BadRange)?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", n) => (len.saturating_sub(num(n)?), len),
+        (a, "") => (num(a)?, len),
+        (a, b) => (num(a)?, num(b)?.saturating_add(1).min(len)),
+    };
+    if start >= end || start >= len {
+        return Err(BadRange);
+    }
+    Ok(Some((start, end)))
+}
+
+async fn plan(
+    state: &AppState,
+    cam: &CameraAccess,
+    q: &RangeQuery,
+) -> Result<(Arc<Plan>, i64, i64), WebError> {
+    let (from, to, stream) = q.parse()?;
+    let name = cam.camera.clone();
+    let p = state
+        .blocking(move |s| {
+            export::plan(&s.cfg.storage.data_dir, &s.store, &name, &stream, from, to)
+        })
+        .await?;
+    match p {
+        Ok(p) => Ok((Arc::new(p), from, to)),
+        Err(ExportError::Empty { .. }) => Err(WebError::NotFound),
+        Err(ExportError::BadRange) => Err(WebError::BadRequest("to must be after from".into())),
+        Err(e) => Err(WebError::Internal(e.to_string())),
+    }
+}
+
+/// Streams bytes `[start, end)` of a plan, read off the runtime in chunks.
+fn body(plan: Arc<Plan>, start: u64, end: u64) -> Body {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut at = start;
+        while at < end {
+            let to = (at + CHUNK).min(end);
+            let mut buf = Vec::with_capacity((to - at) as usize);
+            let r = plan
+                .write_range(at, to, &mut buf)
+                .map(|_| buf)
+                .map_err(|e| std::io::Error::other(e.to_string()));
+            let failed = r.is_err();
+            if tx.blocking_send(r).is_err() || failed {
+                return;
+            }
+            at = to;
+        }
+    });
+    Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }))
+}
+
+async fn audit_once(
+    state: &AppState,
+    cam: &CameraAccess,
+    what: &str,
+    from: i64,
+    to: i64,
+) -> Result<(), WebError> {
+    let now = chrono::Utc::now().timestamp_micros();
+    let key = (cam.authed.token_hash.clone(), cam.camera.clone(), from, to);
+    let fresh = {
+        let mut seen = state.audited.lock().unwrap_or_else(|p| p.into_inner());
+        seen.retain(|_, t| now - *t < AUDIT_DEDUP_US);
+        seen.insert(key, now).is_none()
+    };
+    if what == action::PLAYBACK && !fresh {
+        return Ok(());
+    }
+    state
+        .audit(Record {
+            user: Some(cam.authed.user.name.clone()),
+            address: Some(cam.authed.address.clone()),
+            action: what.into(),
+            camera: Some(cam.camera.clone()),
+            from_us: Some(from),
+            to_us: Some(to),
+            ..Record::default()
+        })
+        .await
+}
+
+/// `GET /api/cameras/{name}/view.mp4?from=&to=`: seekable playback.
+pub async fn view(
+    State(state): State<AppState>,
+    cam: CameraAccess,
+    headers: HeaderMap,
+    Query(q): Query<RangeQuery>,
+) -> Result<Response, WebError> {
+    let (plan, from, to) = plan(&state, &cam, &q).await?;
+    let len = plan.len;
+    let range = match parse_range(headers.get(header::RANGE), len) {
+        Ok(r) => r,
+        Err(BadRange) => {
+            return Ok((
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, format!("bytes */{len}"))],
+            )
+                .into_response());
+        }
+    };
+    audit_once(&state, &cam, action::PLAYBACK, from, to).await?;
+    let (status, start, end) = match range {
+        Some((s, e)) => (StatusCode::PARTIAL_CONTENT, s, e),
+        None => (StatusCode::OK, 0, len),
+    };
+    let mut resp = Response::new(body(plan, start, end));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+    if status == StatusCode::PARTIAL_CONTENT {
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{len}", end - 1)) {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+    }
+    Ok(resp)
+}
+
+/// `GET /api/cameras/{name}/export.mp4?from=&to=`: the same bytes as a download.
+pub async fn download(
+    State(state): State<AppState>,
+    cam: CameraAccess,
+    Query(q): Query<RangeQuery>,
+) -> Result<Response, WebError> {
+    let (plan, from, to) = plan(&state, &cam, &q).await?;
+    audit_once(&state, &cam, action::EXPORT, from, to).await?;
+    let name = format!(
+        "{}-{}.mp4",
+        cam.camera,
+        chrono::DateTime::<chrono::Utc>::from_timestamp_micros(from)
+            .map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
+            .unwrap_or_default()
+    );
+    let len = plan.len;
+    let mut resp = Response::new(body(plan, 0, len));
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(s: &str, len: u64) -> Result<Option<(u64, u64)>, BadRange> {
+        parse_range(Some(&HeaderValue::from_str(s).unwrap()), len)
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range(None, 10), Ok(None));
+        assert_eq!(r("bytes=0-", 10), Ok(Some((0, 10))));
+        assert_eq!(r("bytes=2-4", 10), Ok(Some((2, 5))));
+        assert_eq!(r("bytes=-3", 10), Ok(Some((7, 10))));
+        assert_eq!(r("bytes=5-100", 10), Ok(Some((5, 10))));
+        assert!(r("bytes=10-", 10).is_err());
+        assert!(r("bytes=4-2", 10).is_err());
+        assert!(r("bytes=0-1,3-4", 10).is_err());
+        assert!(r("items=0-1", 10).is_err());
+        assert!(r("bytes=x-", 10).is_err());
+        assert!(r("bytes=99999999999999999999-", 10).is_err());
+    }
+}

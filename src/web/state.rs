@@ -1,0 +1,75 @@
+//! What every request handler can reach: the config, the index, the audit log,
+//! stream health, the login rate limiter. Blocking work goes through [`AppState::blocking`].
+
+use crate::config::Config;
+use crate::ingest::health::Health;
+use crate::security::audit_chain::Record;
+use crate::security::audit_log::AuditLog;
+use crate::security::ratelimit::Limiter;
+use crate::store::Store;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// Health of each (camera, stream).
+pub type HealthMap = BTreeMap<(String, &'static str), Arc<Health>>;
+
+/// Failed logins allowed per address and per user name within the window.
+pub const LOGIN_FAILURES: usize = 5;
+pub const LOGIN_WINDOW_US: i64 = 15 * 60 * 1_000_000;
+
+/// A playback as the audit log sees it: (session, camera, from, to).
+pub type PlaybackKey = (Vec<u8>, String, i64, i64);
+
+pub struct Inner {
+    pub cfg: Config,
+    pub store: Arc<Store>,
+    pub audit: AuditLog,
+    pub health: HealthMap,
+    pub limiter: Mutex<Limiter>,
+    /// Playbacks already audited, and when.
+    pub audited: Mutex<HashMap<PlaybackKey, i64>>,
+    pub tls: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(cfg: Config, store: Arc<Store>, health: HealthMap, tls: bool) -> AppState {
+        let audit = AuditLog::new(store.clone(), &cfg.storage.data_dir);
+        AppState(Arc::new(Inner {
+            cfg,
+            store,
+            audit,
+            health,
+            limiter: Mutex::new(Limiter::new(LOGIN_FAILURES, LOGIN_WINDOW_US)),
+            audited: Mutex::new(HashMap::new()),
+            tls,
+        }))
+    }
+
+    /// Runs blocking work (SQLite, files) off the async runtime.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Inner) -> T + Send + 'static,
+    ) -> Result<T, super::error::WebError> {
+        let s = self.0.clone();
+        tokio::task::spawn_blocking(move || f(&s))
+            .await
+            .map_err(|e| super::error::WebError::Internal(format!("task failed: {e}")))
+    }
+
+    /// Appends to the audit log; a failure to audit is an error for the request.
+    pub async fn audit(&self, r: Record) -> Result<(), super::error::WebError> {
+        self.blocking(move |s| s.audit.append(r))
+            .await?
+            .map_err(|e| super::error::WebError::Internal(format!("audit log: {e:#}")))
+    }
+}
