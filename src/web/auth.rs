@@ -109,7 +109,7 @@ impl FromRequestParts<AppState> for Authed {
                         return Ok(None);
                     }
                     // Recorded at most every minute (or a quarter of the idle limit).
-                if now - sess.last_seen_us > (idle * 250_000).min(60_000_000) {
+                    if now - sess.last_seen_us > (idle * 250_000).min(60_000_000) {
                         s.store.touch_session(&h, now)?;
                     }
                     let Some(user) = s.store.user_by_id(sess.user_id)? else {

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod http;
+
 use hearth::store::{SegmentRow, Store};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -172,6 +174,50 @@ impl Nvr {
 
     pub fn data(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// Adds a user through the CLI, the password on stdin.
+    pub fn add_user(&self, name: &str, role: &str, cameras: &str, password: &str) {
+        use std::io::Write;
+        let mut cmd = Command::new(HEARTH);
+        cmd.args(["user", "add", name, "--role", role]);
+        if !cameras.is_empty() {
+            cmd.args(["--cameras", cameras]);
+        }
+        let mut child = cmd
+            .arg("--config")
+            .arg(&self.config)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("hearth user add");
+        if let Some(mut i) = child.stdin.take() {
+            let _ = writeln!(i, "{password}");
+        }
+        assert!(
+            child.wait().expect("wait").success(),
+            "cannot add user {name}"
+        );
+    }
+
+    /// The web address Hearth logged when it started serving.
+    pub fn web_url(&self) -> String {
+        let mut url = String::new();
+        assert!(
+            wait_until(Duration::from_secs(60), || {
+                let log = self.log_text();
+                match log.lines().find_map(|l| l.split("web: serving ").nth(1)) {
+                    Some(u) => {
+                        url = u.trim().to_owned();
+                        true
+                    }
+                    None => false,
+                }
+            }),
+            "the web server never started: {}",
+            self.log_text()
+        );
+        url
     }
 
     /// Starts `hearth run`; its log is appended to `self.log`.

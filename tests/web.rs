@@ -1,0 +1,533 @@
+//! The web server end to end: real Hearth, real recordings, HTTP from outside.
+//! Every route for every role; sessions (login, logout, expiry, revocation); CSRF;
+//! rate limiting; the audit chain; playback bytes against the CLI export; hostile
+//! requests; TLS.
+
+mod common;
+
+use common::http::Client;
+use common::*;
+use std::collections::HashMap;
+
+const ADMIN: (&str, &str) = ("boss", "boss-password-1");
+const ANN: (&str, &str) = ("ann", "ann-password-1"); // may view front
+const BOB: (&str, &str) = ("bob", "bob-password-1"); // may view back
+
+struct Site {
+    _cam: Proc,
+    nvr: Nvr,
+    url: String,
+}
+
+/// Hearth recording two cameras (front, back) for a few seconds, serving the web
+/// on a free port, with an admin and two viewers.
+fn site(server_extra: &str, record_secs: u64) -> Site {
+    let port = free_port();
+    let cam = fake_camera(port, None);
+    let web = free_port();
+    let cams = [
+        Cam {
+            name: "front",
+            url: format!("rtsp://127.0.0.1:{port}/front/main"),
+            auth: None,
+            extra: "",
+        },
+        Cam {
+            name: "back",
+            url: format!("rtsp://127.0.0.1:{port}/back/sub"),
+            auth: None,
+            extra: "",
+        },
+    ];
+    let storage = format!(
+        "segment_duration = \"4s\"\nmin_free = \"1MB\"\n\n[server]\nlisten = \"127.0.0.1:{web}\"\n{server_extra}\n"
+    );
+    let mut nvr = Nvr::new(&storage, &cams);
+    nvr.add_user(ADMIN.0, "admin", "", ADMIN.1);
+    nvr.add_user(ANN.0, "viewer", "front", ANN.1);
+    nvr.add_user(BOB.0, "viewer", "back", BOB.1);
+    nvr.start();
+    let url = nvr.web_url();
+    sleep_s(record_secs);
+    Site {
+        _cam: cam,
+        nvr,
+        url,
+    }
+}
+
+fn logged_in(s: &Site, who: (&str, &str)) -> Client {
+    let mut c = Client::new(&s.url);
+    let r = c.login(who.0, who.1);
+    assert_eq!(r.status, 200, "login {}: {}", who.0, r.text());
+    c
+}
+
+/// A range of recorded footage of `camera`, RFC 3339, as a query string.
+fn recorded_range(s: &Site, camera: &str) -> String {
+    let admin = logged_in(s, ADMIN);
+    let r = admin.get(&format!(
+        "/api/cameras/{camera}/recordings?from=2000-01-01T00:00:00Z&to=2000-01-02T01:00:00Z"
+    ));
+    assert_eq!(r.status, 400, "more than 24 hours is refused: {}", r.text());
+    let now = chrono::Utc::now();
+    let from =
+        (now - chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let to = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let r = admin.get(&format!(
+        "/api/cameras/{camera}/recordings?from={from}&to={to}"
+    ));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let segs = r.json();
+    let first = segs[0]["start"].as_str().expect("a recording").to_owned();
+    let last = segs.as_array().and_then(|a| a.last()).expect("recordings")["end"]
+        .as_str()
+        .expect("end")
+        .to_owned();
+    format!("from={first}&to={last}")
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Anonymous,
+    ViewerWithout,
+    ViewerWith,
+    Admin,
+}
+
+#[test]
+fn every_route_answers_each_role_as_the_table_says() {
+    let s = site("tls = \"off\"", 8);
+    let range = recorded_range(&s, "front");
+    // (method, path) → statuses for anonymous, viewer without the camera, viewer
+    // with it, admin. Logins use good credentials (failures would trip the rate
+    // limiter); the password change sends a wrong current password.
+    let table: HashMap<(&str, &str), [u16; 4]> = HashMap::from([
+        (("GET", "/healthz"), [200, 200, 200, 200]),
+        (("GET", "/static/{file}"), [200, 200, 200, 200]),
+        (("GET", "/login"), [200, 200, 200, 200]),
+        (("POST", "/login"), [303, 303, 303, 303]),
+        (("POST", "/api/login"), [200, 200, 200, 200]),
+        (("POST", "/api/logout"), [401, 200, 200, 200]),
+        (("POST", "/api/account/password"), [401, 403, 403, 403]),
+        (("GET", "/"), [303, 200, 200, 200]),
+        (("GET", "/account"), [303, 200, 200, 200]),
+        (("GET", "/audit"), [303, 200, 200, 200]),
+        (("GET", "/cameras/{name}"), [303, 404, 200, 200]),
+        (("GET", "/api/cameras"), [401, 200, 200, 200]),
+        (
+            ("GET", "/api/cameras/{name}/recordings"),
+            [401, 404, 200, 200],
+        ),
+        (
+            ("GET", "/api/cameras/{name}/view.mp4"),
+            [401, 404, 200, 200],
+        ),
+        (
+            ("GET", "/api/cameras/{name}/export.mp4"),
+            [401, 404, 200, 200],
+        ),
+        (("GET", "/api/storage"), [401, 200, 200, 200]),
+        (("GET", "/api/audit"), [401, 200, 200, 200]),
+        (("GET", "/api/users"), [401, 403, 403, 200]),
+    ]);
+    let routes = hearth::web::routes();
+    for (m, p, _, _) in &routes {
+        assert!(
+            table.contains_key(&(m.as_str(), *p)),
+            "route {m} {p} is missing from this test's table"
+        );
+    }
+    assert_eq!(
+        routes.len(),
+        table.len(),
+        "the table names a route that is gone"
+    );
+    for (method, path, _, _) in &routes {
+        let expected = table[&(method.as_str(), *path)];
+        let url = path.replace("{name}", "front").replace("{file}", "app.js");
+        let url = if url.ends_with(".mp4") || url.ends_with("/recordings") {
+            format!("{url}?{range}")
+        } else {
+            url
+        };
+        for (i, who) in [
+            Who::Anonymous,
+            Who::ViewerWithout,
+            Who::ViewerWith,
+            Who::Admin,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            // A fresh session for each request, so a logout spoils nothing.
+            let c = match who {
+                Who::Anonymous => Client::new(&s.url),
+                Who::ViewerWithout => logged_in(&s, BOB),
+                Who::ViewerWith => logged_in(&s, ANN),
+                Who::Admin => logged_in(&s, ADMIN),
+            };
+            let r = match method.as_str() {
+                "GET" => c.get(&url),
+                _ if url == "/login" => c.post_raw(
+                    &url,
+                    "application/x-www-form-urlencoded",
+                    format!("username={}&password={}", ANN.0, ANN.1).as_bytes(),
+                    &[],
+                ),
+                _ => c.post(
+                    &url,
+                    serde_json::json!({"username": ANN.0, "password": ANN.1,
+                                       "current": "wrong-password", "new": "another-password-2"}),
+                ),
+            };
+            assert_eq!(
+                r.status,
+                expected[i],
+                "{method} {url} as {who:?}: {}",
+                r.text().chars().take(200).collect::<String>()
+            );
+        }
+    }
+    drop(s);
+}
+
+#[test]
+fn sessions_csrf_audit_playback_and_hostile_input() {
+    let mut s = site("tls = \"off\"", 10);
+    let range = recorded_range(&s, "front");
+
+    // Login, logout: the cookie is dead afterwards.
+    let c = logged_in(&s, ANN);
+    assert_eq!(c.get("/api/cameras").status, 200);
+    let cams = c.get("/api/cameras").json();
+    assert_eq!(
+        cams.as_array().map(Vec::len),
+        Some(1),
+        "ann sees only front: {cams}"
+    );
+    assert!(
+        !cams.to_string().contains("rtsp://"),
+        "camera URLs never leave the server"
+    );
+    assert_eq!(c.post("/api/logout", serde_json::json!({})).status, 200);
+    assert_eq!(c.get("/api/cameras").status, 401);
+
+    // CSRF: a state-changing request without the token, or with another, is refused.
+    let mut c = logged_in(&s, ANN);
+    let token = c.csrf.take();
+    assert_eq!(c.post("/api/logout", serde_json::json!({})).status, 403);
+    c.csrf = Some("forged".into());
+    assert_eq!(c.post("/api/logout", serde_json::json!({})).status, 403);
+    c.csrf = token;
+    assert_eq!(c.get("/api/cameras").status, 200, "still logged in");
+    // A login posted from another site is refused.
+    let anon = Client::new(&s.url);
+    let r = anon.post_raw(
+        "/api/login",
+        "application/json",
+        serde_json::json!({"username": ANN.0, "password": ANN.1})
+            .to_string()
+            .as_bytes(),
+        &[("origin", "https://evil.example")],
+    );
+    assert_eq!(r.status, 403);
+
+    // Revocation: a password change (CLI) ends every session of the user.
+    let a1 = logged_in(&s, BOB);
+    let a2 = logged_in(&s, BOB);
+    let out = std::process::Command::new(HEARTH)
+        .args(["user", "passwd", "bob", "--config"])
+        .arg(&s.nvr.config)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut ch| {
+            use std::io::Write;
+            ch.stdin.take().map(|mut i| writeln!(i, "bob-password-2"));
+            ch.wait()
+        })
+        .expect("passwd");
+    assert!(out.success());
+    assert_eq!(a1.get("/api/cameras").status, 401);
+    assert_eq!(a2.get("/api/cameras").status, 401);
+    assert_eq!(
+        Client::new(&s.url).login(BOB.0, BOB.1).status,
+        401,
+        "old password"
+    );
+    assert_eq!(
+        Client::new(&s.url).login(BOB.0, "bob-password-2").status,
+        200
+    );
+    // ...and so does the web's own password change, this session included.
+    let c2 = logged_in(&s, ANN);
+    let r = c2.post(
+        "/api/account/password",
+        serde_json::json!({"current": ANN.1, "new": "ann-password-2"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(c2.get("/api/cameras").status, 401);
+    assert_eq!(c.get("/api/cameras").status, 401);
+    let ann = ("ann", "ann-password-2");
+
+    // Playback: the bytes of a range equal the CLI export of the same range.
+    let viewer = logged_in(&s, ann);
+    let full = viewer.get(&format!("/api/cameras/front/view.mp4?{range}"));
+    assert_eq!(full.status, 200);
+    assert_eq!(full.header("accept-ranges"), Some("bytes"));
+    let q: HashMap<&str, &str> = range
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    let out = s.nvr.dir.path().join("cli.mp4");
+    let (ok, text) = s.nvr.cli(&[
+        "export",
+        "--camera",
+        "front",
+        "--from",
+        q["from"],
+        "--to",
+        q["to"],
+        "-o",
+        out.to_str().expect("path"),
+    ]);
+    assert!(ok, "{text}");
+    let exported = std::fs::read(&out).expect("export");
+    assert!(full.body == exported, "playback and export differ");
+    let part = viewer.get_with(
+        &format!("/api/cameras/front/view.mp4?{range}"),
+        &[("range", "bytes=1000-1999")],
+    );
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, exported[1000..2000]);
+    assert_eq!(
+        part.header("content-range"),
+        Some(format!("bytes 1000-1999/{}", exported.len()).as_str())
+    );
+    let tail = viewer.get_with(
+        &format!("/api/cameras/front/view.mp4?{range}"),
+        &[("range", "bytes=-100")],
+    );
+    assert_eq!(tail.body, exported[exported.len() - 100..]);
+    let dl = viewer.get(&format!("/api/cameras/front/export.mp4?{range}"));
+    assert_eq!(dl.status, 200);
+    assert!(
+        dl.header("content-disposition")
+            .is_some_and(|v| v.starts_with("attachment"))
+    );
+    assert!(dl.body == exported);
+
+    // Hostile input: a 4xx, never a file outside the data dir, never a crash.
+    let admin = logged_in(&s, ADMIN);
+    for (path, status) in [
+        ("/static/../../../../etc/passwd", 404),
+        ("/static/..%2f..%2fCargo.toml", 404),
+        ("/static/%2e%2e%2f%2e%2e%2fsrc%2fmain.rs", 404),
+        ("/cameras/..%2f..%2fetc%2fpasswd", 404),
+        (
+            "/api/cameras/..%2fhearth.db/view.mp4?from=2026-01-01T00:00:00Z&to=2026-01-01T00:01:00Z",
+            404,
+        ),
+        (
+            "/api/cameras/nosuch/view.mp4?from=2026-01-01T00:00:00Z&to=2026-01-01T00:01:00Z",
+            404,
+        ),
+        ("/api/cameras/front/view.mp4?from=yesterday&to=now", 400),
+        (
+            "/api/cameras/front/view.mp4?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
+            400,
+        ),
+        (
+            "/api/cameras/front/view.mp4?from=2026-01-01T00:00:00Z&to=2026-01-03T00:00:00Z",
+            400,
+        ),
+        ("/api/cameras/front/view.mp4", 400),
+        (
+            "/api/cameras/front/view.mp4?from=2001-01-01T00:00:00Z&to=2001-01-01T00:01:00Z",
+            404,
+        ),
+        (
+            "/api/cameras/front/recordings?from=2026-01-01T00:00:00Z&to=2026-01-01T00:01:00Z&stream=../x",
+            400,
+        ),
+        ("/cameras/front?day=2026-13-45", 400),
+        ("/nonexistent", 404),
+    ] {
+        let r = admin.get(path);
+        assert_eq!(r.status, status, "{path}: {}", r.text());
+        assert!(!r.text().contains("root:"), "{path} leaked a file");
+    }
+    for bad in [
+        "bytes=99999999999-",
+        "bytes=5-1",
+        "bytes=0-1,5-6",
+        "pages=1-2",
+        "bytes=abc",
+    ] {
+        let r = admin.get_with(
+            &format!("/api/cameras/front/view.mp4?{range}"),
+            &[("range", bad)],
+        );
+        assert_eq!(r.status, 416, "range {bad}");
+    }
+    for cookie in [
+        "hearth_session=".to_owned(),
+        "hearth_session=garbage".to_owned(),
+        format!("hearth_session={}", "A".repeat(5000)),
+        "=;;;==;hearth_session".to_owned(),
+    ] {
+        let r = Client::new(&s.url).get_with("/api/cameras", &[("cookie", &cookie)]);
+        assert_eq!(r.status, 401, "cookie {cookie:.40}");
+    }
+    let anon = Client::new(&s.url);
+    let huge = vec![b'x'; 1 << 20];
+    assert_eq!(
+        anon.post_raw("/api/login", "application/json", &huge, &[])
+            .status,
+        413
+    );
+    assert!(
+        anon.post_raw("/api/login", "application/json", b"{not json", &[])
+            .status
+            / 100
+            == 4
+    );
+    assert_eq!(Client::new(&s.url).get("/healthz").text(), "ok");
+
+    // The audit log has all of it, and its chain holds.
+    let log = admin.get("/api/audit?limit=10000").json();
+    let entries = log.as_array().expect("entries");
+    let has = |action: &str, user: &str| {
+        entries
+            .iter()
+            .any(|e| e["action"] == action && e["user"] == user)
+    };
+    assert!(has("login", "ann") && has("logout", "ann") && has("login_failed", "bob"));
+    assert!(has("password_change", "ann") && has("export", "ann"));
+    let playback = entries
+        .iter()
+        .find(|e| e["action"] == "playback" && e["user"] == "ann")
+        .expect("playback audited");
+    assert_eq!(playback["camera"], "front");
+    assert!(playback["from_us"].as_i64().is_some() && playback["address"] == "127.0.0.1");
+    // Viewers see only their own entries.
+    let own = logged_in(&s, ann).get("/api/audit").json();
+    assert!(
+        own.as_array()
+            .expect("entries")
+            .iter()
+            .all(|e| e["user"] == "ann")
+    );
+    let (ok, out) = s.nvr.cli(&["audit", "verify"]);
+    assert!(ok, "{out}");
+    let (ok, out) = s.nvr.cli(&["audit", "list"]);
+    assert!(
+        ok && out.contains("playback") && out.contains("front"),
+        "{out}"
+    );
+
+    // Tampering, by someone with the database in hand: detected.
+    s.nvr.stop();
+    let db = rusqlite::Connection::open(s.nvr.data().join("hearth.db")).expect("db");
+    assert!(
+        db.execute(
+            "UPDATE audit SET user = 'nobody' WHERE action = 'playback'",
+            []
+        )
+        .is_err(),
+        "the schema refuses edits"
+    );
+    db.execute_batch(
+        "DROP TRIGGER audit_append_only_update; DROP TRIGGER audit_append_only_delete;
+         UPDATE audit SET camera = 'back' WHERE action = 'playback';",
+    )
+    .expect("tamper");
+    let (ok, out) = s.nvr.cli(&["audit", "verify"]);
+    assert!(!ok && out.contains("altered"), "{out}");
+    db.execute_batch(
+        "UPDATE audit SET camera = 'front' WHERE action = 'playback';
+         DELETE FROM audit WHERE id = (SELECT max(id) FROM audit);",
+    )
+    .expect("tamper");
+    let (ok, out) = s.nvr.cli(&["audit", "verify"]);
+    assert!(!ok && out.contains("removed"), "{out}");
+}
+
+#[test]
+fn logins_are_rate_limited_without_revealing_names() {
+    let s = site("tls = \"off\"", 0);
+    let anon = Client::new(&s.url);
+    let wrong_user = anon.post(
+        "/api/login",
+        serde_json::json!({"username": "nobody", "password": "x"}),
+    );
+    let wrong_pass = anon.post(
+        "/api/login",
+        serde_json::json!({"username": ANN.0, "password": "x"}),
+    );
+    assert_eq!((wrong_user.status, wrong_pass.status), (401, 401));
+    assert_eq!(
+        wrong_user.body, wrong_pass.body,
+        "the answer does not say which was wrong"
+    );
+    for _ in 0..3 {
+        anon.post(
+            "/api/login",
+            serde_json::json!({"username": ANN.0, "password": "x"}),
+        );
+    }
+    // Five failures from this address: even the right password is refused now.
+    let r = Client::new(&s.url).login(ANN.0, ANN.1);
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(r.text().contains("Try again in"), "{}", r.text());
+    let page = anon.post_raw(
+        "/login",
+        "application/x-www-form-urlencoded",
+        b"username=ann&password=ann-password-1",
+        &[],
+    );
+    assert_eq!(page.status, 429);
+    assert!(page.text().contains("Too many failed logins"));
+}
+
+#[test]
+fn idle_and_absolute_session_expiry() {
+    let s = site(
+        "tls = \"off\"\nsession_idle = \"3s\"\nsession_max = \"8s\"",
+        0,
+    );
+    let idle = logged_in(&s, ANN);
+    sleep_s(5);
+    assert_eq!(idle.get("/api/cameras").status, 401, "idle too long");
+    let busy = logged_in(&s, ANN);
+    for _ in 0..5 {
+        sleep_s(1);
+        assert_eq!(
+            busy.get("/api/cameras").status,
+            200,
+            "in use, within the maximum"
+        );
+    }
+    sleep_s(4);
+    // Kept alive all along, but past the absolute maximum it ends anyway.
+    let _ = busy.get("/api/cameras");
+    sleep_s(1);
+    assert_eq!(busy.get("/api/cameras").status, 401);
+}
+
+#[test]
+fn self_signed_tls_and_secure_cookies() {
+    let s = site("", 0);
+    assert!(s.url.starts_with("https://"), "{}", s.url);
+    assert!(s.nvr.data().join("tls-cert.pem").exists());
+    let mut c = Client::new(&s.url);
+    let r = c.login(ADMIN.0, ADMIN.1);
+    assert_eq!(r.status, 200);
+    let cookie = r.header("set-cookie").unwrap_or_default().to_owned();
+    assert!(cookie.starts_with("__Host-hearth_session="), "{cookie}");
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie} lacks {attr}");
+    }
+    assert_eq!(c.get("/api/users").status, 200);
+}
