@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod webdriver;
 
 use hearth::store::{SegmentRow, Store};
 use std::io::{BufRead, BufReader};
