@@ -55,3 +55,39 @@ if (player) {
     play();
   });
 }
+
+// Two-factor set-up on the account page.
+const result = document.getElementById("totp-result");
+const showError = async (r) => {
+  result.textContent = (await r.json().catch(() => ({}))).error ?? "failed";
+};
+document.getElementById("totp-start")?.addEventListener("click", async () => {
+  const r = await post("/api/account/totp/start");
+  if (!r.ok) return showError(r);
+  const t = await r.json();
+  document.getElementById("totp-secret").textContent = t.secret;
+  document.getElementById("totp-qr").src = "data:image/svg+xml;base64," + btoa(t.qr_svg);
+  document.getElementById("totp-setup").hidden = false;
+});
+const confirmForm = document.getElementById("totp-confirm");
+confirmForm?.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const r = await post("/api/account/totp/confirm", { code: new FormData(confirmForm).get("code") });
+  if (!r.ok) return showError(r);
+  const { recovery_codes } = await r.json();
+  document.getElementById("totp-setup").hidden = true;
+  result.textContent = "Two-factor login is on. Keep these recovery codes somewhere safe; each works once:";
+  const list = document.getElementById("recovery-codes");
+  for (const c of recovery_codes) {
+    const li = document.createElement("li");
+    li.textContent = c;
+    list.append(li);
+  }
+});
+const disableForm = document.getElementById("totp-disable");
+disableForm?.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const r = await post("/api/account/totp/disable", { password: new FormData(disableForm).get("password") });
+  if (!r.ok) return showError(r);
+  location.reload();
+});

@@ -23,6 +23,8 @@ pub mod action {
     pub const USER_REMOVE: &str = "user_remove";
     pub const PASSWORD_CHANGE: &str = "password_change";
     pub const PERMISSION_CHANGE: &str = "permission_change";
+    pub const TOTP_ENABLED: &str = "totp_enabled";
+    pub const TOTP_DISABLED: &str = "totp_disabled";
 }
 
 /// An entry's content, before it has an id and hashes.

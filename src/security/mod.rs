@@ -1,5 +1,5 @@
 //! Security building blocks shared by the web server and the CLI: password
-//! hashing, session tokens, the audit log (chain and head), user accounts and
+//! hashing, session tokens, one-time passwords, the audit log (chain and head), user accounts and
 //! login rate limiting.
 
 pub mod accounts;
@@ -8,3 +8,4 @@ pub mod audit_log;
 pub mod password;
 pub mod ratelimit;
 pub mod token;
+pub mod totp;

@@ -73,6 +73,16 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // 4: the one-time-password second factor and its recovery codes.
+    "ALTER TABLE users ADD COLUMN totp_secret TEXT;      -- base32; set once confirmed
+    ALTER TABLE users ADD COLUMN totp_pending TEXT;      -- base32; shown, not yet confirmed
+    ALTER TABLE users ADD COLUMN totp_last_step INTEGER; -- last step used: codes are good once
+    CREATE TABLE recovery_codes (
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        code_hash BLOB NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, code_hash)
+    );",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

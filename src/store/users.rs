@@ -35,6 +35,10 @@ pub struct UserRow {
     pub password_hash: String,
     /// Cameras a viewer may watch (admins may watch all).
     pub cameras: Vec<String>,
+    /// The confirmed one-time-password secret: logins need a code.
+    pub totp_secret: Option<String>,
+    pub totp_pending: Option<String>,
+    pub totp_last_step: Option<i64>,
 }
 
 impl UserRow {
@@ -56,19 +60,27 @@ impl Store {
         let c = self.conn();
         let row = c
             .query_row(
-                &format!("SELECT id, name, role, password_hash FROM users WHERE {filter}"),
+                &format!(
+                    "SELECT id, name, role, password_hash, totp_secret, totp_pending, totp_last_step \
+                     FROM users WHERE {filter}"
+                ),
                 [arg],
                 |r| {
                     Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
+                        (
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                        ),
+                        (r.get(4)?, r.get(5)?, r.get(6)?),
                     ))
                 },
             )
             .optional()?;
-        let Some((id, name, role, password_hash)) = row else {
+        let Some(((id, name, role, password_hash), (totp_secret, totp_pending, totp_last_step))) =
+            row
+        else {
             return Ok(None);
         };
         let mut stmt =
@@ -82,7 +94,73 @@ impl Store {
             role: Role::parse(&role).ok_or(StoreError::Corrupt(id))?,
             password_hash,
             cameras,
+            totp_secret,
+            totp_pending,
+            totp_last_step,
         }))
+    }
+
+    /// Keeps a secret shown to the user until a code confirms it.
+    pub fn set_totp_pending(&self, user_id: i64, secret: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE users SET totp_pending = ?2 WHERE id = ?1",
+            params![user_id, secret],
+        )?;
+        Ok(())
+    }
+
+    /// Turns the second factor on with `secret` and replaces the recovery codes.
+    pub fn enable_totp(
+        &self,
+        user_id: i64,
+        secret: &str,
+        step: i64,
+        code_hashes: &[Vec<u8>],
+    ) -> Result<()> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        tx.execute(
+            "UPDATE users SET totp_secret = ?2, totp_pending = NULL, totp_last_step = ?3 WHERE id = ?1",
+            params![user_id, secret, step],
+        )?;
+        tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id])?;
+        for h in code_hashes {
+            tx.execute(
+                "INSERT OR IGNORE INTO recovery_codes (user_id, code_hash) VALUES (?1, ?2)",
+                params![user_id, h],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn disable_totp(&self, user_id: i64) -> Result<()> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        tx.execute(
+            "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = ?1",
+            [user_id],
+        )?;
+        tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records the step of a used code; `false` if that step (or a later one) was used.
+    pub fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
+        Ok(self.conn().execute(
+            "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 \
+             AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+            params![user_id, step],
+        )? == 1)
+    }
+
+    /// Spends a recovery code; `false` if it is unknown or spent.
+    pub fn use_recovery_code(&self, user_id: i64, code_hash: &[u8]) -> Result<bool> {
+        Ok(self.conn().execute(
+            "UPDATE recovery_codes SET used = 1 WHERE user_id = ?1 AND code_hash = ?2 AND used = 0",
+            params![user_id, code_hash],
+        )? == 1)
     }
 
     pub fn user_by_name(&self, name: &str) -> Result<Option<UserRow>> {

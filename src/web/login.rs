@@ -6,7 +6,7 @@ use super::auth::{self, Authed};
 use super::error::WebError;
 use super::state::AppState;
 use crate::security::audit_chain::{Record, action};
-use crate::security::{password, token};
+use crate::security::{password, token, totp};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +18,35 @@ use std::net::SocketAddr;
 pub struct Credentials {
     pub username: String,
     pub password: String,
+    /// A one-time code or a recovery code, for users with the second factor on.
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+/// Checks the second factor of a user who has one: a current code (good once) or
+/// an unspent recovery code. `Ok(Some(detail))` when it passed.
+fn second_factor(
+    s: &super::state::Inner,
+    user: &crate::store::UserRow,
+    code: Option<&str>,
+) -> Result<Option<&'static str>, WebError> {
+    let Some(secret) = &user.totp_secret else {
+        return Ok(Some(""));
+    };
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        let now = chrono::Utc::now().timestamp();
+        return Ok(match totp::check(secret, code, now, user.totp_last_step) {
+            Some(step) if s.store.use_totp_step(user.id, step)? => Some(""),
+            _ => None,
+        });
+    }
+    let h = token::digest(&code.to_lowercase());
+    Ok(s.store
+        .use_recovery_code(user.id, &h)?
+        .then_some("with a recovery code"))
 }
 
 /// A request from another site's page (login CSRF) names another origin.
@@ -66,27 +95,31 @@ async fn login(
             (secs + 59) / 60
         )));
     }
-    let (n, pw) = (name.clone(), c.password);
+    let (n, pw, code) = (name.clone(), c.password, c.code);
+    // A wrong password, a missing or wrong code: one answer, so neither is revealed.
+    type Found = Option<(crate::store::UserRow, &'static str)>;
     let user = state
-        .blocking(
-            move |s| -> Result<Option<crate::store::UserRow>, WebError> {
-                match s.store.user_by_name(&n)? {
-                    Some(u) if password::verify(&pw, &u.password_hash) => Ok(Some(u)),
-                    Some(_) => Ok(None),
-                    None => {
-                        password::verify_dummy(&pw);
-                        Ok(None)
-                    }
+        .blocking(move |s| -> Result<Found, WebError> {
+            match s.store.user_by_name(&n)? {
+                Some(u) if password::verify(&pw, &u.password_hash) => {
+                    Ok(second_factor(s, &u, code.as_deref())?.map(|d| (u, d)))
                 }
-            },
-        )
+                Some(_) => Ok(None),
+                None => {
+                    password::verify_dummy(&pw);
+                    Ok(None)
+                }
+            }
+        })
         .await??;
-    let Some(user) = user else {
+    let Some((user, how)) = user else {
         {
             let mut l = state.limiter.lock().unwrap_or_else(|p| p.into_inner());
             l.failed(&[&keys[0], &keys[1]], now);
         }
-        state.audit(fail("wrong user name or password")).await?;
+        state
+            .audit(fail("wrong user name, password or code"))
+            .await?;
         return Err(WebError::Unauthenticated { page: false });
     };
     state
@@ -105,6 +138,7 @@ async fn login(
             user: Some(user.name.clone()),
             address: Some(addr),
             action: action::LOGIN.into(),
+            detail: (!how.is_empty()).then(|| how.to_owned()),
             ..Record::default()
         })
         .await?;
@@ -131,7 +165,7 @@ pub async fn api_login(
         Err(WebError::Unauthenticated { .. }) => {
             return Ok((
                 StatusCode::UNAUTHORIZED,
-                Json(serde_json::json!({ "error": "wrong user name or password" })),
+                Json(serde_json::json!({ "error": "wrong user name, password or code" })),
             )
                 .into_response());
         }
@@ -169,7 +203,7 @@ pub async fn form_login(
             .into_response()),
         Err(WebError::Unauthenticated { .. }) => Ok((
             StatusCode::UNAUTHORIZED,
-            super::pages::LoginPage::with_error("Wrong user name or password."),
+            super::pages::LoginPage::with_error("Wrong user name, password or one-time code."),
         )
             .into_response()),
         Err(WebError::TooMany(m)) => Ok((
@@ -241,4 +275,89 @@ pub async fn change_password(
         Json(serde_json::json!({ "ok": true })),
     )
         .into_response())
+}
+
+/// `POST /api/account/totp/start`: a new secret to scan, kept pending until confirmed.
+pub async fn totp_start(
+    State(state): State<AppState>,
+    a: Authed,
+) -> Result<Json<serde_json::Value>, WebError> {
+    let secret = totp::new_secret();
+    let uri = totp::uri(&secret, &a.user.name);
+    let qr =
+        totp::qr_svg(&uri).ok_or_else(|| WebError::Internal("cannot draw the QR code".into()))?;
+    let (id, s2) = (a.user.id, secret.clone());
+    state
+        .blocking(move |s| s.store.set_totp_pending(id, &s2))
+        .await??;
+    Ok(Json(
+        serde_json::json!({ "secret": secret, "uri": uri, "qr_svg": qr }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CodeBody {
+    pub code: String,
+}
+
+/// `POST /api/account/totp/confirm`: a code from the app turns the second factor on;
+/// the answer carries the recovery codes, shown this once.
+pub async fn totp_confirm(
+    State(state): State<AppState>,
+    a: Authed,
+    Json(b): Json<CodeBody>,
+) -> Result<Json<serde_json::Value>, WebError> {
+    let Some(secret) = a.user.totp_pending.clone() else {
+        return Err(WebError::BadRequest("start the set-up first".into()));
+    };
+    let now = chrono::Utc::now().timestamp();
+    let step = totp::check(&secret, &b.code, now, None).ok_or_else(|| {
+        WebError::BadRequest("that code is not right; check the phone's clock".into())
+    })?;
+    let codes = totp::recovery_codes();
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| token::digest(c)).collect();
+    let id = a.user.id;
+    state
+        .blocking(move |s| s.store.enable_totp(id, &secret, step, &hashes))
+        .await??;
+    state
+        .audit(Record {
+            user: Some(a.user.name.clone()),
+            address: Some(a.address.clone()),
+            action: action::TOTP_ENABLED.into(),
+            ..Record::default()
+        })
+        .await?;
+    Ok(Json(serde_json::json!({ "recovery_codes": codes })))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordBody {
+    pub password: String,
+}
+
+/// `POST /api/account/totp/disable`: with the password, turns the second factor off.
+pub async fn totp_disable(
+    State(state): State<AppState>,
+    a: Authed,
+    Json(b): Json<PasswordBody>,
+) -> Result<Json<serde_json::Value>, WebError> {
+    let (id, hash) = (a.user.id, a.user.password_hash.clone());
+    state
+        .blocking(move |s| -> Result<(), WebError> {
+            if !password::verify(&b.password, &hash) {
+                return Err(WebError::Forbidden("the password is wrong".into()));
+            }
+            Ok(s.store.disable_totp(id)?)
+        })
+        .await??;
+    state
+        .audit(Record {
+            user: Some(a.user.name.clone()),
+            address: Some(a.address.clone()),
+            action: action::TOTP_DISABLED.into(),
+            ..Record::default()
+        })
+        .await?;
+    Ok(Json(serde_json::json!({ "ok": true })))
 }

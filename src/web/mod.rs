@@ -35,47 +35,31 @@ pub enum Access {
 }
 
 /// Every route: method, path, access, handler.
+#[rustfmt::skip]
 pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
     use Access::*;
     vec![
-        (Method::GET, "/healthz", Public, get(api::healthz)),
-        (Method::GET, "/static/{file}", Public, get(static_file)),
-        (Method::GET, "/login", Public, get(pages::login_page)),
-        (Method::POST, "/login", Public, post(login::form_login)),
-        (Method::POST, "/api/login", Public, post(login::api_login)),
-        (Method::POST, "/api/logout", User, post(login::logout)),
-        (
-            Method::POST,
-            "/api/account/password",
-            User,
-            post(login::change_password),
-        ),
-        (Method::GET, "/", User, get(pages::index)),
-        (Method::GET, "/account", User, get(pages::account)),
-        (Method::GET, "/audit", User, get(pages::audit)),
-        (Method::GET, "/cameras/{name}", Camera, get(pages::camera)),
-        (Method::GET, "/api/cameras", User, get(api::cameras)),
-        (
-            Method::GET,
-            "/api/cameras/{name}/recordings",
-            Camera,
-            get(api::recordings),
-        ),
-        (
-            Method::GET,
-            "/api/cameras/{name}/view.mp4",
-            Camera,
-            get(media::view),
-        ),
-        (
-            Method::GET,
-            "/api/cameras/{name}/export.mp4",
-            Camera,
-            get(media::download),
-        ),
-        (Method::GET, "/api/storage", User, get(api::storage)),
-        (Method::GET, "/api/audit", User, get(api::audit)),
-        (Method::GET, "/api/users", Admin, get(api::users)),
+        (Method::GET,  "/healthz",                       Public, get(api::healthz)),
+        (Method::GET,  "/static/{file}",                 Public, get(static_file)),
+        (Method::GET,  "/login",                         Public, get(pages::login_page)),
+        (Method::POST, "/login",                         Public, post(login::form_login)),
+        (Method::POST, "/api/login",                     Public, post(login::api_login)),
+        (Method::POST, "/api/logout",                    User,   post(login::logout)),
+        (Method::POST, "/api/account/password",          User,   post(login::change_password)),
+        (Method::POST, "/api/account/totp/start",        User,   post(login::totp_start)),
+        (Method::POST, "/api/account/totp/confirm",      User,   post(login::totp_confirm)),
+        (Method::POST, "/api/account/totp/disable",      User,   post(login::totp_disable)),
+        (Method::GET,  "/",                              User,   get(pages::index)),
+        (Method::GET,  "/account",                       User,   get(pages::account)),
+        (Method::GET,  "/audit",                         User,   get(pages::audit)),
+        (Method::GET,  "/cameras/{name}",                Camera, get(pages::camera)),
+        (Method::GET,  "/api/cameras",                   User,   get(api::cameras)),
+        (Method::GET,  "/api/cameras/{name}/recordings", Camera, get(api::recordings)),
+        (Method::GET,  "/api/cameras/{name}/view.mp4",   Camera, get(media::view)),
+        (Method::GET,  "/api/cameras/{name}/export.mp4", Camera, get(media::download)),
+        (Method::GET,  "/api/storage",                   User,   get(api::storage)),
+        (Method::GET,  "/api/audit",                     User,   get(api::audit)),
+        (Method::GET,  "/api/users",                     Admin,  get(api::users)),
     ]
 }
 

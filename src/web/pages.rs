@@ -206,6 +206,7 @@ pub struct AccountPage {
     pub nav: Nav,
     pub role: String,
     pub cameras: String,
+    pub totp: bool,
 }
 
 pub async fn account(a: Authed) -> AccountPage {
@@ -216,6 +217,7 @@ pub async fn account(a: Authed) -> AccountPage {
         } else {
             a.user.cameras.join(", ")
         },
+        totp: a.user.totp_secret.is_some(),
         nav: Nav::of(&a),
     }
 }

@@ -100,6 +100,18 @@ impl Client {
         body: &[u8],
         headers: &[(&str, &str)],
     ) -> Reply {
+        self.try_post_raw(path, content_type, body, headers)
+            .expect("HTTP request failed")
+    }
+
+    /// As `post_raw`, but a connection the server cut short is `None`.
+    pub fn try_post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Option<Reply> {
         let mut req = self
             .agent
             .post(format!("{}{path}", self.base))
@@ -113,7 +125,10 @@ impl Client {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        Self::finish(req.send(body))
+        match req.send(body) {
+            Err(ureq::Error::Io(_)) => None,
+            r => Some(Self::finish(r)),
+        }
     }
 
     pub fn post(&self, path: &str, json: serde_json::Value) -> Reply {
