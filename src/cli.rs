@@ -16,6 +16,11 @@ pub enum UserAction {
         admin: bool,
         cameras: Vec<String>,
     },
+    Edit {
+        name: String,
+        admin: bool,
+        cameras: Vec<String>,
+    },
     Passwd {
         name: String,
     },
@@ -96,6 +101,15 @@ pub fn user(cfg: &Config, action: UserAction) -> anyhow::Result<ExitCode> {
             let pw = read_password(&format!("Password for {name}: "))?;
             accounts.add(&by, &name, role, &pw, &cameras)?;
             println!("added {name} ({})", role.as_str());
+        }
+        UserAction::Edit {
+            name,
+            admin,
+            cameras,
+        } => {
+            let role = if admin { Role::Admin } else { Role::Viewer };
+            accounts.set_permissions(&by, &name, role, &cameras)?;
+            println!("{name} is now {}; their sessions have ended", role.as_str());
         }
         UserAction::Passwd { name } => {
             let pw = read_password(&format!("New password for {name}: "))?;

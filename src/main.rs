@@ -108,6 +108,17 @@ enum UserCmd {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Change a user's role and cameras (ends the user's sessions).
+    Edit {
+        name: String,
+        #[arg(long, value_parser = ["admin", "viewer"])]
+        role: String,
+        /// Cameras a viewer may watch, comma-separated (none when left out).
+        #[arg(long, value_delimiter = ',')]
+        cameras: Vec<String>,
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// List users, roles and cameras.
     List {
         #[arg(long)]
@@ -191,6 +202,7 @@ fn main() -> ExitCode {
         Cmd::User { cmd } => {
             let config = match &cmd {
                 UserCmd::Add { config, .. }
+                | UserCmd::Edit { config, .. }
                 | UserCmd::Passwd { config, .. }
                 | UserCmd::List { config }
                 | UserCmd::Remove { config, .. } => config.clone(),
@@ -382,6 +394,16 @@ impl From<UserCmd> for hearth::cli::UserAction {
                 cameras,
                 ..
             } => A::Add {
+                name,
+                admin: role == "admin",
+                cameras,
+            },
+            UserCmd::Edit {
+                name,
+                role,
+                cameras,
+                ..
+            } => A::Edit {
                 name,
                 admin: role == "admin",
                 cameras,

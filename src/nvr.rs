@@ -92,9 +92,8 @@ pub async fn run(
         fragment_90k: cfg.storage.fragment_duration.as_millis() as i64 * i64::from(TIMESCALE)
             / 1000,
     };
-    let mut ingest = Vec::new();
-    let mut recorders = Vec::new();
-    let mut health_map = crate::web::state::HealthMap::new();
+    // Every stream to record, with its health, known before anything starts.
+    let mut planned = Vec::new();
     for cam in &cfg.cameras {
         if cam.record == RecordMode::Off {
             continue;
@@ -102,58 +101,62 @@ pub async fn run(
         if cam.record == RecordMode::Motion {
             tracing::warn!(camera = %cam.name, "motion-only recording needs the motion detector, which is not built yet: recording continuously");
         }
-        let mut streams = vec![("main", cam.url.clone(), true)];
-        if let Some(sub) = &cam.sub_url {
-            streams.push(("sub", sub.clone(), cam.record_sub));
-        }
-        for (kind, url, record) in streams {
-            if !record {
-                continue;
-            }
-            let hub = Hub::new();
-            let stream_id = {
-                let (store, name) = (store.clone(), cam.name.clone());
-                tokio::task::spawn_blocking(move || store.stream_id(&name, kind)).await??
-            };
-            let rx = hub.subscribe(RECORDER_QUEUE);
-            let handle = recorder::spawn(
-                RecorderConfig {
-                    data_dir: dir.clone(),
-                    camera: cam.name.clone(),
-                    stream: kind.to_owned(),
-                    stream_id,
-                    segmenter: seg_cfg,
-                    flush_interval: cfg.storage.flush_interval,
-                },
-                store.clone(),
-                rx,
-            )?;
-            recorders.push(handle);
-            let spec = StreamSpec {
-                camera: cam.clone(),
-                kind,
-                url,
-            };
-            let health = Arc::new(Health::default());
-            health_map.insert((cam.name.clone(), kind), health.clone());
-            ingest.push((
-                cam.name.clone(),
-                kind,
-                tokio::spawn(rtsp::run(spec, hub, health, shutdown.clone())),
-            ));
+        planned.push((cam, "main", cam.url.clone()));
+        if let (Some(sub), true) = (&cam.sub_url, cam.record_sub) {
+            planned.push((cam, "sub", sub.clone()));
         }
     }
-    tracing::info!(
-        "recording {} streams into {}",
-        recorders.len(),
-        dir.display()
-    );
+    let health: Vec<Arc<Health>> = planned.iter().map(|_| Arc::default()).collect();
+    let health_map = planned
+        .iter()
+        .zip(&health)
+        .map(|((cam, kind, _), h)| ((cam.name.clone(), *kind), h.clone()))
+        .collect();
+    // The web server first: a port that is taken or a bad certificate stops the
+    // start before any recording begins.
     let web = match &cfg.server {
         Some(server) => {
             Some(start_web(&cfg, server, store.clone(), health_map, shutdown.clone()).await?)
         }
         None => None,
     };
+    let mut ingest = Vec::new();
+    let mut recorders = Vec::new();
+    for ((cam, kind, url), health) in planned.into_iter().zip(health) {
+        let hub = Hub::new();
+        let stream_id = {
+            let (store, name) = (store.clone(), cam.name.clone());
+            tokio::task::spawn_blocking(move || store.stream_id(&name, kind)).await??
+        };
+        let rx = hub.subscribe(RECORDER_QUEUE);
+        recorders.push(recorder::spawn(
+            RecorderConfig {
+                data_dir: dir.clone(),
+                camera: cam.name.clone(),
+                stream: kind.to_owned(),
+                stream_id,
+                segmenter: seg_cfg,
+                flush_interval: cfg.storage.flush_interval,
+            },
+            store.clone(),
+            rx,
+        )?);
+        let spec = StreamSpec {
+            camera: cam.clone(),
+            kind,
+            url,
+        };
+        ingest.push((
+            cam.name.clone(),
+            kind,
+            tokio::spawn(rtsp::run(spec, hub, health, shutdown.clone())),
+        ));
+    }
+    tracing::info!(
+        "recording {} streams into {}",
+        recorders.len(),
+        dir.display()
+    );
     let policy = retention_policy(&cfg);
     let mut tick = tokio::time::interval(cfg.storage.retention_interval);
     loop {

@@ -267,6 +267,25 @@ fn sessions_csrf_audit_playback_and_hostile_input() {
         Client::new(&s.url).login(BOB.0, "bob-password-2").status,
         200
     );
+    // Removal and permission changes end sessions too, and take effect at once.
+    let b = logged_in(&s, ("bob", "bob-password-2"));
+    let (ok, out) = s.nvr.cli(&[
+        "user",
+        "edit",
+        "bob",
+        "--role",
+        "viewer",
+        "--cameras",
+        "front",
+    ]);
+    assert!(ok, "{out}");
+    assert_eq!(b.get("/api/cameras").status, 401);
+    let b = logged_in(&s, ("bob", "bob-password-2"));
+    assert_eq!(b.get("/cameras/front").status, 200, "granted");
+    assert_eq!(b.get("/cameras/back").status, 404, "taken away");
+    let (ok, out) = s.nvr.cli(&["user", "remove", "bob"]);
+    assert!(ok, "{out}");
+    assert_eq!(b.get("/api/cameras").status, 401);
     // ...and so does the web's own password change, this session included.
     let c2 = logged_in(&s, ANN);
     let r = c2.post(
@@ -413,6 +432,15 @@ fn sessions_csrf_audit_playback_and_hostile_input() {
     };
     assert!(has("login", "ann") && has("logout", "ann") && has("login_failed", "bob"));
     assert!(has("password_change", "ann") && has("export", "ann"));
+    let changed = |what: &str| {
+        entries.iter().any(|e| {
+            e["action"] == what && e["detail"].as_str().is_some_and(|d| d.starts_with("bob"))
+        })
+    };
+    assert!(
+        changed("permission_change") && changed("user_remove"),
+        "account changes audited"
+    );
     let playback = entries
         .iter()
         .find(|e| e["action"] == "playback" && e["user"] == "ann")
@@ -636,4 +664,56 @@ fn two_factor(s: &Site) {
     ] {
         assert!(out.contains(want), "{want} not audited: {out}");
     }
+}
+
+#[test]
+fn the_owners_certificate_files() {
+    // A certificate made elsewhere (here: by a first Hearth) given as tls = "files".
+    let first = site("", 0);
+    let cert = first.nvr.data().join("tls-cert.pem");
+    let key = first.nvr.data().join("tls-key.pem");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (c2, k2) = (
+        dir.path().join("owner-cert.pem"),
+        dir.path().join("owner-key.pem"),
+    );
+    std::fs::copy(&cert, &c2).expect("copy");
+    std::fs::copy(&key, &k2).expect("copy");
+    drop(first);
+    let s = site(
+        &format!(
+            "tls = \"files\"\ncert_file = {:?}\nkey_file = {:?}",
+            c2.display().to_string(),
+            k2.display().to_string()
+        ),
+        0,
+    );
+    assert!(s.url.starts_with("https://"));
+    assert!(
+        !s.nvr.data().join("tls-cert.pem").exists(),
+        "no self-signed certificate made"
+    );
+    let mut c = Client::new(&s.url);
+    assert_eq!(c.login(ADMIN.0, ADMIN.1).status, 200);
+    // A missing key file stops the start with a message naming it.
+    let mut bad = Nvr::new(
+        &format!(
+            "min_free = \"1MB\"\n[server]\nlisten = \"127.0.0.1:{}\"\ntls = \"files\"\ncert_file = {:?}\nkey_file = \"/nonexistent/key.pem\"\n",
+            free_port(),
+            c2.display().to_string()
+        ),
+        &[],
+    );
+    bad.start();
+    let status = bad
+        .proc
+        .as_mut()
+        .expect("running")
+        .wait(std::time::Duration::from_secs(30));
+    assert!(!status.success());
+    assert!(
+        bad.log_text().contains("/nonexistent/key.pem"),
+        "{}",
+        bad.log_text()
+    );
 }
