@@ -7,6 +7,7 @@ pub mod demo;
 pub mod fakecam;
 pub mod ingest;
 pub mod media;
+pub mod motion;
 pub mod nvr;
 pub mod record;
 pub mod security;
