@@ -66,6 +66,20 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "digest")]
         auth: hearth::fakecam::AuthScheme,
     },
+    /// Run the motion detector over a video file; prints JSON events.
+    Detect {
+        #[arg(long)]
+        input: PathBuf,
+        /// Analysis rate (pictures per second).
+        #[arg(long, default_value_t = 5.0)]
+        fps: f32,
+        /// 0 (only big, clear changes) to 1 (the faintest).
+        #[arg(long, default_value_t = 0.5)]
+        sensitivity: f32,
+        /// Add every analysed frame's score.
+        #[arg(long)]
+        frames: bool,
+    },
     /// Manage users: add, passwd, list, remove.
     User {
         #[command(subcommand)]
@@ -199,6 +213,12 @@ fn main() -> ExitCode {
             password,
             auth,
         } => runtime().and_then(|rt| rt.block_on(fake_camera(listen, file, user, password, auth))),
+        Cmd::Detect {
+            input,
+            fps,
+            sensitivity,
+            frames,
+        } => detect(&input, fps, sensitivity, frames),
         Cmd::User { cmd } => {
             let config = match &cmd {
                 UserCmd::Add { config, .. }
@@ -304,6 +324,23 @@ fn verify(cfg: &Config, repair: bool) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::FAILURE)
     }
+}
+
+fn detect(input: &Path, fps: f32, sensitivity: f32, frames: bool) -> anyhow::Result<ExitCode> {
+    if !(0.1..=60.0).contains(&fps) {
+        bail!("--fps must be between 0.1 and 60");
+    }
+    if !(0.0..=1.0).contains(&sensitivity) {
+        bail!("--sensitivity must be between 0 and 1");
+    }
+    let cfg = hearth::motion::detector::DetectorConfig {
+        fps,
+        sensitivity,
+        ..Default::default()
+    };
+    let report = hearth::motion::offline::detect_file(input, &cfg, frames)?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_time(flag: &str, s: &str) -> anyhow::Result<i64> {

@@ -49,6 +49,8 @@ impl Default for DetectorConfig {
 pub struct Decision {
     /// Motion, after the minimum number of consecutive frames.
     pub motion: bool,
+    /// Consecutive frames with moving blobs, this one included (0 without).
+    pub run_frames: u32,
     /// Share of the watched area covered by moving blobs (0..1).
     pub score: f32,
     pub boxes: Vec<Rect>,
@@ -169,14 +171,12 @@ impl Detector {
         let zones = self
             .zone_masks
             .iter()
-            .filter(|(_, m)| {
-                kept.iter()
-                    .any(|b| b.pixels.iter().any(|&p| m[p as usize]))
-            })
+            .filter(|(_, m)| kept.iter().any(|b| b.pixels.iter().any(|&p| m[p as usize])))
             .map(|(n, _)| n.clone())
             .collect();
         Decision {
             motion: self.consecutive >= self.cfg.min_frames.max(1),
+            run_frames: self.consecutive,
             score: moving_px as f32 / self.watched_count as f32,
             boxes: kept.iter().map(|b| b.rect).collect(),
             zones,
@@ -271,7 +271,12 @@ impl Detector {
                 let (x, y) = (p % w, p / w);
                 blob.area += 1;
                 blob.pixels.push(p as u32);
-                blob.rect = blob.rect.union(Rect { x0: x, y0: y, x1: x, y1: y });
+                blob.rect = blob.rect.union(Rect {
+                    x0: x,
+                    y0: y,
+                    x1: x,
+                    y1: y,
+                });
                 for dy in -1i32..=1 {
                     for dx in -1i32..=1 {
                         let (nx, ny) = (x as i32 + dx, y as i32 + dy);
@@ -393,7 +398,13 @@ mod tests {
 
     impl Scene {
         fn new(noise: f32) -> Scene {
-            Scene { bg: texture(7, 110.0, 30.0), rng: Rng(99), noise, gain: 1.0, offset: 0.0 }
+            Scene {
+                bg: texture(7, 110.0, 30.0),
+                rng: Rng(99),
+                noise,
+                gain: 1.0,
+                offset: 0.0,
+            }
         }
         /// A picture with objects (x, y, w, h, brightness) drawn on it.
         fn frame(&mut self, objects: &[(usize, usize, usize, usize, f32)]) -> Vec<u8> {
@@ -401,12 +412,19 @@ mod tests {
             for &(ox, oy, ow, oh, v) in objects {
                 for y in oy..(oy + oh).min(H) {
                     for x in ox..(ox + ow).min(W) {
-                        f[y * W + x] = v + if (x / 3 + y / 3) % 2 == 0 { 15.0 } else { -15.0 };
+                        f[y * W + x] = v + if (x / 3 + y / 3) % 2 == 0 {
+                            15.0
+                        } else {
+                            -15.0
+                        };
                     }
                 }
             }
             f.iter()
-                .map(|&p| (p * self.gain + self.offset + self.rng.noise(self.noise)).clamp(0.0, 255.0) as u8)
+                .map(|&p| {
+                    (p * self.gain + self.offset + self.rng.noise(self.noise)).clamp(0.0, 255.0)
+                        as u8
+                })
                 .collect()
         }
     }
@@ -436,10 +454,16 @@ mod tests {
         let mut s = Scene::new(3.0);
         let mut d = detector();
         run(&mut d, (0..10).map(|_| s.frame(&[])));
-        let ds = run(&mut d, (0..40).map(|i| s.frame(&[(5 + i * 3, 30, 16, 40, 200.0)])));
+        let ds = run(
+            &mut d,
+            (0..40).map(|i| s.frame(&[(5 + i * 3, 30, 16, 40, 200.0)])),
+        );
         assert!(motion_count(&ds) >= 36, "{}", motion_count(&ds));
         let b = ds[20].boxes[0];
-        assert!(b.x0 >= 60 && b.x1 <= 90 && b.y0 >= 27 && b.y1 <= 72, "{b:?}");
+        assert!(
+            b.x0 >= 60 && b.x1 <= 90 && b.y0 >= 27 && b.y1 <= 72,
+            "{b:?}"
+        );
         assert!(ds[20].score > 0.02);
     }
 
@@ -448,7 +472,10 @@ mod tests {
         let mut s = Scene::new(3.0);
         let mut d = detector();
         run(&mut d, (0..10).map(|_| s.frame(&[])));
-        let ds = run(&mut d, (0..30).map(|i| s.frame(&[(20 + i * 2, 10, 6, 8, 30.0)])));
+        let ds = run(
+            &mut d,
+            (0..30).map(|i| s.frame(&[(20 + i * 2, 10, 6, 8, 30.0)])),
+        );
         assert!(motion_count(&ds) >= 25, "{}", motion_count(&ds));
     }
 
@@ -472,7 +499,10 @@ mod tests {
         let mut d = detector();
         let mut ds = run(&mut d, (0..20).map(|_| s.frame(&[])));
         // Night mode: another picture altogether (grey IR texture, other contrast).
-        s.bg = texture(1234, 60.0, 50.0).iter().map(|v| 255.0 - v).collect();
+        s.bg = texture(1234, 60.0, 50.0)
+            .iter()
+            .map(|v| 255.0 - v)
+            .collect();
         let after = run(&mut d, (0..30).map(|_| s.frame(&[])));
         assert!(after[0].rebaseline);
         ds.extend(after);
@@ -521,12 +551,23 @@ mod tests {
     fn foliage_in_a_masked_corner_is_ignored() {
         let leaves = |s: &mut Scene, r: &mut Rng| {
             let objs: Vec<_> = (0..6)
-                .map(|_| (r.next() as usize % 40, r.next() as usize % 30, 10, 10, 40.0 + (r.next() % 150) as f32))
+                .map(|_| {
+                    (
+                        r.next() as usize % 40,
+                        r.next() as usize % 30,
+                        10,
+                        10,
+                        40.0 + (r.next() % 150) as f32,
+                    )
+                })
                 .collect();
             s.frame(&objs)
         };
         let mask = Polygon(vec![(0.0, 0.0), (0.35, 0.0), (0.35, 0.5), (0.0, 0.5)]);
-        let cfg = DetectorConfig { masks: vec![mask], ..DetectorConfig::default() };
+        let cfg = DetectorConfig {
+            masks: vec![mask],
+            ..DetectorConfig::default()
+        };
         let (mut s, mut r) = (Scene::new(3.0), Rng(11));
         let mut masked = Detector::new(cfg, W, H);
         let ds = run(&mut masked, (0..80).map(|_| leaves(&mut s, &mut r)));
@@ -534,16 +575,25 @@ mod tests {
         let (mut s, mut r) = (Scene::new(3.0), Rng(11));
         let mut unmasked = detector();
         let ds = run(&mut unmasked, (0..80).map(|_| leaves(&mut s, &mut r)));
-        assert!(motion_count(&ds) > 40, "without the mask the leaves are motion");
+        assert!(
+            motion_count(&ds) > 40,
+            "without the mask the leaves are motion"
+        );
     }
 
     #[test]
     fn an_object_that_stops_is_absorbed() {
-        let cfg = DetectorConfig { absorb_s: 4.0, ..DetectorConfig::default() };
+        let cfg = DetectorConfig {
+            absorb_s: 4.0,
+            ..DetectorConfig::default()
+        };
         let mut s = Scene::new(3.0);
         let mut d = Detector::new(cfg, W, H);
         run(&mut d, (0..10).map(|_| s.frame(&[])));
-        let moving = run(&mut d, (0..20).map(|i| s.frame(&[(10 + i * 3, 30, 20, 30, 200.0)])));
+        let moving = run(
+            &mut d,
+            (0..20).map(|i| s.frame(&[(10 + i * 3, 30, 20, 30, 200.0)])),
+        );
         assert!(motion_count(&moving) >= 16);
         // Parked at x = 70: still "motion" for a while, then background.
         let parked = run(&mut d, (0..60).map(|_| s.frame(&[(70, 30, 20, 30, 200.0)])));
@@ -556,10 +606,16 @@ mod tests {
         let mut s = Scene::new(3.0);
         let mut d = detector();
         run(&mut d, (0..10).map(|_| s.frame(&[])));
-        let before = run(&mut d, (0..15).map(|i| s.frame(&[(5 + i * 3, 30, 16, 40, 200.0)])));
+        let before = run(
+            &mut d,
+            (0..15).map(|i| s.frame(&[(5 + i * 3, 30, 16, 40, 200.0)])),
+        );
         s.gain = 1.5;
         s.offset = 10.0;
-        let after = run(&mut d, (15..40).map(|i| s.frame(&[(5 + i * 3, 30, 16, 40, 200.0)])));
+        let after = run(
+            &mut d,
+            (15..40).map(|i| s.frame(&[(5 + i * 3, 30, 16, 40, 200.0)])),
+        );
         assert!(motion_count(&before) >= 12);
         assert!(motion_count(&after) >= 20, "{}", motion_count(&after));
     }
@@ -571,20 +627,32 @@ mod tests {
         let mut d = detector();
         let quiet = run(&mut d, (0..100).map(|_| s.frame(&[])));
         assert_eq!(motion_count(&quiet), 0);
-        let moving = run(&mut d, (0..30).map(|i| s.frame(&[(5 + i * 4, 30, 18, 36, 90.0)])));
+        let moving = run(
+            &mut d,
+            (0..30).map(|i| s.frame(&[(5 + i * 4, 30, 18, 36, 90.0)])),
+        );
         assert!(motion_count(&moving) >= 20, "{}", motion_count(&moving));
     }
 
     #[test]
     fn zones_touched_are_named() {
         let zone = Polygon(vec![(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)]);
-        let cfg = DetectorConfig { zones: vec![("drive".into(), zone)], ..DetectorConfig::default() };
+        let cfg = DetectorConfig {
+            zones: vec![("drive".into(), zone)],
+            ..DetectorConfig::default()
+        };
         let mut s = Scene::new(3.0);
         let mut d = Detector::new(cfg, W, H);
         run(&mut d, (0..10).map(|_| s.frame(&[])));
-        let left = run(&mut d, (0..5).map(|i| s.frame(&[(10 + i * 3, 30, 16, 30, 200.0)])));
+        let left = run(
+            &mut d,
+            (0..5).map(|i| s.frame(&[(10 + i * 3, 30, 16, 30, 200.0)])),
+        );
         assert!(left[4].motion && left[4].zones.is_empty());
-        let right = run(&mut d, (0..5).map(|i| s.frame(&[(120 + i * 3, 30, 16, 30, 200.0)])));
+        let right = run(
+            &mut d,
+            (0..5).map(|i| s.frame(&[(120 + i * 3, 30, 16, 30, 200.0)])),
+        );
         assert_eq!(right[4].zones, vec!["drive".to_string()]);
     }
 }

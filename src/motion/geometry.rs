@@ -28,7 +28,10 @@ impl Polygon {
         let mut m = vec![false; width * height];
         for y in 0..height {
             for x in 0..width {
-                let (fx, fy) = ((x as f32 + 0.5) / width as f32, (y as f32 + 0.5) / height as f32);
+                let (fx, fy) = (
+                    (x as f32 + 0.5) / width as f32,
+                    (y as f32 + 0.5) / height as f32,
+                );
                 m[y * width + x] = self.contains(fx, fy);
             }
         }

@@ -1,4 +1,9 @@
-//! Motion detection: the detector (pure), polygons for masks and zones.
+//! Motion detection: the detector and the event tracker (pure), polygons for
+//! masks and zones, the decoder that feeds them small luma pictures, and the
+//! offline `hearth detect` run over a file.
 
 pub mod detector;
+pub mod events;
 pub mod geometry;
+pub mod luma;
+pub mod offline;

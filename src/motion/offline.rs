@@ -1,0 +1,147 @@
+//! `hearth detect`: runs exactly the live detector over a video file and reports
+//! events (and, if asked, every analysed frame's score) with times in seconds
+//! from the start of the file. This is how detection quality is measured.
+
+use super::detector::{Detector, DetectorConfig};
+use super::events::EventTracker;
+use super::luma::LumaScaler;
+use anyhow::{Context, anyhow};
+use ffmpeg_next as ff;
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct EventOut {
+    pub start: f64,
+    pub end: f64,
+    pub peak: f32,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct FrameOut {
+    pub t: f64,
+    pub score: f32,
+    pub motion: bool,
+}
+
+#[derive(Serialize, Debug, Default)]
+pub struct Report {
+    pub events: Vec<EventOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frames: Option<Vec<FrameOut>>,
+}
+
+/// Gap within which resumed motion continues an event.
+pub const MERGE_GAP_S: f64 = 2.0;
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+pub fn detect_file(path: &Path, cfg: &DetectorConfig, frames: bool) -> anyhow::Result<Report> {
+    ff::init().context("cannot initialise FFmpeg")?;
+    ff::util::log::set_level(ff::util::log::Level::Error);
+    let mut input =
+        ff::format::input(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let stream = input
+        .streams()
+        .best(ff::media::Type::Video)
+        .ok_or_else(|| anyhow!("{} has no video", path.display()))?;
+    let index = stream.index();
+    let tb = f64::from(stream.time_base());
+    let mut decoder = ff::codec::context::Context::from_parameters(stream.parameters())?
+        .decoder()
+        .video()
+        .with_context(|| format!("{}: cannot decode its video", path.display()))?;
+    let step = 1.0 / f64::from(cfg.fps.max(0.1));
+    let mut run = Run {
+        cfg: cfg.clone(),
+        step,
+        next_t: 0.0,
+        first_pts: None,
+        tb,
+        scaler: None,
+        detector: None,
+        tracker: EventTracker::new(f64::from(cfg.fps), MERGE_GAP_S),
+        report: Report {
+            frames: frames.then(Vec::new),
+            ..Report::default()
+        },
+    };
+    let mut frame = ff::frame::Video::empty();
+    for (s, packet) in input.packets() {
+        if s.index() != index {
+            continue;
+        }
+        // A damaged packet is skipped, as a camera's would be.
+        if decoder.send_packet(&packet).is_err() {
+            continue;
+        }
+        while decoder.receive_frame(&mut frame).is_ok() {
+            run.picture(&frame)?;
+        }
+    }
+    let _ = decoder.send_eof();
+    while decoder.receive_frame(&mut frame).is_ok() {
+        run.picture(&frame)?;
+    }
+    if let Some(e) = run.tracker.finish() {
+        run.report.events.push(EventOut {
+            start: round3(e.start),
+            end: round3(e.end),
+            peak: e.peak,
+        });
+    }
+    Ok(run.report)
+}
+
+struct Run {
+    cfg: DetectorConfig,
+    step: f64,
+    next_t: f64,
+    first_pts: Option<i64>,
+    tb: f64,
+    scaler: Option<LumaScaler>,
+    detector: Option<Detector>,
+    tracker: EventTracker,
+    report: Report,
+}
+
+impl Run {
+    fn picture(&mut self, f: &ff::frame::Video) -> anyhow::Result<()> {
+        let Some(pts) = f.timestamp().or(f.pts()) else {
+            return Ok(());
+        };
+        let first = *self.first_pts.get_or_insert(pts);
+        let t = (pts - first) as f64 * self.tb;
+        // The analysis rate is capped: pictures between analysis times are skipped.
+        if t + 1e-6 < self.next_t {
+            return Ok(());
+        }
+        self.next_t = (self.next_t + self.step).max(t + self.step * 0.5);
+        if self.scaler.as_ref().is_none_or(|s| !s.fits(f)) {
+            let s = LumaScaler::new(f)?;
+            self.detector = Some(Detector::new(self.cfg.clone(), s.width, s.height));
+            self.scaler = Some(s);
+        }
+        let (Some(scaler), Some(det)) = (self.scaler.as_mut(), self.detector.as_mut()) else {
+            return Ok(());
+        };
+        let d = det.push(scaler.scale(f)?);
+        if let Some(frames) = &mut self.report.frames {
+            frames.push(FrameOut {
+                t: round3(t),
+                score: d.score,
+                motion: d.motion,
+            });
+        }
+        if let Some(e) = self.tracker.push(t, &d) {
+            self.report.events.push(EventOut {
+                start: round3(e.start),
+                end: round3(e.end),
+                peak: e.peak,
+            });
+        }
+        Ok(())
+    }
+}
