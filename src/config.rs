@@ -114,6 +114,31 @@ struct RawCamera {
     #[serde(default)]
     audio: bool,
     max_bytes: Option<Spanned<String>>,
+    motion: Option<RawMotion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMotion {
+    enabled: Option<bool>,
+    sensitivity: Option<Spanned<f64>>,
+    min_area: Option<Spanned<f64>>,
+    min_frames: Option<Spanned<i64>>,
+    fps: Option<Spanned<f64>>,
+    absorb: Option<Spanned<String>>,
+    pre_roll: Option<Spanned<String>>,
+    post_roll: Option<Spanned<String>>,
+    #[serde(default)]
+    masks: Vec<Spanned<Vec<[f64; 2]>>>,
+    #[serde(default)]
+    zones: Vec<RawZone>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawZone {
+    name: Spanned<String>,
+    polygon: Spanned<Vec<[f64; 2]>>,
 }
 
 fn default_record() -> RecordMode {
@@ -176,6 +201,29 @@ pub struct Camera {
     pub transport: RtpTransport,
     pub audio: bool,
     pub max_bytes: Option<u64>,
+    pub motion: Motion,
+}
+
+/// Motion detection settings of a camera.
+#[derive(Clone, Debug)]
+pub struct Motion {
+    pub enabled: bool,
+    pub detector: crate::motion::detector::DetectorConfig,
+    /// Footage kept before an event starts (motion recording mode).
+    pub pre_roll: Duration,
+    /// Footage kept after an event ends.
+    pub post_roll: Duration,
+}
+
+impl Default for Motion {
+    fn default() -> Self {
+        Motion {
+            enabled: true,
+            detector: crate::motion::detector::DetectorConfig::default(),
+            pre_roll: Duration::from_secs(5),
+            post_roll: Duration::from_secs(10),
+        }
+    }
 }
 
 impl Config {
@@ -270,6 +318,10 @@ impl Config {
                 transport: c.transport,
                 audio: c.audio,
                 max_bytes: ctx.opt(&c.max_bytes, |v| ctx.size("max_bytes", v))?,
+                motion: c
+                    .motion
+                    .as_ref()
+                    .map_or(Ok(Motion::default()), |m| ctx.motion(m))?,
             });
         }
         Ok(Config {
@@ -383,6 +435,99 @@ impl Ctx<'_> {
 
     fn size(&self, key: &str, v: &Spanned<String>) -> Result<u64, ConfigError> {
         parse_size(v.get_ref()).map_err(|m| self.err(v.span().start, key, &m))
+    }
+
+    fn number<T: Copy + PartialOrd + fmt::Display>(
+        &self,
+        key: &str,
+        v: &Option<Spanned<T>>,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, ConfigError> {
+        match v {
+            None => Ok(default),
+            Some(s) if range.contains(s.get_ref()) => Ok(*s.get_ref()),
+            Some(s) => Err(self.err(
+                s.span().start,
+                key,
+                &format!("must be between {} and {}", range.start(), range.end()),
+            )),
+        }
+    }
+
+    fn polygon(
+        &self,
+        key: &str,
+        v: &Spanned<Vec<[f64; 2]>>,
+    ) -> Result<crate::motion::geometry::Polygon, ConfigError> {
+        let pts = v.get_ref();
+        if pts.len() < 3 {
+            return Err(self.err(v.span().start, key, "a polygon needs at least 3 points"));
+        }
+        if pts.iter().flatten().any(|c| !(0.0..=1.0).contains(c)) {
+            return Err(self.err(
+                v.span().start,
+                key,
+                "points are [x, y] from 0 to 1 across and down the picture",
+            ));
+        }
+        Ok(crate::motion::geometry::Polygon(
+            pts.iter().map(|[x, y]| (*x as f32, *y as f32)).collect(),
+        ))
+    }
+
+    fn motion(&self, m: &RawMotion) -> Result<Motion, ConfigError> {
+        let d = crate::motion::detector::DetectorConfig::default();
+        let mut zones = Vec::new();
+        for z in &m.zones {
+            if !valid_name(z.name.get_ref()) {
+                return Err(self.err(
+                    z.name.span().start,
+                    "name",
+                    "a zone name is 1 to 64 letters, digits, '-' or '_'",
+                ));
+            }
+            zones.push((
+                z.name.get_ref().clone(),
+                self.polygon("polygon", &z.polygon)?,
+            ));
+        }
+        let def = Motion::default();
+        Ok(Motion {
+            enabled: m.enabled.unwrap_or(true),
+            detector: crate::motion::detector::DetectorConfig {
+                sensitivity: self.number(
+                    "sensitivity",
+                    &m.sensitivity,
+                    f64::from(d.sensitivity),
+                    0.0..=1.0,
+                )? as f32,
+                min_area: self.number("min_area", &m.min_area, f64::from(d.min_area), 0.0..=1.0)?
+                    as f32,
+                min_frames: self.number(
+                    "min_frames",
+                    &m.min_frames,
+                    i64::from(d.min_frames),
+                    1..=100,
+                )? as u32,
+                fps: self.number("fps", &m.fps, f64::from(d.fps), 0.5..=30.0)? as f32,
+                absorb_s: self
+                    .opt(&m.absorb, |v| self.duration("absorb", v))?
+                    .map_or(d.absorb_s, |v| v.as_secs_f32()),
+                masks: m
+                    .masks
+                    .iter()
+                    .map(|p| self.polygon("masks", p))
+                    .collect::<Result<_, _>>()?,
+                zones,
+            },
+            pre_roll: self
+                .opt(&m.pre_roll, |v| self.duration("pre_roll", v))?
+                .unwrap_or(def.pre_roll),
+            post_roll: self
+                .opt(&m.post_roll, |v| self.duration("post_roll", v))?
+                .unwrap_or(def.post_roll),
+        })
     }
 
     fn server(&self, sv: &RawServer, base: &Path) -> Result<Server, ConfigError> {
@@ -573,6 +718,37 @@ record = "continuous"
         let t = GOOD.replace("password = \"hunter2\"", "password = 12345");
         let e = parse(&t).unwrap_err();
         assert!(!e.contains("12345") && e.contains("key `password`"), "{e}");
+    }
+
+    #[test]
+    fn motion_settings() {
+        let t = format!(
+            "{GOOD}\n[cameras.motion]\nsensitivity = 0.7\nmin_frames = 3\npre_roll = \"8s\"\n\
+             masks = [[[0.0, 0.0], [0.3, 0.0], [0.3, 0.4]]]\n\
+             [[cameras.motion.zones]]\nname = \"drive\"\npolygon = [[0.5, 0.0], [1.0, 0.0], [1.0, 1.0]]\n"
+        );
+        let c = parse(&t).unwrap();
+        let m = &c.cameras[0].motion;
+        assert_eq!(m.detector.sensitivity, 0.7);
+        assert_eq!(m.detector.min_frames, 3);
+        assert_eq!(m.pre_roll, Duration::from_secs(8));
+        assert_eq!(m.detector.masks.len(), 1);
+        assert_eq!(m.detector.zones[0].0, "drive");
+        let e = parse(&t.replace("0.7", "1.7")).unwrap_err();
+        assert!(
+            e.contains(":15: key `sensitivity`: must be between 0 and 1"),
+            "{e}"
+        );
+        let e = parse(&t.replace("[1.0, 1.0]]", "[1.0, 1.5]]")).unwrap_err();
+        assert!(
+            e.contains("key `polygon`") && e.contains("from 0 to 1"),
+            "{e}"
+        );
+        let e = parse(&t.replace("[0.3, 0.4]]]", "]]")).unwrap_err();
+        assert!(
+            e.contains("key `masks`: a polygon needs at least 3 points"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -70,12 +70,17 @@ enum Cmd {
     Detect {
         #[arg(long)]
         input: PathBuf,
-        /// Analysis rate (pictures per second).
-        #[arg(long, default_value_t = 5.0)]
-        fps: f32,
-        /// 0 (only big, clear changes) to 1 (the faintest).
-        #[arg(long, default_value_t = 0.5)]
-        sensitivity: f32,
+        /// Use this config's motion settings of --camera.
+        #[arg(long, requires = "camera")]
+        config: Option<PathBuf>,
+        #[arg(long, requires = "config")]
+        camera: Option<String>,
+        /// Analysis rate (pictures per second; default 5 or the camera's).
+        #[arg(long)]
+        fps: Option<f32>,
+        /// 0 (only big, clear changes) to 1 (the faintest; default 0.5 or the camera's).
+        #[arg(long)]
+        sensitivity: Option<f32>,
         /// Add every analysed frame's score.
         #[arg(long)]
         frames: bool,
@@ -215,10 +220,27 @@ fn main() -> ExitCode {
         } => runtime().and_then(|rt| rt.block_on(fake_camera(listen, file, user, password, auth))),
         Cmd::Detect {
             input,
+            config,
+            camera,
             fps,
             sensitivity,
             frames,
-        } => detect(&input, fps, sensitivity, frames),
+        } => {
+            let base = match (config, camera) {
+                (Some(path), Some(name)) => match Config::load(&path) {
+                    Ok(c) => match c.camera(&name) {
+                        Some(cam) => cam.motion.detector.clone(),
+                        None => {
+                            eprintln!("hearth: no camera named {name:?} in {}", path.display());
+                            return ExitCode::from(EXIT_CONFIG);
+                        }
+                    },
+                    Err(e) => return config_error(e),
+                },
+                _ => hearth::motion::detector::DetectorConfig::default(),
+            };
+            detect(&input, base, fps, sensitivity, frames)
+        }
         Cmd::User { cmd } => {
             let config = match &cmd {
                 UserCmd::Add { config, .. }
@@ -326,18 +348,25 @@ fn verify(cfg: &Config, repair: bool) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn detect(input: &Path, fps: f32, sensitivity: f32, frames: bool) -> anyhow::Result<ExitCode> {
-    if !(0.1..=60.0).contains(&fps) {
-        bail!("--fps must be between 0.1 and 60");
+fn detect(
+    input: &Path,
+    mut cfg: hearth::motion::detector::DetectorConfig,
+    fps: Option<f32>,
+    sensitivity: Option<f32>,
+    frames: bool,
+) -> anyhow::Result<ExitCode> {
+    if let Some(fps) = fps {
+        if !(0.1..=60.0).contains(&fps) {
+            bail!("--fps must be between 0.1 and 60");
+        }
+        cfg.fps = fps;
     }
-    if !(0.0..=1.0).contains(&sensitivity) {
-        bail!("--sensitivity must be between 0 and 1");
+    if let Some(s) = sensitivity {
+        if !(0.0..=1.0).contains(&s) {
+            bail!("--sensitivity must be between 0 and 1");
+        }
+        cfg.sensitivity = s;
     }
-    let cfg = hearth::motion::detector::DetectorConfig {
-        fps,
-        sensitivity,
-        ..Default::default()
-    };
     let report = hearth::motion::offline::detect_file(input, &cfg, frames)?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)
