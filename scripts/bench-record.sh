@@ -30,7 +30,8 @@ until grep -q serving "$work/fakecam.out" 2>/dev/null; do sleep 0.2; done
 {
   printf '[storage]\ndata_dir = "%s/hearth"\nmin_free = "100MB"\n' "$work"
   for i in $(seq 1 "$K"); do
-    printf '\n[[cameras]]\nname = "cam%d"\nurl = "rtsp://127.0.0.1:%d/h%d/main"\n' "$i" "$port" "$i"
+    # Recording alone is measured here: motion detection is off.
+    printf '\n[[cameras]]\nname = "cam%d"\nurl = "rtsp://127.0.0.1:%d/h%d/main"\n[cameras.motion]\nenabled = false\n' "$i" "$port" "$i"
   done
 } >"$work/hearth.toml"
 RUST_LOG=info "$BIN" run --config "$work/hearth.toml" 2>"$work/hearth.log" &

@@ -21,6 +21,8 @@ use tokio::sync::watch;
 /// Frames a recorder may fall behind by before it records a gap (about a minute
 /// at typical rates; memory is used only while it is behind).
 const RECORDER_QUEUE: usize = 1500;
+/// Frames motion detection may fall behind by; past that it skips ahead.
+const MOTION_QUEUE: usize = 300;
 
 /// An exclusive lock on a data directory, held while Hearth uses it.
 pub struct DataLock(#[allow(dead_code)] File);
@@ -92,25 +94,49 @@ pub async fn run(
         fragment_90k: cfg.storage.fragment_duration.as_millis() as i64 * i64::from(TIMESCALE)
             / 1000,
     };
-    // Every stream to record, with its health, known before anything starts.
+    // Every stream to ingest (to record, to analyse, or both), with its health,
+    // known before anything starts.
+    struct Planned<'a> {
+        cam: &'a crate::config::Camera,
+        kind: &'static str,
+        url: url::Url,
+        record: bool,
+        motion: bool,
+    }
     let mut planned = Vec::new();
     for cam in &cfg.cameras {
         if cam.record == RecordMode::Off {
             continue;
         }
         if cam.record == RecordMode::Motion {
-            tracing::warn!(camera = %cam.name, "motion-only recording needs the motion detector, which is not built yet: recording continuously");
+            tracing::warn!(camera = %cam.name, "motion-only recording is not built yet: recording continuously");
         }
-        planned.push((cam, "main", cam.url.clone()));
-        if let (Some(sub), true) = (&cam.sub_url, cam.record_sub) {
-            planned.push((cam, "sub", sub.clone()));
+        // Detection analyses the sub stream when there is one.
+        let analyse_main = cam.motion.enabled && cam.sub_url.is_none();
+        planned.push(Planned {
+            cam,
+            kind: "main",
+            url: cam.url.clone(),
+            record: true,
+            motion: analyse_main,
+        });
+        if let Some(sub) = &cam.sub_url {
+            if cam.record_sub || cam.motion.enabled {
+                planned.push(Planned {
+                    cam,
+                    kind: "sub",
+                    url: sub.clone(),
+                    record: cam.record_sub,
+                    motion: cam.motion.enabled,
+                });
+            }
         }
     }
     let health: Vec<Arc<Health>> = planned.iter().map(|_| Arc::default()).collect();
     let health_map = planned
         .iter()
         .zip(&health)
-        .map(|((cam, kind, _), h)| ((cam.name.clone(), *kind), h.clone()))
+        .map(|(p, h)| ((p.cam.name.clone(), p.kind), h.clone()))
         .collect();
     // The web server first: a port that is taken or a bad certificate stops the
     // start before any recording begins.
@@ -122,29 +148,49 @@ pub async fn run(
     };
     let mut ingest = Vec::new();
     let mut recorders = Vec::new();
-    for ((cam, kind, url), health) in planned.into_iter().zip(health) {
+    let mut detectors = Vec::new();
+    for (p, health) in planned.into_iter().zip(health) {
+        let (cam, kind) = (p.cam, p.kind);
         let hub = Hub::new();
-        let stream_id = {
-            let (store, name) = (store.clone(), cam.name.clone());
-            tokio::task::spawn_blocking(move || store.stream_id(&name, kind)).await??
-        };
-        let rx = hub.subscribe(RECORDER_QUEUE);
-        recorders.push(recorder::spawn(
-            RecorderConfig {
-                data_dir: dir.clone(),
-                camera: cam.name.clone(),
-                stream: kind.to_owned(),
-                stream_id,
-                segmenter: seg_cfg,
-                flush_interval: cfg.storage.flush_interval,
-            },
-            store.clone(),
-            rx,
-        )?);
+        if p.record {
+            let stream_id = {
+                let (store, name) = (store.clone(), cam.name.clone());
+                tokio::task::spawn_blocking(move || store.stream_id(&name, kind)).await??
+            };
+            let rx = hub.subscribe(RECORDER_QUEUE);
+            recorders.push((
+                cam.name.clone(),
+                kind,
+                recorder::spawn(
+                    RecorderConfig {
+                        data_dir: dir.clone(),
+                        camera: cam.name.clone(),
+                        stream: kind.to_owned(),
+                        stream_id,
+                        segmenter: seg_cfg,
+                        flush_interval: cfg.storage.flush_interval,
+                    },
+                    store.clone(),
+                    rx,
+                )?,
+            ));
+        }
+        if p.motion {
+            let rx = hub.subscribe(MOTION_QUEUE);
+            detectors.push((
+                cam.name.clone(),
+                crate::motion::live::spawn(
+                    cam.name.clone(),
+                    cam.motion.clone(),
+                    store.clone(),
+                    rx,
+                )?,
+            ));
+        }
         let spec = StreamSpec {
             camera: cam.clone(),
             kind,
-            url,
+            url: p.url,
         };
         ingest.push((
             cam.name.clone(),
@@ -180,9 +226,16 @@ pub async fn run(
             Ok(Ok(())) => {}
         }
     }
+    let mut received = std::collections::HashMap::new();
+    for (camera, stream, task) in ingest {
+        received.insert((camera, stream), task.await.map(|s| s.frames).unwrap_or(0));
+    }
     let mut reports = Vec::new();
-    for ((camera, stream, task), rec) in ingest.into_iter().zip(recorders) {
-        let frames_received = task.await.map(|s| s.frames).unwrap_or(0);
+    for (camera, stream, rec) in recorders {
+        let frames_received = received
+            .get(&(camera.clone(), stream))
+            .copied()
+            .unwrap_or(0);
         let recorder = tokio::task::spawn_blocking(move || rec.join())
             .await?
             .map_err(|_| anyhow::anyhow!("the recorder of {camera}/{stream} panicked"))?;
@@ -197,6 +250,14 @@ pub async fn run(
             frames_received,
             recorder,
         });
+    }
+    for (camera, det) in detectors {
+        match tokio::task::spawn_blocking(move || det.join()).await? {
+            Ok(s) => {
+                tracing::info!(camera = %camera, "motion detection stopped: {} pictures analysed, {} events", s.analysed, s.events)
+            }
+            Err(_) => tracing::error!(camera = %camera, "motion detection panicked"),
+        }
     }
     Ok(reports)
 }

@@ -1,5 +1,6 @@
-//! The synthetic scene: a textured background with shapes that move for a while and
-//! then keep still, drawn in YUV 4:2:0 and encoded once with libx264.
+//! The synthetic scene: a textured background, still for the first seconds of each
+//! loop, then crossed by moving shapes for its last seconds (by default 12 s still,
+//! 8 s of motion), drawn in YUV 4:2:0 and encoded once with libx264.
 
 use super::{Clip, EncodedFrame};
 use crate::media::h264::{NAL_PPS, NAL_SPS, annexb_nals, nal_type};
@@ -16,7 +17,8 @@ pub struct SceneSpec {
     pub kbps: u32,
     /// Seconds of the loop; a multiple of the 2-second GOP.
     pub seconds: u32,
-    /// The first this many seconds of each loop have motion; the rest is still.
+    /// The last this many seconds of each loop have motion; the rest is still
+    /// (and the encoded loop starts on a key frame, so times are exact).
     pub moving_seconds: u32,
 }
 
@@ -67,11 +69,15 @@ fn draw(spec: &SceneSpec, i: u32, bg: &[u8], planes: [(&mut [u8], usize); 3]) {
         u[row * us..row * us + w / 2].fill(128);
         v[row * vs..row * vs + w / 2].fill(128);
     }
-    // Motion time: advances only during the moving part of the loop.
+    // The loop opens still; shapes come through for its last `moving_seconds` and
+    // are gone when it starts again.
     let loop_frames = spec.seconds * spec.fps;
-    let moving_frames = spec.moving_seconds * spec.fps;
+    let still_frames = loop_frames.saturating_sub(spec.moving_seconds * spec.fps);
     let k = i % loop_frames;
-    let t = k.min(moving_frames) as f32 / spec.fps as f32;
+    if k < still_frames {
+        return;
+    }
+    let t = (k - still_frames) as f32 / spec.fps as f32;
     let shapes = [
         (0.20f32, 0.18f32, 0.25f32, 60u8, 200u8),
         (0.12, 0.22, -0.35, 230, 60),

@@ -2,8 +2,10 @@
 //! masks and zones, the decoder that feeds them small luma pictures, and the
 //! offline `hearth detect` run over a file.
 
+pub mod decode;
 pub mod detector;
 pub mod events;
 pub mod geometry;
+pub mod live;
 pub mod luma;
 pub mod offline;

@@ -83,6 +83,24 @@ const MIGRATIONS: &[&str] = &[
         used INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (user_id, code_hash)
     );",
+    // 5: motion events and per-second activity.
+    "CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        camera TEXT NOT NULL,
+        start_us INTEGER NOT NULL,
+        end_us INTEGER NOT NULL,
+        peak REAL NOT NULL,             -- share of the watched area moving, at the peak
+        peak_us INTEGER NOT NULL,
+        bbox TEXT,                      -- x0,y0,x1,y1 in 0..1 units
+        zones TEXT NOT NULL             -- comma-separated zone names
+    );
+    CREATE INDEX events_by_camera_time ON events (camera, start_us);
+    CREATE TABLE activity (
+        camera TEXT NOT NULL,
+        second INTEGER NOT NULL,        -- seconds since 1970
+        level REAL NOT NULL,            -- highest motion score in that second
+        PRIMARY KEY (camera, second)
+    );",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

@@ -5,10 +5,12 @@
 //! (recorder threads, `spawn_blocking`).
 
 mod audit;
+mod events;
 pub mod fragments;
 mod migrations;
 mod users;
 
+pub use events::EventRow;
 pub use fragments::FragIndex;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;

@@ -1,0 +1,68 @@
+//! Decoding a camera stream's frames (H.264 or H.265, length-prefixed as Hearth
+//! receives them) with FFmpeg, in software.
+
+use crate::ingest::frame::VideoParams;
+use anyhow::{Context, anyhow};
+use ffmpeg_next as ff;
+
+pub struct StreamDecoder {
+    decoder: ff::decoder::Video,
+    frame: ff::frame::Video,
+}
+
+/// The decoder configuration record inside a sample entry: the body of its
+/// `avcC` or `hvcC` box.
+fn config_record(entry: &[u8]) -> Option<(&[u8], ff::codec::Id)> {
+    for (tag, id) in [
+        (b"avcC", ff::codec::Id::H264),
+        (b"hvcC", ff::codec::Id::HEVC),
+    ] {
+        if let Some(pos) = entry.windows(4).position(|w| w == tag) {
+            let size = u32::from_be_bytes(entry.get(pos - 4..pos)?.try_into().ok()?) as usize;
+            return Some((entry.get(pos + 4..pos - 4 + size)?, id));
+        }
+    }
+    None
+}
+
+impl StreamDecoder {
+    pub fn new(params: &VideoParams) -> anyhow::Result<StreamDecoder> {
+        ff::init().context("cannot initialise FFmpeg")?;
+        ff::util::log::set_level(ff::util::log::Level::Error);
+        let (record, id) = config_record(&params.sample_entry)
+            .ok_or_else(|| anyhow!("no decoder configuration for {}", params.codec))?;
+        let codec = ff::decoder::find(id).ok_or_else(|| anyhow!("FFmpeg cannot decode {id:?}"))?;
+        let mut ctx = ff::codec::context::Context::new_with_codec(codec);
+        // SAFETY: the context owns `extradata` from here on and frees it with
+        // av_free; the buffer is zero-padded as FFmpeg requires.
+        unsafe {
+            let pad = ff::ffi::AV_INPUT_BUFFER_PADDING_SIZE as usize;
+            let buf = ff::ffi::av_mallocz(record.len() + pad) as *mut u8;
+            if buf.is_null() {
+                return Err(anyhow!("out of memory"));
+            }
+            std::ptr::copy_nonoverlapping(record.as_ptr(), buf, record.len());
+            let raw = ctx.as_mut_ptr();
+            (*raw).extradata = buf;
+            (*raw).extradata_size = record.len() as i32;
+            (*raw).thread_count = 1;
+        }
+        let decoder = ctx.decoder().video().context("cannot open the decoder")?;
+        Ok(StreamDecoder {
+            decoder,
+            frame: ff::frame::Video::empty(),
+        })
+    }
+
+    /// Decodes one access unit; returns the picture it completed, if any.
+    pub fn decode(&mut self, data: &[u8], pts: i64) -> Option<&ff::frame::Video> {
+        let mut p = ff::Packet::copy(data);
+        p.set_pts(Some(pts));
+        p.set_dts(Some(pts));
+        if self.decoder.send_packet(&p).is_err() {
+            return None;
+        }
+        self.decoder.receive_frame(&mut self.frame).ok()?;
+        Some(&self.frame)
+    }
+}

@@ -1,0 +1,188 @@
+//! Live motion detection of one camera: a dedicated thread that takes the frames
+//! of the analysed stream from the hub, decodes them, analyses at the configured
+//! rate, and stores events and the per-second activity level.
+
+use super::decode::StreamDecoder;
+use super::detector::Detector;
+use super::events::{Event, EventTracker};
+use super::luma::LumaScaler;
+use super::offline::MERGE_GAP_S;
+use crate::config::Motion;
+use crate::ingest::frame::{Frame, VideoParams};
+use crate::ingest::hub::StreamEvent;
+use crate::store::{EventRow, Store};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MotionStats {
+    pub analysed: u64,
+    pub events: u64,
+}
+
+pub fn spawn(
+    camera: String,
+    motion: Motion,
+    store: Arc<Store>,
+    rx: mpsc::Receiver<StreamEvent>,
+) -> std::io::Result<std::thread::JoinHandle<MotionStats>> {
+    std::thread::Builder::new()
+        .name(format!("motion-{camera}"))
+        .spawn(move || {
+            let fps = f64::from(motion.detector.fps);
+            Live {
+                camera,
+                motion,
+                store,
+                decoder: None,
+                scaler: None,
+                detector: None,
+                tracker: EventTracker::new(fps, MERGE_GAP_S),
+                anchor: None,
+                next_t: 0.0,
+                activity: BTreeMap::new(),
+                stats: MotionStats::default(),
+            }
+            .run(rx)
+        })
+}
+
+struct Live {
+    camera: String,
+    motion: Motion,
+    store: Arc<Store>,
+    decoder: Option<(Arc<VideoParams>, StreamDecoder)>,
+    scaler: Option<LumaScaler>,
+    detector: Option<Detector>,
+    tracker: EventTracker,
+    /// (session, pts, wall µs) of the session's first frame: times of later frames
+    /// follow the camera's clock from there.
+    anchor: Option<(u64, i64, i64)>,
+    next_t: f64,
+    /// Highest score per second, not yet stored.
+    activity: BTreeMap<i64, f32>,
+    stats: MotionStats,
+}
+
+impl Live {
+    fn run(mut self, mut rx: mpsc::Receiver<StreamEvent>) -> MotionStats {
+        while let Some(ev) = rx.blocking_recv() {
+            if let StreamEvent::Frame(f) = ev {
+                self.frame(&f);
+            }
+            if self.activity.len() >= 5 {
+                self.flush_activity();
+            }
+        }
+        if let Some(e) = self.tracker.finish() {
+            self.store_event(&e);
+        }
+        self.flush_activity();
+        self.stats
+    }
+
+    fn frame(&mut self, f: &Frame) {
+        if self.anchor.is_none_or(|(s, _, _)| s != f.session) {
+            self.anchor = Some((f.session, f.pts, f.wall_us));
+        }
+        let stale = self
+            .decoder
+            .as_ref()
+            .is_none_or(|(p, _)| !Arc::ptr_eq(p, &f.params) && **p != *f.params);
+        if stale {
+            match StreamDecoder::new(&f.params) {
+                Ok(d) => self.decoder = Some((f.params.clone(), d)),
+                Err(e) => {
+                    tracing::warn!(camera = %self.camera, "motion detection cannot decode: {e:#}");
+                    self.decoder = None;
+                    return;
+                }
+            }
+        }
+        let Some((_, dec)) = self.decoder.as_mut() else {
+            return;
+        };
+        let Some(picture) = dec.decode(&f.data, f.pts) else {
+            return;
+        };
+        let Some((_, pts0, wall0)) = self.anchor else {
+            return;
+        };
+        let t_us = wall0 + (f.pts - pts0) * 1_000_000 / 90_000;
+        let t = t_us as f64 / 1e6;
+        if t + 1e-6 < self.next_t {
+            return;
+        }
+        let step = 1.0 / f64::from(self.motion.detector.fps.max(0.1));
+        self.next_t = (self.next_t + step).max(t + step * 0.5);
+        if self.scaler.as_ref().is_none_or(|s| !s.fits(picture)) {
+            match LumaScaler::new(picture) {
+                Ok(s) => {
+                    self.detector = Some(Detector::new(
+                        self.motion.detector.clone(),
+                        s.width,
+                        s.height,
+                    ));
+                    self.scaler = Some(s);
+                }
+                Err(e) => {
+                    tracing::warn!(camera = %self.camera, "motion detection cannot scale: {e}");
+                    return;
+                }
+            }
+        }
+        let (Some(scaler), Some(det)) = (self.scaler.as_mut(), self.detector.as_mut()) else {
+            return;
+        };
+        let Ok(luma) = scaler.scale(picture) else {
+            return;
+        };
+        let d = det.push(luma);
+        self.stats.analysed += 1;
+        let level = self
+            .activity
+            .entry(t_us.div_euclid(1_000_000))
+            .or_insert(0.0);
+        *level = level.max(d.score);
+        if let Some(e) = self.tracker.push(t, &d) {
+            self.store_event(&e);
+        }
+    }
+
+    fn store_event(&mut self, e: &Event) {
+        let (w, h) = self.detector.as_ref().map_or((1, 1), |d| d.size());
+        let row = EventRow {
+            id: 0,
+            camera: self.camera.clone(),
+            start_us: (e.start * 1e6) as i64,
+            end_us: (e.end * 1e6) as i64,
+            peak: e.peak,
+            peak_us: (e.peak_at * 1e6) as i64,
+            bbox: e.bbox.map(|b| {
+                format!(
+                    "{:.3},{:.3},{:.3},{:.3}",
+                    b.x0 as f32 / w as f32,
+                    b.y0 as f32 / h as f32,
+                    (b.x1 + 1) as f32 / w as f32,
+                    (b.y1 + 1) as f32 / h as f32
+                )
+            }),
+            zones: e.zones.clone(),
+        };
+        match self.store.insert_event(&row) {
+            Ok(_) => self.stats.events += 1,
+            Err(e) => tracing::error!(camera = %self.camera, "cannot store a motion event: {e}"),
+        }
+    }
+
+    fn flush_activity(&mut self) {
+        if self.activity.is_empty() {
+            return;
+        }
+        let levels: Vec<(i64, f32)> = std::mem::take(&mut self.activity).into_iter().collect();
+        if let Err(e) = self.store.add_activity(&self.camera, &levels) {
+            tracing::error!(camera = %self.camera, "cannot store motion activity: {e}");
+        }
+    }
+}
