@@ -31,11 +31,12 @@ fn events_match_the_motion_periods_of_the_camera() {
         .map(|s| s.start_us)
         .min()
         .expect("sub recorded");
-    let events = store
-        .events_between("garden", 0, i64::MAX)
-        .expect("events");
+    let events = store.events_between("garden", 0, i64::MAX).expect("events");
     let secs = |us: i64| (us - t0) as f64 / 1e6;
-    let got: Vec<(f64, f64)> = events.iter().map(|e| (secs(e.start_us), secs(e.end_us))).collect();
+    let got: Vec<(f64, f64)> = events
+        .iter()
+        .map(|e| (secs(e.start_us), secs(e.end_us)))
+        .collect();
     // Motion from 12 s to 20 s of every 20 s loop: two whole periods in 45 s.
     let expected = [(12.0, 20.0), (32.0, 40.0)];
     assert_eq!(got.len(), expected.len(), "{got:?}");
@@ -49,7 +50,11 @@ fn events_match_the_motion_periods_of_the_camera() {
     let act = store
         .activity_between("garden", t0 / 1_000_000, t0 / 1_000_000 + 45)
         .expect("activity");
-    let level = |s: i64| act.iter().find(|(sec, _)| *sec == t0 / 1_000_000 + s).map_or(0.0, |a| a.1);
+    let level = |s: i64| {
+        act.iter()
+            .find(|(sec, _)| *sec == t0 / 1_000_000 + s)
+            .map_or(0.0, |a| a.1)
+    };
     assert!(level(15) > 0.01 && level(35) > 0.01);
     assert_eq!(level(5), 0.0);
     assert_eq!(level(25), 0.0);
