@@ -329,7 +329,12 @@ fn verify(cfg: &Config, repair: bool) -> anyhow::Result<ExitCode> {
     let dir = &cfg.storage.data_dir;
     let _lock = hearth::nvr::lock_data_dir(dir)?;
     let store = hearth::nvr::open_store(dir)?;
-    let report = hearth::record::recovery::check(dir, &store, repair)?;
+    let report = hearth::record::recovery::check(
+        dir,
+        &store,
+        repair,
+        hearth::record::recovery::Scope::Full,
+    )?;
     for p in &report.problems {
         println!("{p}");
     }

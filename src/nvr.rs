@@ -76,19 +76,22 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<StreamReport>> {
     let dir = cfg.storage.data_dir.clone();
-    let _lock = lock_data_dir(&dir)?;
-    let store = open_store(&dir)?;
-    {
-        let (dir, store) = (dir.clone(), store.clone());
-        let report =
-            tokio::task::spawn_blocking(move || recovery::check(&dir, &store, true)).await??;
-        if !report.problems.is_empty() {
-            tracing::info!(
-                "start-up recovery repaired {} problems",
-                report.problems.len()
-            );
-        }
-    }
+    let (_lock, store) = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let lock = lock_data_dir(&dir)?;
+            let store = open_store(&dir)?;
+            let report = recovery::check(&dir, &store, true, recovery::Scope::Recent)?;
+            if !report.problems.is_empty() {
+                tracing::info!(
+                    "start-up recovery repaired {} problems",
+                    report.problems.len()
+                );
+            }
+            Ok((lock, store))
+        })
+        .await??
+    };
     let seg_cfg = SegmenterConfig {
         segment_90k: cfg.storage.segment_duration.as_millis() as i64 * i64::from(TIMESCALE) / 1000,
         fragment_90k: cfg.storage.fragment_duration.as_millis() as i64 * i64::from(TIMESCALE)

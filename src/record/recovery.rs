@@ -11,7 +11,6 @@ use crate::media::reader::{self, ParsedFile};
 use crate::store::{
     AudioTrackInfo, FragIndex, NewSegment, Progress, SegmentRow, SegmentState, Store,
 };
-use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::BufReader;
 use std::path::Path;
@@ -61,19 +60,55 @@ fn truncate(path: &Path, len: u64) -> std::io::Result<()> {
     f.sync_all()
 }
 
-/// Checks every segment and every file; with `repair`, fixes what it finds.
-pub fn check(data_dir: &Path, store: &Store, repair: bool) -> anyhow::Result<Report> {
+/// How much to look at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every segment and every file (`hearth verify`).
+    Full,
+    /// What a crash can have left (start-up): unfinished segments, and files of
+    /// today and yesterday (UTC) that the index lacks.
+    Recent,
+}
+
+/// Checks segments and files; with `repair`, fixes what it finds.
+pub fn check(data_dir: &Path, store: &Store, repair: bool, scope: Scope) -> anyhow::Result<Report> {
     let mut report = Report::default();
-    let rows = store.all_segments()?;
-    let mut known = HashSet::new();
-    for row in rows {
-        known.insert(row.path.clone());
-        check_row(data_dir, store, &row, repair, &mut report)?;
+    let rows = match scope {
+        Scope::Full => store.all_segments()?,
+        Scope::Recent => store.unfinished_segments()?,
+    };
+    for row in &rows {
+        check_row(data_dir, store, row, repair, &mut report)?;
     }
     let root = data_dir.join(RECORDINGS);
     let mut files = Vec::new();
     if root.is_dir() {
-        walk(&root, &mut files)?;
+        match scope {
+            Scope::Full => walk(&root, &mut files)?,
+            Scope::Recent => {
+                let today = chrono::Utc::now().date_naive();
+                let days: Vec<String> = [today, today.pred_opt().unwrap_or(today)]
+                    .iter()
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .collect();
+                // recordings/<camera>/<stream>/<day>
+                for cam in std::fs::read_dir(&root)? {
+                    let cam = cam?.path();
+                    if !cam.is_dir() {
+                        continue;
+                    }
+                    for stream in std::fs::read_dir(&cam)? {
+                        let stream = stream?.path();
+                        for day in &days {
+                            let d = stream.join(day);
+                            if d.is_dir() {
+                                walk(&d, &mut files)?;
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
     files.sort();
     for path in files {
@@ -81,7 +116,7 @@ pub fn check(data_dir: &Path, store: &Store, repair: bool) -> anyhow::Result<Rep
             continue;
         };
         let rel = rel.to_string_lossy().replace('\\', "/");
-        if known.contains(&rel) || !rel.ends_with(".mp4") {
+        if !rel.ends_with(".mp4") || store.segment_by_path(&rel)?.is_some() {
             continue;
         }
         let Some((camera, stream, start_us)) = layout::parse_segment_path(&rel) else {

@@ -15,22 +15,29 @@ pub struct Policy {
     pub min_free: u64,
 }
 
+/// A segment retention may delete.
 #[derive(Clone, Debug)]
 pub struct Candidate {
     pub id: i64,
     pub camera: String,
     pub end_us: i64,
     pub bytes: u64,
-    /// Segments being written count towards the caps but are never deleted.
-    pub deletable: bool,
 }
 
-/// Returns the ids to delete. `segments` must be oldest first.
-pub fn plan(segments: &[Candidate], policy: &Policy, now_us: i64, free_bytes: u64) -> Vec<i64> {
+/// Returns the ids to delete. `segments` are the oldest complete segments, oldest
+/// first (not necessarily all of them); `totals` the bytes each camera holds in
+/// all, segments being written included.
+pub fn plan(
+    segments: &[Candidate],
+    totals: &HashMap<String, u64>,
+    policy: &Policy,
+    now_us: i64,
+    free_bytes: u64,
+) -> Vec<i64> {
     let mut doomed = vec![false; segments.len()];
     if let Some(age) = policy.max_age_us {
         for (i, s) in segments.iter().enumerate() {
-            if s.deletable && s.end_us < now_us - age {
+            if s.end_us < now_us - age {
                 doomed[i] = true;
             }
         }
@@ -42,32 +49,38 @@ pub fn plan(segments: &[Candidate], policy: &Policy, now_us: i64, free_bytes: u6
             if freed >= excess {
                 break;
             }
-            if s.deletable && !doomed[i] && filter(s) {
+            if !doomed[i] && filter(s) {
                 doomed[i] = true;
                 freed += s.bytes;
             }
         }
     };
-    let kept = |doomed: &Vec<bool>, filter: &dyn Fn(&Candidate) -> bool| -> u64 {
-        segments
+    // Bytes that stay: the totals less what is doomed.
+    let kept = |doomed: &Vec<bool>, cam: Option<&str>| -> u64 {
+        let total = match cam {
+            Some(c) => totals.get(c).copied().unwrap_or(0),
+            None => totals.values().sum(),
+        };
+        let gone: u64 = segments
             .iter()
             .zip(doomed)
-            .filter(|(s, d)| !**d && filter(s))
+            .filter(|(s, d)| **d && cam.is_none_or(|c| s.camera == c))
             .map(|(s, _)| s.bytes)
-            .sum()
+            .sum();
+        total.saturating_sub(gone)
     };
     let mut cams: Vec<_> = policy.camera_max_bytes.iter().collect();
     cams.sort();
     for (cam, &cap) in cams {
         let f = |s: &Candidate| &s.camera == cam;
-        let used = kept(&doomed, &f);
+        let used = kept(&doomed, Some(cam));
         if used > cap {
             trim(&mut doomed, &f, used - cap);
         }
     }
     let all = |_: &Candidate| true;
     if let Some(cap) = policy.max_bytes {
-        let used = kept(&doomed, &all);
+        let used = kept(&doomed, None);
         if used > cap {
             trim(&mut doomed, &all, used - cap);
         }
@@ -103,31 +116,34 @@ pub fn free_space(path: &Path) -> std::io::Result<u64> {
     Ok(st.f_bavail as u64 * st.f_frsize as u64)
 }
 
+/// Segments per camera one pass considers: a pass every half minute catches up
+/// with any backlog in a few passes, and memory stays small however much is kept.
+const PASS_PER_CAMERA: i64 = 2000;
+
 /// One retention pass: plans and deletes. Returns how many segments and bytes went.
 pub fn run_once(data_dir: &Path, store: &Store, policy: &Policy) -> anyhow::Result<(usize, u64)> {
-    let rows = store.all_segments()?;
-    let cands: Vec<Candidate> = rows
+    let oldest = store.oldest_segments(PASS_PER_CAMERA)?;
+    let totals = store.bytes_per_camera()?;
+    let cands: Vec<Candidate> = oldest
         .iter()
-        .filter(|r| r.state != SegmentState::Deleting)
         .map(|r| Candidate {
             id: r.id,
             camera: r.camera.clone(),
-            end_us: r.end_us(),
-            bytes: r.progress.bytes,
-            deletable: r.state == SegmentState::Complete,
+            end_us: r.end_us,
+            bytes: r.bytes,
         })
         .collect();
     let now_us = chrono::Utc::now().timestamp_micros();
     let free = free_space(data_dir)?;
-    let ids = plan(&cands, policy, now_us, free);
+    let ids = plan(&cands, &totals, policy, now_us, free);
     if ids.is_empty() {
         return Ok((0, 0));
     }
     store.set_state(&ids, SegmentState::Deleting)?;
     let mut bytes = 0;
-    for r in rows.iter().filter(|r| ids.contains(&r.id)) {
+    for r in oldest.iter().filter(|r| ids.contains(&r.id)) {
         match std::fs::remove_file(layout::absolute(data_dir, &r.path)) {
-            Ok(()) => bytes += r.progress.bytes,
+            Ok(()) => bytes += r.bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(anyhow::anyhow!("cannot delete {}: {e}", r.path)),
         }
@@ -141,17 +157,21 @@ pub fn run_once(data_dir: &Path, store: &Store, policy: &Policy) -> anyhow::Resu
 mod tests {
     use super::*;
 
+    /// Interleaved cameras a and b, 100 bytes each, one per minute, oldest first;
+    /// segment 9 (camera b) is being written, so only counts in the totals.
     fn segs() -> Vec<Candidate> {
-        // Interleaved cameras a and b, 100 bytes each, one per minute, oldest first.
-        (0..10)
+        (0..9)
             .map(|i| Candidate {
                 id: i,
                 camera: if i % 2 == 0 { "a" } else { "b" }.into(),
                 end_us: i * 60_000_000,
                 bytes: 100,
-                deletable: i != 9,
             })
             .collect()
+    }
+
+    fn totals() -> HashMap<String, u64> {
+        HashMap::from([("a".to_owned(), 500), ("b".to_owned(), 500)])
     }
 
     #[test]
@@ -161,7 +181,7 @@ mod tests {
             ..Policy::default()
         };
         assert_eq!(
-            plan(&segs(), &p, 600_000_000, u64::MAX),
+            plan(&segs(), &totals(), &p, 600_000_000, u64::MAX),
             vec![0, 1, 2, 3, 4]
         );
     }
@@ -172,7 +192,7 @@ mod tests {
             max_bytes: Some(650),
             ..Policy::default()
         };
-        assert_eq!(plan(&segs(), &p, 0, u64::MAX), vec![0, 1, 2, 3]);
+        assert_eq!(plan(&segs(), &totals(), &p, 0, u64::MAX), vec![0, 1, 2, 3]);
     }
 
     #[test]
@@ -180,7 +200,7 @@ mod tests {
         let mut p = Policy::default();
         p.camera_max_bytes.insert("b".into(), 200);
         // b has 1,3,5,7,9 (9 is open): delete 1, 3, 5.
-        assert_eq!(plan(&segs(), &p, 0, u64::MAX), vec![1, 3, 5]);
+        assert_eq!(plan(&segs(), &totals(), &p, 0, u64::MAX), vec![1, 3, 5]);
     }
 
     #[test]
@@ -191,7 +211,7 @@ mod tests {
             ..Policy::default()
         };
         // 100 over the cap, and 250 short of the floor (which the first 100 helps).
-        assert_eq!(plan(&segs(), &p, 0, 750), vec![0, 1, 2]);
+        assert_eq!(plan(&segs(), &totals(), &p, 0, 750), vec![0, 1, 2]);
     }
 
     #[test]
@@ -200,6 +220,21 @@ mod tests {
             max_bytes: Some(0),
             ..Policy::default()
         };
-        assert!(!plan(&segs(), &p, 0, u64::MAX).contains(&9));
+        assert!(!plan(&segs(), &totals(), &p, 0, u64::MAX).contains(&9));
+        // With only the two oldest of each camera in view, a cap takes what it can.
+        let few: Vec<Candidate> = segs().into_iter().filter(|c| c.id < 4).collect();
+        assert_eq!(
+            plan(
+                &few,
+                &totals(),
+                &Policy {
+                    max_bytes: Some(100),
+                    ..Policy::default()
+                },
+                0,
+                u64::MAX
+            ),
+            vec![0, 1, 2, 3]
+        );
     }
 }

@@ -76,6 +76,27 @@ pub struct Progress {
     pub fragments: Vec<FragIndex>,
 }
 
+/// A camera's recordings in all.
+#[derive(Clone, Debug)]
+pub struct CameraUsage {
+    pub camera: String,
+    pub segments: u64,
+    pub bytes: u64,
+    pub oldest_us: i64,
+    pub newest_us: i64,
+}
+
+/// What retention needs to know of a segment.
+#[derive(Clone, Debug)]
+pub struct SegmentBrief {
+    pub id: i64,
+    pub camera: String,
+    pub start_us: i64,
+    pub end_us: i64,
+    pub bytes: u64,
+    pub path: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct SegmentRow {
     pub id: i64,
@@ -241,6 +262,71 @@ impl Store {
             out.push(row);
         }
         Ok(out)
+    }
+
+    /// Bytes recorded per camera (segments being written included, those being
+    /// deleted not).
+    pub fn bytes_per_camera(&self) -> Result<std::collections::HashMap<String, u64>> {
+        let c = self.conn();
+        let mut stmt = c.prepare_cached(
+            "SELECT c.name, sum(s.bytes) FROM segments s JOIN streams st ON st.id = s.stream_id \
+             JOIN cameras c ON c.id = st.camera_id WHERE s.state != 2 GROUP BY c.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Per camera: what is recorded, segments being written included.
+    pub fn usage_per_camera(&self) -> Result<Vec<CameraUsage>> {
+        let c = self.conn();
+        let mut stmt = c.prepare_cached(
+            "SELECT c.name, count(*), sum(s.bytes), min(s.start_us), \
+             max(s.start_us + s.duration_90k * 100 / 9) FROM segments s \
+             JOIN streams st ON st.id = s.stream_id JOIN cameras c ON c.id = st.camera_id \
+             WHERE s.state != 2 GROUP BY c.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(CameraUsage {
+                camera: r.get(0)?,
+                segments: r.get::<_, i64>(1)? as u64,
+                bytes: r.get::<_, i64>(2)? as u64,
+                oldest_us: r.get(3)?,
+                newest_us: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The oldest complete segments of each camera, at most `per_camera` each, without
+    /// their fragment index: what retention considers in one pass.
+    pub fn oldest_segments(&self, per_camera: i64) -> Result<Vec<SegmentBrief>> {
+        let c = self.conn();
+        let mut stmt = c.prepare_cached(
+            "SELECT id, name, start_us, end_us, bytes, path FROM (\
+               SELECT s.id, c.name, s.start_us, s.start_us + s.duration_90k * 100 / 9 AS end_us, \
+                 s.bytes, s.path, row_number() OVER (PARTITION BY c.id ORDER BY s.start_us) AS n \
+               FROM segments s JOIN streams st ON st.id = s.stream_id \
+               JOIN cameras c ON c.id = st.camera_id WHERE s.state = 1) \
+             WHERE n <= ?1 ORDER BY start_us, id",
+        )?;
+        let rows = stmt.query_map([per_camera], |r| {
+            Ok(SegmentBrief {
+                id: r.get(0)?,
+                camera: r.get(1)?,
+                start_us: r.get(2)?,
+                end_us: r.get(3)?,
+                bytes: r.get::<_, i64>(4)? as u64,
+                path: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Segments not known to be complete (being written, or being deleted).
+    pub fn unfinished_segments(&self) -> Result<Vec<SegmentRow>> {
+        self.query_segments("WHERE s.state != 1 ORDER BY s.start_us, s.id", &[])
     }
 
     /// Every segment, oldest first.

@@ -172,16 +172,16 @@ pub async fn storage_usage(state: &AppState, a: &Authed) -> Result<Storage, WebE
     let user = a.user.clone();
     state
         .blocking(move |s| -> Result<Storage, WebError> {
-            let rows = s.store.all_segments()?;
+            let usage = s.store.usage_per_camera()?;
             let mut cams: Vec<CameraUsage> = Vec::new();
             for c in s.cfg.cameras.iter().filter(|c| user.may_view(&c.name)) {
-                let mine: Vec<_> = rows.iter().filter(|r| r.camera == c.name).collect();
+                let u = usage.iter().find(|u| u.camera == c.name);
                 cams.push(CameraUsage {
                     name: c.name.clone(),
-                    bytes: mine.iter().map(|r| r.progress.bytes).sum(),
-                    segments: mine.len() as u64,
-                    oldest: mine.iter().map(|r| r.start_us).min().map(rfc3339),
-                    newest: mine.iter().map(|r| r.end_us()).max().map(rfc3339),
+                    segments: u.map_or(0, |u| u.segments),
+                    bytes: u.map_or(0, |u| u.bytes),
+                    oldest: u.map(|u| rfc3339(u.oldest_us)),
+                    newest: u.map(|u| rfc3339(u.newest_us)),
                 });
             }
             Ok(Storage {
