@@ -11,8 +11,9 @@ fn events_match_the_motion_periods_of_the_camera() {
     let port = free_port();
     let _cam = fake_camera(port, None);
     let extra = format!("sub_url = \"rtsp://127.0.0.1:{port}/sub\"\nrecord_sub = true");
+    let web = free_port();
     let mut nvr = Nvr::new(
-        "min_free = \"1MB\"",
+        &format!("min_free = \"1MB\"\n[server]\nlisten = \"127.0.0.1:{web}\"\ntls = \"off\""),
         &[Cam {
             name: "garden",
             url: format!("rtsp://127.0.0.1:{port}/main"),
@@ -20,7 +21,56 @@ fn events_match_the_motion_periods_of_the_camera() {
             extra: &extra,
         }],
     );
-    nvr.record_for(45);
+    nvr.add_user("ann", "viewer", "garden", "ann-password-1");
+    nvr.start();
+    let url = nvr.web_url();
+    sleep_s(45);
+    // Events and their pictures through the web, audited.
+    let mut c = common::http::Client::new(&url);
+    assert_eq!(c.login("ann", "ann-password-1").status, 200);
+    let now = chrono::Utc::now();
+    let q = format!(
+        "from={}&to={}",
+        (now - chrono::Duration::minutes(5)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    let list = c.get(&format!("/api/cameras/garden/events?{q}")).json();
+    let first = list[0]["id"].as_i64().expect("an event");
+    for pic in ["snapshot.jpg", "thumb.jpg"] {
+        let r = c.get(&format!("/api/cameras/garden/events/{first}/{pic}"));
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-type"), Some("image/jpeg"));
+        assert_eq!(&r.body[..2], &[0xff, 0xd8], "a JPEG");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join(pic);
+        std::fs::write(&f, &r.body).expect("write");
+        let probe = std::process::Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=width",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&f)
+            .output()
+            .expect("ffprobe");
+        let width: u32 = String::from_utf8_lossy(&probe.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        assert_eq!(
+            width,
+            if pic == "thumb.jpg" { 192 } else { 640 },
+            "{pic} decodes"
+        );
+    }
+    let page = c.get("/cameras/garden").text();
+    assert!(page.contains(&format!("/events/{first}/thumb.jpg")));
+    nvr.stop();
+    let (ok, out) = nvr.cli(&["audit", "list", "--user", "ann"]);
+    assert!(ok && out.contains("snapshot\tgarden"), "{out}");
     let store = Store::open(&nvr.data().join("hearth.db")).expect("index");
     // The sub stream's first segment starts on the loop's first frame.
     let t0 = store

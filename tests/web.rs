@@ -130,6 +130,16 @@ fn every_route_answers_each_role_as_the_table_says() {
             ("GET", "/api/cameras/{name}/export.mp4"),
             [401, 404, 200, 200],
         ),
+        (("GET", "/api/cameras/{name}/events"), [401, 404, 200, 200]),
+        // No such event: the permission is checked first, the event after.
+        (
+            ("GET", "/api/cameras/{name}/events/{id}/snapshot.jpg"),
+            [401, 404, 404, 404],
+        ),
+        (
+            ("GET", "/api/cameras/{name}/events/{id}/thumb.jpg"),
+            [401, 404, 404, 404],
+        ),
         (("GET", "/api/storage"), [401, 200, 200, 200]),
         (("GET", "/api/audit"), [401, 200, 200, 200]),
         (("GET", "/api/users"), [401, 403, 403, 200]),

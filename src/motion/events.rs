@@ -39,6 +39,11 @@ impl EventTracker {
         self.cur.is_some()
     }
 
+    /// The event in progress.
+    pub fn current(&self) -> Option<&Event> {
+        self.cur.as_ref()
+    }
+
     /// Takes the decision on the picture at `t`; returns an event that ended.
     pub fn push(&mut self, t: f64, d: &Decision) -> Option<Event> {
         let mut ended = None;

@@ -42,6 +42,7 @@ pub fn spawn(
                 anchor: None,
                 next_t: 0.0,
                 activity: BTreeMap::new(),
+                peak_picture: None,
                 stats: MotionStats::default(),
             }
             .run(rx)
@@ -62,6 +63,8 @@ struct Live {
     next_t: f64,
     /// Highest score per second, not yet stored.
     activity: BTreeMap<i64, f32>,
+    /// The picture at the current event's peak, for its snapshot.
+    peak_picture: Option<ffmpeg_next::frame::Video>,
     stats: MotionStats,
 }
 
@@ -139,14 +142,20 @@ impl Live {
             return;
         };
         let d = det.push(luma);
+        // A copy of the picture while there is motion: it may be the event's peak.
+        let candidate = d.motion.then(|| picture.clone());
         self.stats.analysed += 1;
         let level = self
             .activity
             .entry(t_us.div_euclid(1_000_000))
             .or_insert(0.0);
         *level = level.max(d.score);
-        if let Some(e) = self.tracker.push(t, &d) {
+        let ended = self.tracker.push(t, &d);
+        if let Some(e) = ended {
             self.store_event(&e);
+        }
+        if self.tracker.current().is_some_and(|e| e.peak_at == t) {
+            self.peak_picture = candidate;
         }
     }
 
@@ -170,7 +179,21 @@ impl Live {
             }),
             zones: e.zones.clone(),
         };
-        match self.store.insert_event(&row) {
+        let pictures = self.peak_picture.take().and_then(|p| {
+            let full = super::snapshot::jpeg(&p, 1920);
+            let thumb = super::snapshot::jpeg(&p, super::snapshot::THUMB_WIDTH);
+            match (full, thumb) {
+                (Ok(f), Ok(t)) => Some((f, t)),
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!(camera = %self.camera, "cannot make the event snapshot: {e:#}");
+                    None
+                }
+            }
+        });
+        match self.store.insert_event(
+            &row,
+            pictures.as_ref().map(|(f, t)| (f.as_slice(), t.as_slice())),
+        ) {
             Ok(_) => self.stats.events += 1,
             Err(e) => tracing::error!(camera = %self.camera, "cannot store a motion event: {e}"),
         }

@@ -9,3 +9,4 @@ pub mod geometry;
 pub mod live;
 pub mod luma;
 pub mod offline;
+pub mod snapshot;

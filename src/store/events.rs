@@ -1,7 +1,7 @@
 //! Motion events and the per-second activity level of each camera.
 
 use super::{Result, Store};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct EventRow {
@@ -17,11 +17,12 @@ pub struct EventRow {
 }
 
 impl Store {
-    pub fn insert_event(&self, e: &EventRow) -> Result<i64> {
+    /// Stores an event with its pictures (JPEG snapshot and thumbnail), if any.
+    pub fn insert_event(&self, e: &EventRow, pictures: Option<(&[u8], &[u8])>) -> Result<i64> {
         let c = self.conn();
         c.execute(
-            "INSERT INTO events (camera, start_us, end_us, peak, peak_us, bbox, zones) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO events (camera, start_us, end_us, peak, peak_us, bbox, zones, snapshot, thumb) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 e.camera,
                 e.start_us,
@@ -29,20 +30,51 @@ impl Store {
                 e.peak,
                 e.peak_us,
                 e.bbox,
-                e.zones.join(",")
+                e.zones.join(","),
+                pictures.map(|p| p.0),
+                pictures.map(|p| p.1)
             ],
         )?;
         Ok(c.last_insert_rowid())
     }
 
+    /// An event's snapshot (`thumb` false) or thumbnail, when the event is the camera's.
+    pub fn event_picture(&self, camera: &str, id: i64, thumb: bool) -> Result<Option<Vec<u8>>> {
+        let col = if thumb { "thumb" } else { "snapshot" };
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {col} FROM events WHERE id = ?1 AND camera = ?2"),
+                params![id, camera],
+                |r| r.get::<_, Option<Vec<u8>>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// One event of a camera.
+    pub fn event(&self, camera: &str, id: i64) -> Result<Option<EventRow>> {
+        Ok(self
+            .events_where("camera = ?1 AND id = ?2", params![camera, id])?
+            .into_iter()
+            .next())
+    }
+
     /// Events of a camera overlapping `[from_us, to_us)`, oldest first.
     pub fn events_between(&self, camera: &str, from_us: i64, to_us: i64) -> Result<Vec<EventRow>> {
+        self.events_where(
+            "camera = ?1 AND end_us > ?2 AND start_us < ?3",
+            params![camera, from_us, to_us],
+        )
+    }
+
+    fn events_where(&self, filter: &str, args: impl rusqlite::Params) -> Result<Vec<EventRow>> {
         let c = self.conn();
-        let mut stmt = c.prepare_cached(
+        let mut stmt = c.prepare_cached(&format!(
             "SELECT id, camera, start_us, end_us, peak, peak_us, bbox, zones FROM events \
-             WHERE camera = ?1 AND end_us > ?2 AND start_us < ?3 ORDER BY start_us",
-        )?;
-        let rows = stmt.query_map(params![camera, from_us, to_us], |r| {
+             WHERE {filter} ORDER BY start_us"
+        ))?;
+        let rows = stmt.query_map(args, |r| {
             let zones: String = r.get(7)?;
             Ok(EventRow {
                 id: r.get(0)?,

@@ -101,6 +101,9 @@ const MIGRATIONS: &[&str] = &[
         level REAL NOT NULL,            -- highest motion score in that second
         PRIMARY KEY (camera, second)
     );",
+    // 6: event pictures.
+    "ALTER TABLE events ADD COLUMN snapshot BLOB;  -- JPEG at the peak
+    ALTER TABLE events ADD COLUMN thumb BLOB;     -- small JPEG for lists",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

@@ -153,6 +153,55 @@ pub async fn recordings(
 }
 
 #[derive(Serialize)]
+pub struct EventInfo {
+    pub id: i64,
+    pub start: String,
+    pub end: String,
+    pub start_us: i64,
+    pub end_us: i64,
+    pub peak: f32,
+    pub zones: Vec<String>,
+    /// x0,y0,x1,y1 in 0..1 units.
+    pub bbox: Option<String>,
+}
+
+/// Motion events of a camera in a range (no pictures: those are footage, fetched
+/// and audited one by one).
+pub async fn events(
+    State(state): State<AppState>,
+    cam: CameraAccess,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<Vec<EventInfo>>, WebError> {
+    let (from, to, _) = q.parse()?;
+    Ok(Json(event_list(&state, &cam.camera, from, to).await?))
+}
+
+pub async fn event_list(
+    state: &AppState,
+    camera: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<EventInfo>, WebError> {
+    let name = camera.to_owned();
+    let rows = state
+        .blocking(move |s| s.store.events_between(&name, from, to))
+        .await??;
+    Ok(rows
+        .into_iter()
+        .map(|e| EventInfo {
+            id: e.id,
+            start: rfc3339(e.start_us),
+            end: rfc3339(e.end_us),
+            start_us: e.start_us,
+            end_us: e.end_us,
+            peak: e.peak,
+            zones: e.zones,
+            bbox: e.bbox,
+        })
+        .collect())
+}
+
+#[derive(Serialize)]
 pub struct CameraUsage {
     pub name: String,
     pub bytes: u64,

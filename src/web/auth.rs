@@ -171,9 +171,11 @@ impl FromRequestParts<AppState> for CameraAccess {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
         let authed = Authed::from_request_parts(parts, state).await?;
-        let Path(name) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| WebError::NotFound)?;
+        let Path(params) =
+            Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| WebError::NotFound)?;
+        let name = params.get("name").cloned().ok_or(WebError::NotFound)?;
         if state.cfg.camera(&name).is_none() || !authed.user.may_view(&name) {
             return Err(WebError::NotFound);
         }

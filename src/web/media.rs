@@ -89,21 +89,29 @@ fn body(plan: Arc<Plan>, start: u64, end: u64) -> Body {
     }))
 }
 
+/// Audits a view of footage; playback and pictures only once per session, camera
+/// and range (or event) within a few minutes, since a player fetches in pieces.
 async fn audit_once(
     state: &AppState,
     cam: &CameraAccess,
     what: &str,
     from: i64,
     to: i64,
+    detail: Option<String>,
 ) -> Result<(), WebError> {
     let now = chrono::Utc::now().timestamp_micros();
-    let key = (cam.authed.token_hash.clone(), cam.camera.clone(), from, to);
+    let key = (
+        cam.authed.token_hash.clone(),
+        format!("{}/{what}/{detail:?}", cam.camera),
+        from,
+        to,
+    );
     let fresh = {
         let mut seen = state.audited.lock().unwrap_or_else(|p| p.into_inner());
         seen.retain(|_, t| now - *t < AUDIT_DEDUP_US);
         seen.insert(key, now).is_none()
     };
-    if what == action::PLAYBACK && !fresh {
+    if what != action::EXPORT && !fresh {
         return Ok(());
     }
     state
@@ -114,9 +122,71 @@ async fn audit_once(
             camera: Some(cam.camera.clone()),
             from_us: Some(from),
             to_us: Some(to),
+            detail,
             ..Record::default()
         })
         .await
+}
+
+/// The event id in `/api/cameras/{name}/events/{id}/…`.
+#[derive(serde::Deserialize)]
+pub struct EventPath {
+    pub id: i64,
+}
+
+async fn picture(
+    state: AppState,
+    cam: CameraAccess,
+    id: i64,
+    thumb: bool,
+) -> Result<Response, WebError> {
+    let name = cam.camera.clone();
+    let found = state
+        .blocking(move |s| -> Result<_, WebError> {
+            let pic = s.store.event_picture(&name, id, thumb)?;
+            let ev = s.store.event(&name, id)?;
+            Ok(ev.zip(pic))
+        })
+        .await??;
+    let Some((ev, jpeg)) = found else {
+        return Err(WebError::NotFound);
+    };
+    let detail = format!("event {id}{}", if thumb { " thumbnail" } else { "" });
+    audit_once(
+        &state,
+        &cam,
+        action::SNAPSHOT,
+        ev.start_us,
+        ev.end_us,
+        Some(detail),
+    )
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        jpeg,
+    )
+        .into_response())
+}
+
+/// `GET /api/cameras/{name}/events/{id}/snapshot.jpg`
+pub async fn snapshot(
+    State(state): State<AppState>,
+    cam: CameraAccess,
+    axum::extract::Path(p): axum::extract::Path<EventPath>,
+) -> Result<Response, WebError> {
+    picture(state, cam, p.id, false).await
+}
+
+/// `GET /api/cameras/{name}/events/{id}/thumb.jpg`
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    cam: CameraAccess,
+    axum::extract::Path(p): axum::extract::Path<EventPath>,
+) -> Result<Response, WebError> {
+    picture(state, cam, p.id, true).await
 }
 
 /// `GET /api/cameras/{name}/view.mp4?from=&to=`: seekable playback.
@@ -138,7 +208,7 @@ pub async fn view(
                 .into_response());
         }
     };
-    audit_once(&state, &cam, action::PLAYBACK, from, to).await?;
+    audit_once(&state, &cam, action::PLAYBACK, from, to, None).await?;
     let (status, start, end) = match range {
         Some((s, e)) => (StatusCode::PARTIAL_CONTENT, s, e),
         None => (StatusCode::OK, 0, len),
@@ -168,7 +238,7 @@ pub async fn download(
     Query(q): Query<RangeQuery>,
 ) -> Result<Response, WebError> {
     let (plan, from, to) = plan(&state, &cam, &q).await?;
-    audit_once(&state, &cam, action::EXPORT, from, to).await?;
+    audit_once(&state, &cam, action::EXPORT, from, to, None).await?;
     let name = format!(
         "{}-{}.mp4",
         cam.camera,

@@ -96,6 +96,17 @@ pub struct CameraPage {
     pub prev_day: String,
     pub next_day: String,
     pub spans: Vec<Span>,
+    pub events: Vec<EventItem>,
+}
+
+/// A motion event in the day's list: its thumbnail, and the range to play
+/// (with the camera's pre- and post-roll).
+pub struct EventItem {
+    pub id: i64,
+    pub label: String,
+    pub from: String,
+    pub to: String,
+    pub zones: String,
 }
 
 pub async fn camera(
@@ -137,11 +148,37 @@ pub async fn camera(
             label: format!("{} – {} UTC ({} min)", fmt(a), fmt(b), (b - a) / 60_000_000),
         })
         .collect();
+    let (pre, post) = state
+        .cfg
+        .camera(&cam.camera)
+        .map_or((5_000_000, 10_000_000), |c| {
+            (
+                c.motion.pre_roll.as_micros() as i64,
+                c.motion.post_roll.as_micros() as i64,
+            )
+        });
+    let events = api::event_list(&state, &cam.camera, start, end)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|e| EventItem {
+            id: e.id,
+            label: format!(
+                "{} UTC, {} s",
+                fmt(e.start_us),
+                (e.end_us - e.start_us + 999_999) / 1_000_000
+            ),
+            from: api::rfc3339(e.start_us - pre),
+            to: api::rfc3339(e.end_us + post),
+            zones: e.zones.join(", "),
+        })
+        .collect();
     let d = |x: Option<NaiveDate>| {
         x.map(|d| d.format("%Y-%m-%d").to_string())
             .unwrap_or_default()
     };
     Ok(CameraPage {
+        events,
         nav: Nav::of(&cam.authed),
         camera: cam.camera,
         day: d(Some(day)),
