@@ -158,8 +158,12 @@ fn every_route_answers_each_role_as_the_table_says() {
     );
     for (method, path, _, _) in &routes {
         let expected = table[&(method.as_str(), *path)];
-        let url = path.replace("{name}", "front").replace("{file}", "app.js");
-        let url = if url.ends_with(".mp4") || url.ends_with("/recordings") {
+        let url = path
+            .replace("{name}", "front")
+            .replace("{file}", "app.js")
+            .replace("{id}", "999999");
+        let ranged = [".mp4", "/recordings", "/events"];
+        let url = if ranged.iter().any(|r| url.ends_with(r)) {
             format!("{url}?{range}")
         } else {
             url
