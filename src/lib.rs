@@ -12,4 +12,5 @@ pub mod nvr;
 pub mod record;
 pub mod security;
 pub mod store;
+pub mod video_file;
 pub mod web;

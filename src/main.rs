@@ -108,16 +108,23 @@ enum Cmd {
     },
 }
 
+/// A user's role and cameras.
+#[derive(clap::Args)]
+struct Grant {
+    #[arg(long, value_parser = ["admin", "viewer"])]
+    role: String,
+    /// Cameras a viewer may watch, comma-separated (none when left out).
+    #[arg(long, value_delimiter = ',')]
+    cameras: Vec<String>,
+}
+
 #[derive(Subcommand)]
 enum UserCmd {
     /// Add a user; the password is read from stdin (prompted for on a terminal).
     Add {
         name: String,
-        #[arg(long, value_parser = ["admin", "viewer"])]
-        role: String,
-        /// Cameras a viewer may watch, comma-separated.
-        #[arg(long, value_delimiter = ',')]
-        cameras: Vec<String>,
+        #[command(flatten)]
+        grant: Grant,
         #[arg(long)]
         config: PathBuf,
     },
@@ -130,11 +137,8 @@ enum UserCmd {
     /// Change a user's role and cameras (ends the user's sessions).
     Edit {
         name: String,
-        #[arg(long, value_parser = ["admin", "viewer"])]
-        role: String,
-        /// Cameras a viewer may watch, comma-separated (none when left out).
-        #[arg(long, value_delimiter = ',')]
-        cameras: Vec<String>,
+        #[command(flatten)]
+        grant: Grant,
         #[arg(long)]
         config: PathBuf,
     },
@@ -459,25 +463,15 @@ impl From<UserCmd> for hearth::cli::UserAction {
     fn from(c: UserCmd) -> Self {
         use hearth::cli::UserAction as A;
         match c {
-            UserCmd::Add {
+            UserCmd::Add { name, grant, .. } => A::Add {
                 name,
-                role,
-                cameras,
-                ..
-            } => A::Add {
-                name,
-                admin: role == "admin",
-                cameras,
+                admin: grant.role == "admin",
+                cameras: grant.cameras,
             },
-            UserCmd::Edit {
+            UserCmd::Edit { name, grant, .. } => A::Edit {
                 name,
-                role,
-                cameras,
-                ..
-            } => A::Edit {
-                name,
-                admin: role == "admin",
-                cameras,
+                admin: grant.role == "admin",
+                cameras: grant.cameras,
             },
             UserCmd::Passwd { name, .. } => A::Passwd { name },
             UserCmd::List { .. } => A::List,

@@ -2,20 +2,16 @@
 
 use super::{Clip, EncodedFrame};
 use crate::media::h264::{length_prefixed_nals, parse_avcc};
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use bytes::Bytes;
 use ffmpeg_next as ff;
 use std::path::Path;
 
 pub fn load(path: &Path) -> anyhow::Result<Clip> {
-    ff::init().context("cannot initialise FFmpeg")?;
-    let mut input =
-        ff::format::input(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let (mut input, index) = crate::video_file::open(path)?;
     let stream = input
-        .streams()
-        .best(ff::media::Type::Video)
+        .stream(index)
         .ok_or_else(|| anyhow!("{} has no video", path.display()))?;
-    let index = stream.index();
     let par = stream.parameters();
     if par.id() != ff::codec::Id::H264 {
         bail!(

@@ -39,15 +39,10 @@ fn round3(v: f64) -> f64 {
 }
 
 pub fn detect_file(path: &Path, cfg: &DetectorConfig, frames: bool) -> anyhow::Result<Report> {
-    ff::init().context("cannot initialise FFmpeg")?;
-    ff::util::log::set_level(ff::util::log::Level::Error);
-    let mut input =
-        ff::format::input(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let (mut input, index) = crate::video_file::open(path)?;
     let stream = input
-        .streams()
-        .best(ff::media::Type::Video)
+        .stream(index)
         .ok_or_else(|| anyhow!("{} has no video", path.display()))?;
-    let index = stream.index();
     let tb = f64::from(stream.time_base());
     let mut decoder = ff::codec::context::Context::from_parameters(stream.parameters())?
         .decoder()

@@ -11,6 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
+/// Free bytes needed before writing is tried again after a failure.
+const MIN_FREE_TO_RETRY: u64 = 1 << 20;
+
 pub struct RecorderConfig {
     pub data_dir: PathBuf,
     pub camera: String,
@@ -122,6 +125,16 @@ impl Recorder {
                     params,
                     audio,
                 } => {
+                    // After a failure, a new segment is tried only once the disk has
+                    // room again: creating empty files and rows on a full disk helps
+                    // nobody and can leave the index behind the files.
+                    if self.failing
+                        && super::retention::free_space(&self.cfg.data_dir)
+                            .is_ok_and(|free| free < MIN_FREE_TO_RETRY)
+                    {
+                        self.broken = true;
+                        continue;
+                    }
                     let dest = Destination {
                         data_dir: &self.cfg.data_dir,
                         stream_id: self.cfg.stream_id,

@@ -84,7 +84,7 @@ impl SegmentFile {
             let _ = std::fs::remove_file(&path);
             return Err(io_err(e));
         }
-        let id = store.insert_segment(&NewSegment {
+        let inserted = store.insert_segment(&NewSegment {
             stream_id: dest.stream_id,
             start_us,
             path: &rel,
@@ -97,7 +97,15 @@ impl SegmentFile {
                 timescale: a.clock_rate,
             }),
             bytes: init.len() as u64,
-        })?;
+        });
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e) => {
+                // Without its index row the file would be an orphan holding no video.
+                let _ = std::fs::remove_file(&path);
+                return Err(e.into());
+            }
+        };
         Ok(SegmentFile {
             file,
             path,

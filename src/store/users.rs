@@ -55,6 +55,17 @@ pub struct SessionRow {
     pub last_seen_us: i64,
 }
 
+/// Lets a user view these cameras.
+fn grant(tx: &rusqlite::Transaction<'_>, user_id: i64, cameras: &[String]) -> Result<()> {
+    for cam in cameras {
+        tx.execute(
+            "INSERT OR IGNORE INTO user_cameras (user_id, camera) VALUES (?1, ?2)",
+            params![user_id, cam],
+        )?;
+    }
+    Ok(())
+}
+
 impl Store {
     fn user_where(&self, filter: &str, arg: &dyn rusqlite::ToSql) -> Result<Option<UserRow>> {
         let c = self.conn();
@@ -208,13 +219,7 @@ impl Store {
             params![name, role.as_str(), hash, now_us],
         )? == 1;
         if added {
-            let id = tx.last_insert_rowid();
-            for cam in cameras {
-                tx.execute(
-                    "INSERT OR IGNORE INTO user_cameras (user_id, camera) VALUES (?1, ?2)",
-                    params![id, cam],
-                )?;
-            }
+            grant(&tx, tx.last_insert_rowid(), cameras)?;
         }
         tx.commit()?;
         Ok(added)
@@ -249,12 +254,7 @@ impl Store {
             params![id, role.as_str()],
         )?;
         tx.execute("DELETE FROM user_cameras WHERE user_id = ?1", [id])?;
-        for cam in cameras {
-            tx.execute(
-                "INSERT OR IGNORE INTO user_cameras (user_id, camera) VALUES (?1, ?2)",
-                params![id, cam],
-            )?;
-        }
+        grant(&tx, id, cameras)?;
         tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
         tx.commit()?;
         Ok(true)
