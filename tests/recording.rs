@@ -88,14 +88,11 @@ fn records_hearth_fake_camera_main_and_sub_with_digest_auth() {
 fn records_gstreamer_rtsp_server_with_digest_auth() {
     let port = free_port();
     let _cam = gst_camera(port, Some(("viewer", "pa55word")), &[]);
-    let mut nvr = Nvr::new(
+    let mut nvr = Nvr::one(
         &format!("segment_duration = \"6s\"\n{MIN_FREE}"),
-        &[Cam {
-            name: "yard",
-            url: format!("rtsp://127.0.0.1:{port}/main"),
-            auth: Some(("viewer", "pa55word")),
-            extra: "",
-        }],
+        "yard",
+        format!("rtsp://127.0.0.1:{port}/main"),
+        Some(("viewer", "pa55word")),
     );
     let stop_us = nvr.record_for(24);
     check_clean_recording(&nvr, "yard", "main", 15.0, stop_us);
@@ -150,14 +147,11 @@ fn fake_camera_replays_a_file_in_a_loop_with_continuous_time() {
     assert!(made.success());
     let port = free_port();
     let _cam = fake_camera_with(port, None, &["--file", clip.to_str().expect("path")]);
-    let mut nvr = Nvr::new(
+    let mut nvr = Nvr::one(
         &format!("segment_duration = \"3s\"\n{MIN_FREE}"),
-        &[Cam {
-            name: "file",
-            url: format!("rtsp://127.0.0.1:{port}/main"),
-            auth: None,
-            extra: "",
-        }],
+        "file",
+        format!("rtsp://127.0.0.1:{port}/main"),
+        None,
     );
     let stop_us = nvr.record_for(13);
     // Three passes through a 4 s clip, recorded as one unbroken run.
@@ -263,14 +257,11 @@ fn records_over_udp() {
 fn records_a_camera_that_demands_basic_auth() {
     let port = free_port();
     let _cam = fake_camera_with(port, Some(("admin", "b4sic")), &["--auth", "basic"]);
-    let mut nvr = Nvr::new(
+    let mut nvr = Nvr::one(
         &format!("segment_duration = \"2s\"\n{MIN_FREE}"),
-        &[Cam {
-            name: "basic",
-            url: format!("rtsp://127.0.0.1:{port}/sub"),
-            auth: Some(("admin", "b4sic")),
-            extra: "",
-        }],
+        "basic",
+        format!("rtsp://127.0.0.1:{port}/sub"),
+        Some(("admin", "b4sic")),
     );
     let stop_us = nvr.record_for(10);
     check_clean_recording(&nvr, "basic", "main", 10.0, stop_us);
@@ -281,14 +272,11 @@ fn records_a_camera_that_demands_basic_auth() {
 fn wrong_password_is_reported_without_the_password() {
     let port = free_port();
     let _cam = fake_camera(port, Some(("admin", "right")));
-    let mut nvr = Nvr::new(
+    let mut nvr = Nvr::one(
         MIN_FREE,
-        &[Cam {
-            name: "door",
-            url: format!("rtsp://127.0.0.1:{port}/main"),
-            auth: Some(("admin", "wr0ngpass")),
-            extra: "",
-        }],
+        "door",
+        format!("rtsp://127.0.0.1:{port}/main"),
+        Some(("admin", "wr0ngpass")),
     );
     nvr.start();
     assert!(wait_until(std::time::Duration::from_secs(30), || {
@@ -313,14 +301,11 @@ fn wrong_password_is_reported_without_the_password() {
 fn clean_stop_loses_nothing_every_time() {
     let port = free_port();
     let _cam = fake_camera(port, None);
-    let mut nvr = Nvr::new(
+    let mut nvr = Nvr::one(
         &format!("segment_duration = \"4s\"\nflush_interval = \"10s\"\n{MIN_FREE}"),
-        &[Cam {
-            name: "hall",
-            url: format!("rtsp://127.0.0.1:{port}/main"),
-            auth: None,
-            extra: "",
-        }],
+        "hall",
+        format!("rtsp://127.0.0.1:{port}/main"),
+        None,
     );
     // A long flush interval: only the clean stop itself can put the last frames
     // on disk and in the index.
@@ -346,14 +331,11 @@ fn clean_stop_loses_nothing_every_time() {
 fn camera_restart_resumes_by_itself_and_leaves_a_gap() {
     let port = free_port();
     let mut cam = fake_camera(port, None);
-    let mut nvr = Nvr::new(
+    let mut nvr = Nvr::one(
         &format!("segment_duration = \"4s\"\n{MIN_FREE}"),
-        &[Cam {
-            name: "porch",
-            url: format!("rtsp://127.0.0.1:{port}/main"),
-            auth: None,
-            extra: "",
-        }],
+        "porch",
+        format!("rtsp://127.0.0.1:{port}/main"),
+        None,
     );
     nvr.start();
     sleep_s(8);
@@ -395,14 +377,11 @@ fn camera_restart_resumes_by_itself_and_leaves_a_gap() {
 fn kill_9_then_restart_loses_at_most_the_flush_interval() {
     let port = free_port();
     let _cam = fake_camera(port, None);
-    let mut nvr = Nvr::new(
+    let mut nvr = Nvr::one(
         &format!("segment_duration = \"60s\"\nflush_interval = \"2s\"\n{MIN_FREE}"),
-        &[Cam {
-            name: "garage",
-            url: format!("rtsp://127.0.0.1:{port}/main"),
-            auth: None,
-            extra: "",
-        }],
+        "garage",
+        format!("rtsp://127.0.0.1:{port}/main"),
+        None,
     );
     nvr.start();
     sleep_s(12);
@@ -507,14 +486,11 @@ fn retention_deletes_oldest_first_under_each_cap() {
 fn export_across_three_segments_is_exact() {
     let port = free_port();
     let _cam = fake_camera(port, None);
-    let mut nvr = Nvr::new(
+    let mut nvr = Nvr::one(
         &format!("segment_duration = \"4s\"\n{MIN_FREE}"),
-        &[Cam {
-            name: "side",
-            url: format!("rtsp://127.0.0.1:{port}/main"),
-            auth: None,
-            extra: "",
-        }],
+        "side",
+        format!("rtsp://127.0.0.1:{port}/main"),
+        None,
     );
     nvr.start();
     sleep_s(18);

@@ -55,6 +55,12 @@ pub struct SessionRow {
     pub last_seen_us: i64,
 }
 
+fn user_id(tx: &rusqlite::Transaction<'_>, name: &str) -> Result<Option<i64>> {
+    Ok(tx
+        .query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
+        .optional()?)
+}
+
 /// Lets a user view these cameras.
 fn grant(tx: &rusqlite::Transaction<'_>, user_id: i64, cameras: &[String]) -> Result<()> {
     for cam in cameras {
@@ -245,10 +251,9 @@ impl Store {
     pub fn set_permissions(&self, name: &str, role: Role, cameras: &[String]) -> Result<bool> {
         let mut c = self.conn();
         let tx = c.transaction()?;
-        let id: Option<i64> = tx
-            .query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
-            .optional()?;
-        let Some(id) = id else { return Ok(false) };
+        let Some(id) = user_id(&tx, name)? else {
+            return Ok(false);
+        };
         tx.execute(
             "UPDATE users SET role = ?2 WHERE id = ?1",
             params![id, role.as_str()],
@@ -264,10 +269,9 @@ impl Store {
     pub fn remove_user(&self, name: &str) -> Result<bool> {
         let mut c = self.conn();
         let tx = c.transaction()?;
-        let id: Option<i64> = tx
-            .query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
-            .optional()?;
-        let Some(id) = id else { return Ok(false) };
+        let Some(id) = user_id(&tx, name)? else {
+            return Ok(false);
+        };
         tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
         tx.execute("DELETE FROM user_cameras WHERE user_id = ?1", [id])?;
         tx.execute("DELETE FROM users WHERE id = ?1", [id])?;

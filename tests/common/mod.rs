@@ -173,6 +173,19 @@ impl Nvr {
         }
     }
 
+    /// One camera named `name` at `url`, with `storage_extra` in `[storage]`.
+    pub fn one(storage_extra: &str, name: &str, url: String, auth: Option<(&str, &str)>) -> Nvr {
+        Nvr::new(
+            storage_extra,
+            &[Cam {
+                name,
+                url,
+                auth,
+                extra: "",
+            }],
+        )
+    }
+
     pub fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
