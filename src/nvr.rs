@@ -141,20 +141,44 @@ pub async fn run(
         .zip(&health)
         .map(|(p, h)| ((p.cam.name.clone(), p.kind), h.clone()))
         .collect();
+    // Live view watches the sub stream when there is one: its hub keeps a GOP.
+    let hubs: Vec<Arc<Hub>> = planned
+        .iter()
+        .map(|p| {
+            let live = p.kind == "sub"
+                || !planned
+                    .iter()
+                    .any(|o| o.cam.name == p.cam.name && o.kind == "sub");
+            if live { Hub::with_live() } else { Hub::new() }
+        })
+        .collect();
+    let live_hubs = planned
+        .iter()
+        .zip(&hubs)
+        .filter(|(_, h)| h.keeps_gop())
+        .map(|(p, h)| (p.cam.name.clone(), h.clone()))
+        .collect();
     // The web server first: a port that is taken or a bad certificate stops the
     // start before any recording begins.
     let web = match &cfg.server {
-        Some(server) => {
-            Some(start_web(&cfg, server, store.clone(), health_map, shutdown.clone()).await?)
-        }
+        Some(server) => Some(
+            start_web(
+                &cfg,
+                server,
+                store.clone(),
+                health_map,
+                live_hubs,
+                shutdown.clone(),
+            )
+            .await?,
+        ),
         None => None,
     };
     let mut ingest = Vec::new();
     let mut recorders = Vec::new();
     let mut detectors = Vec::new();
-    for (p, health) in planned.into_iter().zip(health) {
+    for ((p, health), hub) in planned.into_iter().zip(health).zip(hubs) {
         let (cam, kind) = (p.cam, p.kind);
-        let hub = Hub::new();
         if p.record {
             let stream_id = {
                 let (store, name) = (store.clone(), cam.name.clone());
@@ -272,6 +296,7 @@ async fn start_web(
     server: &crate::config::Server,
     store: Arc<Store>,
     health: crate::web::state::HealthMap,
+    live: std::collections::BTreeMap<String, Arc<Hub>>,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
     let listener = std::net::TcpListener::bind(server.listen)
@@ -282,6 +307,7 @@ async fn start_web(
         cfg.clone(),
         store,
         health,
+        live,
         tls_cfg != crate::config::Tls::Off,
     );
     let s = state.clone();

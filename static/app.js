@@ -38,7 +38,13 @@ if (player) {
   const download = document.getElementById("download");
   const query = () =>
     `from=${encodeURIComponent(from.value)}&to=${encodeURIComponent(to.value)}`;
+  let live = null;
+  const stopLive = () => {
+    live?.close();
+    live = null;
+  };
   const play = () => {
+    stopLive();
     player.src = `/api/cameras/${camera}/view.mp4?${query()}`;
     download.href = `/api/cameras/${camera}/export.mp4?${query()}`;
     player.play().catch(() => {});
@@ -50,6 +56,48 @@ if (player) {
       play();
     });
   }
+  // Live: fMP4 fragments over a WebSocket into Media Source Extensions.
+  document.getElementById("live")?.addEventListener("click", () => {
+    stopLive();
+    const ms = new MediaSource();
+    player.src = URL.createObjectURL(ms);
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}/api/cameras/${camera}/live`);
+    ws.binaryType = "arraybuffer";
+    live = ws;
+    let sb = null;
+    const queue = [];
+    const pump = () => {
+      if (sb && !sb.updating && queue.length) sb.appendBuffer(queue.shift());
+    };
+    ws.onmessage = (m) => {
+      if (typeof m.data === "string") {
+        const d = JSON.parse(m.data);
+        const open = () => {
+          if (!sb) {
+            sb = ms.addSourceBuffer(`video/mp4; codecs="${d.codec}"`);
+            sb.mode = "sequence";
+            sb.addEventListener("updateend", () => {
+              // Keep the latency low: jump to the live edge when far behind.
+              const b = player.buffered;
+              if (b.length && b.end(b.length - 1) - player.currentTime > 3) {
+                player.currentTime = b.end(b.length - 1) - 0.5;
+              }
+              pump();
+            });
+            pump();
+          }
+        };
+        if (ms.readyState === "open") open();
+        else ms.addEventListener("sourceopen", open, { once: true });
+        return;
+      }
+      queue.push(m.data);
+      pump();
+    };
+    player.play().catch(() => {});
+  });
+  window.addEventListener("pagehide", stopLive);
   document.getElementById("range").addEventListener("submit", (e) => {
     e.preventDefault();
     play();

@@ -74,7 +74,50 @@ fn chromium_logs_in_and_plays_a_recording() {
             .contains("/api/cameras/front/view.mp4"),
         "{state}"
     );
-    // The browser's playback is in the audit log under ann's name.
+    // Live view: starts at once from the kept GOP, and keeps going.
+    b.click("#live");
+    let t0 = std::time::Instant::now();
+    let live = wait_until(Duration::from_secs(30), || {
+        b.script("return document.getElementById('player').currentTime")
+            .as_f64()
+            .is_some_and(|t| t > 3.0)
+    });
+    let state = b.script(
+        "const v = document.getElementById('player'); \
+         return {t: v.currentTime, err: v.error && v.error.message, src: v.currentSrc}",
+    );
+    assert!(live, "live view did not play: {state}");
+    assert!(
+        state["src"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("blob:"),
+        "{state}"
+    );
+    b.goto(&format!("{url}audit"));
+    let watched = t0.elapsed().as_secs();
+    // The browser's playback and live view are in the audit log under ann's name.
     let (ok, out) = nvr.cli(&["audit", "list", "--user", "ann"]);
     assert!(ok && out.contains("playback\tfront"), "{out}");
+    assert!(out.contains("live_start\tfront"), "{out}");
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            nvr.cli(&["audit", "list", "--user", "ann"])
+                .1
+                .contains("live_stop\tfront")
+        }),
+        "the end of the live view was not audited"
+    );
+    let (_, out) = nvr.cli(&["audit", "list", "--user", "ann"]);
+    let stop = out
+        .lines()
+        .find(|l| l.contains("live_stop"))
+        .unwrap_or_default();
+    let secs: u64 = stop
+        .split("watched ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(secs >= 3 && secs <= watched + 2, "{stop}");
 }

@@ -130,6 +130,8 @@ fn every_route_answers_each_role_as_the_table_says() {
             ("GET", "/api/cameras/{name}/export.mp4"),
             [401, 404, 200, 200],
         ),
+        // Without the WebSocket handshake: the permission first, then 400.
+        (("GET", "/api/cameras/{name}/live"), [401, 404, 400, 400]),
         (("GET", "/api/cameras/{name}/events"), [401, 404, 200, 200]),
         // No such event: the permission is checked first, the event after.
         (

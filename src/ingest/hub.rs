@@ -26,14 +26,45 @@ struct Subscriber {
     missed: u64,
 }
 
+/// The most frames of one GOP kept for live viewers.
+const MAX_GOP_FRAMES: usize = 600;
+
 #[derive(Default)]
 pub struct Hub {
     subs: Mutex<Vec<Subscriber>>,
+    /// The frames since the last key frame, when live viewers may join.
+    gop: Option<Mutex<Vec<Arc<Frame>>>>,
 }
 
 impl Hub {
     pub fn new() -> Arc<Hub> {
         Arc::new(Hub::default())
+    }
+
+    /// A hub that keeps the current GOP, so a live viewer starts at once.
+    pub fn with_live() -> Arc<Hub> {
+        Arc::new(Hub {
+            subs: Mutex::default(),
+            gop: Some(Mutex::default()),
+        })
+    }
+
+    pub fn keeps_gop(&self) -> bool {
+        self.gop.is_some()
+    }
+
+    /// A consumer that starts with the current GOP (from its key frame) when the
+    /// hub keeps one.
+    pub fn subscribe_live(&self, capacity: usize) -> mpsc::Receiver<StreamEvent> {
+        let mut subs = self.lock();
+        let (tx, rx) = mpsc::channel(capacity);
+        if let Some(gop) = &self.gop {
+            for f in gop.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+                let _ = tx.try_send(StreamEvent::Frame(f.clone()));
+            }
+        }
+        subs.push(Subscriber { tx, missed: 0 });
+        rx
     }
 
     /// A new consumer queue holding at most `capacity` events.
@@ -44,7 +75,23 @@ impl Hub {
     }
 
     pub fn send(&self, ev: StreamEvent) {
-        self.lock().retain_mut(|s| {
+        let mut subs = self.lock();
+        if let Some(gop) = &self.gop {
+            let mut g = gop.lock().unwrap_or_else(|p| p.into_inner());
+            match &ev {
+                StreamEvent::Frame(f) => {
+                    if f.key || g.len() >= MAX_GOP_FRAMES {
+                        g.clear();
+                    }
+                    if f.key || !g.is_empty() {
+                        g.push(f.clone());
+                    }
+                }
+                StreamEvent::Gap { .. } => g.clear(),
+                StreamEvent::Audio(_) => {}
+            }
+        }
+        subs.retain_mut(|s| {
             let is_frame = matches!(ev, StreamEvent::Frame(_) | StreamEvent::Audio(_));
             if s.missed > 0 {
                 match s.tx.try_send(StreamEvent::Gap { dropped: s.missed }) {

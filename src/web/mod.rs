@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod live;
 pub mod login;
 pub mod media;
 pub mod pages;
@@ -57,6 +58,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::GET,  "/api/cameras/{name}/recordings", Camera, get(api::recordings)),
         (Method::GET,  "/api/cameras/{name}/view.mp4",   Camera, get(media::view)),
         (Method::GET,  "/api/cameras/{name}/export.mp4", Camera, get(media::download)),
+        (Method::GET,  "/api/cameras/{name}/live",       Camera, get(live::live)),
         (Method::GET,  "/api/cameras/{name}/events",     Camera, get(api::events)),
         (Method::GET,  "/api/cameras/{name}/events/{id}/snapshot.jpg", Camera, get(media::snapshot)),
         (Method::GET,  "/api/cameras/{name}/events/{id}/thumb.jpg",    Camera, get(media::thumbnail)),

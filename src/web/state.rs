@@ -25,6 +25,8 @@ pub struct Inner {
     pub store: Arc<Store>,
     pub audit: AuditLog,
     pub health: HealthMap,
+    /// The hub each camera's live view watches.
+    pub live: BTreeMap<String, Arc<crate::ingest::hub::Hub>>,
     pub limiter: Mutex<Limiter>,
     /// Playbacks already audited, and when.
     pub audited: Mutex<HashMap<PlaybackKey, i64>>,
@@ -42,13 +44,20 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(cfg: Config, store: Arc<Store>, health: HealthMap, tls: bool) -> AppState {
+    pub fn new(
+        cfg: Config,
+        store: Arc<Store>,
+        health: HealthMap,
+        live: BTreeMap<String, Arc<crate::ingest::hub::Hub>>,
+        tls: bool,
+    ) -> AppState {
         let audit = AuditLog::new(store.clone(), &cfg.storage.data_dir);
         AppState(Arc::new(Inner {
             cfg,
             store,
             audit,
             health,
+            live,
             limiter: Mutex::new(Limiter::new(LOGIN_FAILURES, LOGIN_WINDOW_US)),
             audited: Mutex::new(HashMap::new()),
             tls,
