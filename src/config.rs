@@ -304,6 +304,11 @@ impl Config {
                 }
                 (None, None) => None,
             };
+            if c.record == RecordMode::Motion
+                && c.motion.as_ref().and_then(|m| m.enabled) == Some(false)
+            {
+                return Err(ctx.err(at, "record", "record = \"motion\" needs motion detection: it is disabled in [cameras.motion]"));
+            }
             if password.is_some() && c.username.is_none() {
                 return Err(ctx.err(at, "username", "a password needs a username"));
             }
@@ -742,6 +747,12 @@ record = "continuous"
         let e = parse(&t.replace("[1.0, 1.0]]", "[1.0, 1.5]]")).unwrap_err();
         assert!(
             e.contains("key `polygon`") && e.contains("from 0 to 1"),
+            "{e}"
+        );
+        let off = format!("{GOOD}record = \"motion\"\n").replace("record = \"continuous\"\n", "");
+        let e = parse(&format!("{off}[cameras.motion]\nenabled = false\n")).unwrap_err();
+        assert!(
+            e.contains("key `record`: record = \"motion\" needs motion detection"),
             "{e}"
         );
         let e = parse(&t.replace("[0.3, 0.4]]]", "]]")).unwrap_err();

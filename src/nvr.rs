@@ -111,9 +111,6 @@ pub async fn run(
         if cam.record == RecordMode::Off {
             continue;
         }
-        if cam.record == RecordMode::Motion {
-            tracing::warn!(camera = %cam.name, "motion-only recording is not built yet: recording continuously");
-        }
         // Detection analyses the sub stream when there is one.
         let analyse_main = cam.motion.enabled && cam.sub_url.is_none();
         planned.push(Planned {
@@ -177,8 +174,15 @@ pub async fn run(
     let mut ingest = Vec::new();
     let mut recorders = Vec::new();
     let mut detectors = Vec::new();
+    // Per camera: the wall time of its latest motion, from detector to recorders.
+    let mut last_motion: std::collections::HashMap<String, Arc<std::sync::atomic::AtomicI64>> =
+        std::collections::HashMap::new();
     for ((p, health), hub) in planned.into_iter().zip(health).zip(hubs) {
         let (cam, kind) = (p.cam, p.kind);
+        let signal = last_motion
+            .entry(cam.name.clone())
+            .or_insert_with(|| Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)))
+            .clone();
         if p.record {
             let stream_id = {
                 let (store, name) = (store.clone(), cam.name.clone());
@@ -196,6 +200,15 @@ pub async fn run(
                         stream_id,
                         segmenter: seg_cfg,
                         flush_interval: cfg.storage.flush_interval,
+                        motion: (cam.record == RecordMode::Motion).then(|| {
+                            (
+                                crate::record::motion_gate::MotionGate::new(
+                                    cam.motion.pre_roll.as_micros() as i64,
+                                    cam.motion.post_roll.as_micros() as i64,
+                                ),
+                                signal.clone(),
+                            )
+                        }),
                     },
                     store.clone(),
                     rx,
@@ -210,6 +223,7 @@ pub async fn run(
                     cam.name.clone(),
                     cam.motion.clone(),
                     store.clone(),
+                    signal.clone(),
                     rx,
                 )?,
             ));
@@ -268,8 +282,8 @@ pub async fn run(
             .map_err(|_| anyhow::anyhow!("the recorder of {camera}/{stream} panicked"))?;
         tracing::info!(
             camera = %camera, stream,
-            "stopped: frames received {frames_received}, recorded {}, before first key frame {}, failed {}, dropped {}, segments {}",
-            recorder.frames_written, recorder.frames_before_key, recorder.frames_failed, recorder.frames_dropped, recorder.segments
+            "stopped: frames received {frames_received}, recorded {}, before first key frame {}, failed {}, dropped {}, segments {}, idle {}",
+            recorder.frames_written, recorder.frames_before_key, recorder.frames_failed, recorder.frames_dropped, recorder.segments, recorder.frames_idle
         );
         reports.push(StreamReport {
             camera,

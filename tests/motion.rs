@@ -110,3 +110,72 @@ fn events_match_the_motion_periods_of_the_camera() {
     assert_eq!(level(25), 0.0);
     assert!(nvr.log_text().contains("2 events"), "{}", nvr.log_text());
 }
+
+#[test]
+fn motion_mode_records_around_events_with_pre_roll() {
+    let port = free_port();
+    let _cam = fake_camera(port, None);
+    let extra = format!(
+        "sub_url = \"rtsp://127.0.0.1:{port}/sub\"\nrecord = \"motion\"\n\
+         [cameras.motion]\npre_roll = \"3s\"\npost_roll = \"2s\""
+    );
+    let mut nvr = Nvr::new(
+        "min_free = \"1MB\"\nsegment_duration = \"4s\"",
+        &[Cam {
+            name: "porch",
+            url: format!("rtsp://127.0.0.1:{port}/main"),
+            auth: None,
+            extra: &extra,
+        }],
+    );
+    let start_us = now_us();
+    let stop_us = nvr.record_for(45);
+    let store = Store::open(&nvr.data().join("hearth.db")).expect("index");
+    let events = store.events_between("porch", 0, i64::MAX).expect("events");
+    assert!(events.len() >= 2, "{events:?}");
+    let segs = store.all_segments().expect("segments");
+    check_segments(&nvr.data(), &segs);
+    let recorded = |t: i64| segs.iter().any(|s| s.start_us <= t && t < s.end_us());
+    for e in &events[..2] {
+        // The pre-roll: footage from at least 2 s before the event (3 s asked,
+        // less the detector's reaction), from a key frame.
+        let first = segs
+            .iter()
+            .filter(|s| s.end_us() > e.start_us - 6_000_000 && s.start_us < e.end_us)
+            .map(|s| s.start_us)
+            .min()
+            .expect("footage around the event");
+        assert!(
+            first <= e.start_us - 2_000_000,
+            "pre-roll: {} s",
+            (e.start_us - first) / 1_000_000
+        );
+        assert!(recorded(e.end_us + 1_000_000), "post-roll");
+        // Nothing in the middle of the quiet time after it.
+        assert!(!recorded(e.end_us + 6_000_000), "recorded while still");
+    }
+    let total: i64 = segs.iter().map(|s| s.end_us() - s.start_us).sum();
+    assert!(
+        total < (stop_us - start_us) * 3 / 4,
+        "recorded {} of {} s",
+        total / 1_000_000,
+        (stop_us - start_us) / 1_000_000
+    );
+    let log = nvr.log_text();
+    let line = log
+        .lines()
+        .find(|l| l.contains("stopped: frames received") && l.contains("camera=porch"))
+        .expect("report");
+    let num = |label: &str| -> u64 {
+        line.split(label)
+            .nth(1)
+            .and_then(|r| r.trim_start().split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(u64::MAX)
+    };
+    assert_eq!(
+        num("frames received"),
+        num("recorded") + num("before first key frame") + num("idle"),
+        "{line}"
+    );
+}

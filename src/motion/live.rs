@@ -21,10 +21,13 @@ pub struct MotionStats {
     pub events: u64,
 }
 
+/// `last_motion` receives the wall time (µs) of every picture with motion, for
+/// motion-only recording.
 pub fn spawn(
     camera: String,
     motion: Motion,
     store: Arc<Store>,
+    last_motion: Arc<std::sync::atomic::AtomicI64>,
     rx: mpsc::Receiver<StreamEvent>,
 ) -> std::io::Result<std::thread::JoinHandle<MotionStats>> {
     std::thread::Builder::new()
@@ -35,6 +38,7 @@ pub fn spawn(
                 camera,
                 motion,
                 store,
+                last_motion,
                 decoder: None,
                 scaler: None,
                 detector: None,
@@ -53,6 +57,7 @@ struct Live {
     camera: String,
     motion: Motion,
     store: Arc<Store>,
+    last_motion: Arc<std::sync::atomic::AtomicI64>,
     decoder: Option<(Arc<VideoParams>, StreamDecoder)>,
     scaler: Option<LumaScaler>,
     detector: Option<Detector>,
@@ -142,6 +147,10 @@ impl Live {
             return;
         };
         let d = det.push(luma);
+        if d.motion {
+            self.last_motion
+                .store(t_us, std::sync::atomic::Ordering::Relaxed);
+        }
         // A copy of the picture while there is motion: it may be the event's peak.
         let candidate = d.motion.then(|| picture.clone());
         self.stats.analysed += 1;

@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod layout;
+pub mod motion_gate;
 pub mod recorder;
 pub mod recovery;
 pub mod retention;

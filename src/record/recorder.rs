@@ -2,12 +2,14 @@
 //! hub, cuts them with the [`Segmenter`] and writes them with [`SegmentFile`].
 //! Blocking file and SQLite work stays off the async runtime.
 
+use super::motion_gate::MotionGate;
 use super::segmenter::{Action, Segmenter, SegmenterConfig};
 use super::writer::{Destination, SegmentFile, WriteError};
 use crate::ingest::hub::StreamEvent;
 use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -21,6 +23,9 @@ pub struct RecorderConfig {
     pub stream_id: i64,
     pub segmenter: SegmenterConfig,
     pub flush_interval: Duration,
+    /// Motion-only recording: the gate, and the wall time (µs) of the camera's
+    /// latest motion, written by its motion detector (`i64::MIN`: none yet).
+    pub motion: Option<(MotionGate, Arc<AtomicI64>)>,
 }
 
 /// What a recorder did, reported when it stops.
@@ -34,6 +39,8 @@ pub struct RecorderStats {
     pub frames_failed: u64,
     /// Frames this recorder missed because it fell behind ingest.
     pub frames_dropped: u64,
+    /// Frames not recorded because nothing moved (motion-only recording).
+    pub frames_idle: u64,
     pub segments: u64,
 }
 
@@ -85,9 +92,26 @@ impl Recorder {
             match ev {
                 StreamEvent::Frame(f) => {
                     self.stats.frames_in += 1;
-                    self.seg.push(&f, &mut self.actions);
+                    match &mut self.cfg.motion {
+                        None => self.seg.push(&f, &mut self.actions),
+                        Some((gate, last)) => {
+                            let m = last.load(Ordering::Relaxed);
+                            let out = gate.push(f, (m != i64::MIN).then_some(m));
+                            self.stats.frames_idle += out.idle;
+                            if out.close {
+                                self.seg.finish(&mut self.actions);
+                            }
+                            for f in &out.frames {
+                                self.seg.push(f, &mut self.actions);
+                            }
+                        }
+                    }
                 }
-                StreamEvent::Audio(a) => self.seg.push_audio(&a),
+                StreamEvent::Audio(a) => {
+                    if self.seg.is_open() {
+                        self.seg.push_audio(&a);
+                    }
+                }
                 StreamEvent::Gap { dropped } => {
                     if dropped > 0 {
                         tracing::warn!(
@@ -113,6 +137,9 @@ impl Recorder {
         self.seg.finish(&mut self.actions);
         self.apply();
         self.retry_closing();
+        if let Some((gate, _)) = &self.cfg.motion {
+            self.stats.frames_idle += gate.held();
+        }
         self.stats.frames_before_key = self.seg.skipped();
         self.stats
     }
@@ -140,6 +167,11 @@ impl Recorder {
                         stream_id: self.cfg.stream_id,
                         camera: &self.cfg.camera,
                         stream: &self.cfg.stream,
+                        class: if self.cfg.motion.is_some() {
+                            "motion"
+                        } else {
+                            "continuous"
+                        },
                     };
                     match SegmentFile::create(dest, &self.store, wall_us, &params, audio.as_deref())
                     {

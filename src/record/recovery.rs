@@ -147,6 +147,9 @@ pub fn check(data_dir: &Path, store: &Store, repair: bool, scope: Scope) -> anyh
                         timescale: a.timescale,
                     }),
                     bytes: p.valid_len,
+                    // Which mode wrote it is not in the file; motion footage is
+                    // the class usually kept longer, so nothing goes early.
+                    class: "motion",
                 })?;
                 store.update_segment(id, &progress_of(&p), SegmentState::Complete)?;
                 report.segments += 1;

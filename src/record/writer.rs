@@ -29,6 +29,8 @@ pub struct Destination<'a> {
     pub stream_id: i64,
     pub camera: &'a str,
     pub stream: &'a str,
+    /// `continuous` or `motion`.
+    pub class: &'a str,
 }
 
 pub struct SegmentFile {
@@ -97,6 +99,7 @@ impl SegmentFile {
                 timescale: a.clock_rate,
             }),
             bytes: init.len() as u64,
+            class: dest.class,
         });
         let id = match inserted {
             Ok(id) => id,

@@ -104,6 +104,8 @@ const MIGRATIONS: &[&str] = &[
     // 6: event pictures.
     "ALTER TABLE events ADD COLUMN snapshot BLOB;  -- JPEG at the peak
     ALTER TABLE events ADD COLUMN thumb BLOB;     -- small JPEG for lists",
+    // 7: what kind of recording a segment is, for retention by class.
+    "ALTER TABLE segments ADD COLUMN class TEXT NOT NULL DEFAULT 'continuous';  -- continuous | motion",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

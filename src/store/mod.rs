@@ -58,6 +58,8 @@ pub struct NewSegment<'a> {
     pub sample_entry: &'a [u8],
     pub audio: Option<AudioTrackInfo<'a>>,
     pub bytes: u64,
+    /// `continuous` or `motion`.
+    pub class: &'a str,
 }
 
 /// A segment's audio track: its sample entry and timescale (samples per second).
@@ -209,8 +211,8 @@ impl Store {
         let c = self.conn();
         c.execute(
             "INSERT INTO segments (stream_id, start_us, path, codec, width, height, sample_entry, \
-             bytes, audio_sample_entry, audio_timescale, duration_90k, frames, fragments, state) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, 0, x'', 0)",
+             bytes, audio_sample_entry, audio_timescale, class, duration_90k, frames, fragments, state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0, x'', 0)",
             params![
                 s.stream_id,
                 s.start_us,
@@ -221,7 +223,8 @@ impl Store {
                 s.sample_entry,
                 s.bytes as i64,
                 s.audio.map(|a| a.sample_entry),
-                s.audio.map(|a| a.timescale)
+                s.audio.map(|a| a.timescale),
+                s.class
             ],
         )?;
         Ok(c.last_insert_rowid())
