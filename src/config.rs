@@ -80,6 +80,9 @@ struct RawStorage {
     fragment_duration: Option<Spanned<String>>,
     flush_interval: Option<Spanned<String>>,
     max_age: Option<Spanned<String>>,
+    continuous_max_age: Option<Spanned<String>>,
+    motion_max_age: Option<Spanned<String>>,
+    event_max_age: Option<Spanned<String>>,
     max_bytes: Option<Spanned<String>>,
     min_free: Option<Spanned<String>>,
     retention_interval: Option<Spanned<String>>,
@@ -184,6 +187,10 @@ pub struct Storage {
     /// How often written data is synced to disk and indexed: the most a crash can lose.
     pub flush_interval: Duration,
     pub max_age: Option<Duration>,
+    /// Layered retention: ages by class, and of motion events.
+    pub continuous_max_age: Option<Duration>,
+    pub motion_max_age: Option<Duration>,
+    pub event_max_age: Option<Duration>,
     pub max_bytes: Option<u64>,
     pub min_free: u64,
     pub retention_interval: Duration,
@@ -250,6 +257,11 @@ impl Config {
             fragment_duration: ctx.duration_or("fragment_duration", &s.fragment_duration, 1)?,
             flush_interval: ctx.duration_or("flush_interval", &s.flush_interval, 2)?,
             max_age: ctx.opt(&s.max_age, |v| ctx.duration("max_age", v))?,
+            continuous_max_age: ctx.opt(&s.continuous_max_age, |v| {
+                ctx.duration("continuous_max_age", v)
+            })?,
+            motion_max_age: ctx.opt(&s.motion_max_age, |v| ctx.duration("motion_max_age", v))?,
+            event_max_age: ctx.opt(&s.event_max_age, |v| ctx.duration("event_max_age", v))?,
             max_bytes: ctx.opt(&s.max_bytes, |v| ctx.size("max_bytes", v))?,
             min_free: ctx
                 .opt(&s.min_free, |v| ctx.size("min_free", v))?

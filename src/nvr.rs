@@ -58,6 +58,14 @@ pub fn retention_policy(cfg: &Config) -> Policy {
             .filter_map(|c| c.max_bytes.map(|b| (c.name.clone(), b)))
             .collect(),
         min_free: cfg.storage.min_free,
+        class_max_age_us: [
+            ("continuous", cfg.storage.continuous_max_age),
+            ("motion", cfg.storage.motion_max_age),
+        ]
+        .into_iter()
+        .filter_map(|(c, a)| a.map(|a| (c.to_owned(), a.as_micros() as i64)))
+        .collect(),
+        event_max_age_us: cfg.storage.event_max_age.map(|a| a.as_micros() as i64),
     }
 }
 

@@ -9,10 +9,15 @@ use std::path::Path;
 
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
+    /// Age limit of every recording, unless its class has its own.
     pub max_age_us: Option<i64>,
+    /// Age limits by class (`continuous`, `motion`): layered retention.
+    pub class_max_age_us: HashMap<String, i64>,
     pub max_bytes: Option<u64>,
     pub camera_max_bytes: HashMap<String, u64>,
     pub min_free: u64,
+    /// Motion events (with their snapshots) and activity older than this go.
+    pub event_max_age_us: Option<i64>,
 }
 
 /// A segment retention may delete.
@@ -22,6 +27,7 @@ pub struct Candidate {
     pub camera: String,
     pub end_us: i64,
     pub bytes: u64,
+    pub class: String,
 }
 
 /// Returns the ids to delete. `segments` are the oldest complete segments, oldest
@@ -35,11 +41,14 @@ pub fn plan(
     free_bytes: u64,
 ) -> Vec<i64> {
     let mut doomed = vec![false; segments.len()];
-    if let Some(age) = policy.max_age_us {
-        for (i, s) in segments.iter().enumerate() {
-            if s.end_us < now_us - age {
-                doomed[i] = true;
-            }
+    for (i, s) in segments.iter().enumerate() {
+        let age = policy
+            .class_max_age_us
+            .get(&s.class)
+            .copied()
+            .or(policy.max_age_us);
+        if age.is_some_and(|a| s.end_us < now_us - a) {
+            doomed[i] = true;
         }
     }
     // Deletes oldest deletable segments matching `filter` until `excess` bytes are gone.
@@ -122,6 +131,12 @@ const PASS_PER_CAMERA: i64 = 2000;
 
 /// One retention pass: plans and deletes. Returns how many segments and bytes went.
 pub fn run_once(data_dir: &Path, store: &Store, policy: &Policy) -> anyhow::Result<(usize, u64)> {
+    if let Some(age) = policy.event_max_age_us {
+        let n = store.delete_events_before(chrono::Utc::now().timestamp_micros() - age)?;
+        if n > 0 {
+            tracing::info!("retention deleted {n} motion events");
+        }
+    }
     let oldest = store.oldest_segments(PASS_PER_CAMERA)?;
     let totals = store.bytes_per_camera()?;
     let cands: Vec<Candidate> = oldest
@@ -131,6 +146,7 @@ pub fn run_once(data_dir: &Path, store: &Store, policy: &Policy) -> anyhow::Resu
             camera: r.camera.clone(),
             end_us: r.end_us,
             bytes: r.bytes,
+            class: r.class.clone(),
         })
         .collect();
     let now_us = chrono::Utc::now().timestamp_micros();
@@ -166,6 +182,7 @@ mod tests {
                 camera: if i % 2 == 0 { "a" } else { "b" }.into(),
                 end_us: i * 60_000_000,
                 bytes: 100,
+                class: if i % 3 == 0 { "motion" } else { "continuous" }.into(),
             })
             .collect()
     }
@@ -183,6 +200,22 @@ mod tests {
         assert_eq!(
             plan(&segs(), &totals(), &p, 600_000_000, u64::MAX),
             vec![0, 1, 2, 3, 4]
+        );
+    }
+
+    #[test]
+    fn layered_ages_keep_motion_footage_longer() {
+        let mut p = Policy {
+            max_age_us: Some(600_000_000),
+            ..Policy::default()
+        };
+        p.class_max_age_us.insert("continuous".into(), 300_000_000);
+        p.class_max_age_us.insert("motion".into(), 420_000_000);
+        // At 10 min: continuous older than 5 min goes (1, 2, 4), motion older than
+        // 7 min (0); motion segment 3 (ends 3 min) stays though continuous 4 goes.
+        assert_eq!(
+            plan(&segs(), &totals(), &p, 600_000_000, u64::MAX),
+            vec![0, 1, 2, 4]
         );
     }
 

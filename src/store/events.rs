@@ -94,6 +94,19 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Deletes events (snapshots included) and activity that ended before `before_us`.
+    pub fn delete_events_before(&self, before_us: i64) -> Result<usize> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        let n = tx.execute("DELETE FROM events WHERE end_us < ?1", [before_us])?;
+        tx.execute(
+            "DELETE FROM activity WHERE second < ?1",
+            [before_us.div_euclid(1_000_000)],
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
     /// Stores activity levels: (second since 1970, level 0..1).
     pub fn add_activity(&self, camera: &str, levels: &[(i64, f32)]) -> Result<()> {
         let mut c = self.conn();

@@ -92,6 +92,7 @@ pub struct CameraUsage {
 #[derive(Clone, Debug)]
 pub struct SegmentBrief {
     pub id: i64,
+    pub class: String,
     pub camera: String,
     pub start_us: i64,
     pub end_us: i64,
@@ -307,9 +308,9 @@ impl Store {
     pub fn oldest_segments(&self, per_camera: i64) -> Result<Vec<SegmentBrief>> {
         let c = self.conn();
         let mut stmt = c.prepare_cached(
-            "SELECT id, name, start_us, end_us, bytes, path FROM (\
+            "SELECT id, name, start_us, end_us, bytes, path, class FROM (\
                SELECT s.id, c.name, s.start_us, s.start_us + s.duration_90k * 100 / 9 AS end_us, \
-                 s.bytes, s.path, row_number() OVER (PARTITION BY c.id ORDER BY s.start_us) AS n \
+                 s.bytes, s.path, s.class, row_number() OVER (PARTITION BY c.id ORDER BY s.start_us) AS n \
                FROM segments s JOIN streams st ON st.id = s.stream_id \
                JOIN cameras c ON c.id = st.camera_id WHERE s.state = 1) \
              WHERE n <= ?1 ORDER BY start_us, id",
@@ -322,6 +323,7 @@ impl Store {
                 end_us: r.get(3)?,
                 bytes: r.get::<_, i64>(4)? as u64,
                 path: r.get(5)?,
+                class: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
