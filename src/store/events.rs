@@ -139,3 +139,67 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(camera: &str, start_us: i64, end_us: i64) -> EventRow {
+        EventRow {
+            id: 0,
+            camera: camera.into(),
+            start_us,
+            end_us,
+            peak: 0.1,
+            peak_us: start_us,
+            bbox: Some("0.1,0.1,0.5,0.5".into()),
+            zones: vec!["drive".into()],
+        }
+    }
+
+    #[test]
+    fn events_pictures_activity_and_their_retention() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("hearth.db")).unwrap();
+        let old = store
+            .insert_event(&event("a", 1_000_000, 5_000_000), Some((b"full", b"thumb")))
+            .unwrap();
+        let new = store
+            .insert_event(&event("a", 100_000_000, 105_000_000), None)
+            .unwrap();
+        store
+            .insert_event(&event("b", 1_000_000, 5_000_000), None)
+            .unwrap();
+        store
+            .add_activity("a", &[(1, 0.2), (2, 0.5), (100, 0.1)])
+            .unwrap();
+        store.add_activity("a", &[(2, 0.3)]).unwrap();
+        assert_eq!(
+            store.activity_between("a", 0, 200).unwrap(),
+            vec![(1, 0.2), (2, 0.5), (100, 0.1)]
+        );
+        let all = store.events_between("a", 0, i64::MAX).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].zones, vec!["drive".to_string()]);
+        assert_eq!(
+            store.event_picture("a", old, true).unwrap().as_deref(),
+            Some(&b"thumb"[..])
+        );
+        assert_eq!(
+            store.event_picture("b", old, false).unwrap(),
+            None,
+            "another camera's event"
+        );
+        assert_eq!(
+            store.event_picture("a", new, false).unwrap(),
+            None,
+            "no picture"
+        );
+        assert_eq!(store.delete_events_before(50_000_000).unwrap(), 2);
+        assert_eq!(store.events_between("a", 0, i64::MAX).unwrap().len(), 1);
+        assert_eq!(
+            store.activity_between("a", 0, 200).unwrap(),
+            vec![(100, 0.1)]
+        );
+    }
+}
