@@ -139,3 +139,37 @@ disableForm?.addEventListener("submit", async (e) => {
   if (!r.ok) return showError(r);
   location.reload();
 });
+
+// The day's timeline: recordings in grey, motion activity in orange; a click
+// plays five minutes from that moment.
+const timeline = document.getElementById("timeline");
+if (timeline && player) {
+  const day = timeline.dataset.day;
+  const dayStart = Date.parse(`${day}T00:00:00Z`);
+  const ctx = timeline.getContext("2d");
+  const x = (ms) => ((ms - dayStart) / 86400000) * timeline.width;
+  ctx.fillStyle = "#c9c6bd";
+  for (const s of document.querySelectorAll("#span-data li")) {
+    const a = x(Date.parse(s.dataset.from));
+    ctx.fillRect(a, 24, Math.max(1, x(Date.parse(s.dataset.to)) - a), 16);
+  }
+  const camera = encodeURIComponent(player.dataset.camera);
+  const from = new Date(dayStart).toISOString();
+  const to = new Date(dayStart + 86400000).toISOString();
+  fetch(`/api/cameras/${camera}/activity?from=${from}&to=${to}`, { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : []))
+    .then((levels) => {
+      ctx.fillStyle = "#b4471c";
+      for (const [second, level] of levels) {
+        const h = Math.max(2, Math.min(1, level * 10) * 22);
+        ctx.fillRect(x(second * 1000), 22 - h, Math.max(1, timeline.width / 86400), h);
+      }
+    });
+  timeline.addEventListener("click", (e) => {
+    const r = timeline.getBoundingClientRect();
+    const at = dayStart + ((e.clientX - r.left) / r.width) * 86400000;
+    document.getElementById("from").value = new Date(at).toISOString();
+    document.getElementById("to").value = new Date(at + 300000).toISOString();
+    document.getElementById("range").requestSubmit();
+  });
+}

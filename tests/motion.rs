@@ -66,7 +66,15 @@ fn events_match_the_motion_periods_of_the_camera() {
             "{pic} decodes"
         );
     }
+    let levels = c.get(&format!("/api/cameras/garden/activity?{q}")).json();
+    assert!(
+        levels
+            .as_array()
+            .is_some_and(|l| l.iter().any(|v| v[1].as_f64().unwrap_or(0.0) > 0.01)),
+        "{levels}"
+    );
     let page = c.get("/cameras/garden").text();
+    assert!(page.contains("id=\"timeline\""));
     assert!(page.contains(&format!("/events/{first}/thumb.jpg")));
     nvr.stop();
     let (ok, out) = nvr.cli(&["audit", "list", "--user", "ann"]);

@@ -133,6 +133,10 @@ fn every_route_answers_each_role_as_the_table_says() {
         // Without the WebSocket handshake: the permission first, then 400.
         (("GET", "/api/cameras/{name}/live"), [401, 404, 400, 400]),
         (("GET", "/api/cameras/{name}/events"), [401, 404, 200, 200]),
+        (
+            ("GET", "/api/cameras/{name}/activity"),
+            [401, 404, 200, 200],
+        ),
         // No such event: the permission is checked first, the event after.
         (
             ("GET", "/api/cameras/{name}/events/{id}/snapshot.jpg"),
@@ -164,7 +168,7 @@ fn every_route_answers_each_role_as_the_table_says() {
             .replace("{name}", "front")
             .replace("{file}", "app.js")
             .replace("{id}", "999999");
-        let ranged = [".mp4", "/recordings", "/events"];
+        let ranged = [".mp4", "/recordings", "/events", "/activity"];
         let url = if ranged.iter().any(|r| url.ends_with(r)) {
             format!("{url}?{range}")
         } else {

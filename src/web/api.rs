@@ -201,6 +201,26 @@ pub async fn event_list(
         .collect())
 }
 
+/// Motion activity per second (the highest score in it), for the timeline.
+pub async fn activity(
+    State(state): State<AppState>,
+    cam: CameraAccess,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<Vec<(i64, f32)>>, WebError> {
+    let (from, to, _) = q.parse()?;
+    let name = cam.camera.clone();
+    let rows = state
+        .blocking(move |s| {
+            s.store.activity_between(
+                &name,
+                from.div_euclid(1_000_000),
+                to.div_euclid(1_000_000) + 1,
+            )
+        })
+        .await??;
+    Ok(Json(rows))
+}
+
 #[derive(Serialize)]
 pub struct CameraUsage {
     pub name: String,

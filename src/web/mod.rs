@@ -60,6 +60,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::GET,  "/api/cameras/{name}/export.mp4", Camera, get(media::download)),
         (Method::GET,  "/api/cameras/{name}/live",       Camera, get(live::live)),
         (Method::GET,  "/api/cameras/{name}/events",     Camera, get(api::events)),
+        (Method::GET,  "/api/cameras/{name}/activity",   Camera, get(api::activity)),
         (Method::GET,  "/api/cameras/{name}/events/{id}/snapshot.jpg", Camera, get(media::snapshot)),
         (Method::GET,  "/api/cameras/{name}/events/{id}/thumb.jpg",    Camera, get(media::thumbnail)),
         (Method::GET,  "/api/storage",                   User,   get(api::storage)),
