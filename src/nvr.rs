@@ -90,6 +90,7 @@ pub async fn run(
             let lock = lock_data_dir(&dir)?;
             let store = open_store(&dir)?;
             let report = recovery::check(&dir, &store, true, recovery::Scope::Recent)?;
+            crate::record::reserve::ensure(&dir);
             if !report.problems.is_empty() {
                 tracing::info!(
                     "start-up recovery repaired {} problems",
@@ -258,7 +259,11 @@ pub async fn run(
         tokio::select! {
             _ = tick.tick() => {
                 let (dir, store, policy) = (dir.clone(), store.clone(), policy.clone());
-                match tokio::task::spawn_blocking(move || retention::run_once(&dir, &store, &policy)).await {
+                match tokio::task::spawn_blocking(move || {
+                    let r = retention::run_once(&dir, &store, &policy);
+                    crate::record::reserve::ensure(&dir);
+                    r
+                }).await {
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => tracing::error!("retention failed: {e:#}"),
                     Err(e) => tracing::error!("retention task failed: {e}"),

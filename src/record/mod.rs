@@ -6,6 +6,7 @@ pub mod layout;
 pub mod motion_gate;
 pub mod recorder;
 pub mod recovery;
+pub mod reserve;
 pub mod retention;
 pub mod segmenter;
 pub mod writer;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// Free bytes needed before writing is tried again after a failure.
-const MIN_FREE_TO_RETRY: u64 = 1 << 20;
+const MIN_FREE_TO_RETRY: u64 = 2 << 20;
 
 pub struct RecorderConfig {
     pub data_dir: PathBuf,
@@ -233,6 +233,8 @@ impl Recorder {
     }
 
     fn fail(&mut self, e: &WriteError) {
+        // Whatever failed, give the index room to be brought in line.
+        super::reserve::release(&self.cfg.data_dir);
         if !self.failing {
             tracing::error!(
                 camera = %self.cfg.camera,
