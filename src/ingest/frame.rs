@@ -61,3 +61,24 @@ impl AudioFrame {
         self.pts * 90_000 / i64::from(self.params.clock_rate.max(1))
     }
 }
+
+#[cfg(test)]
+impl Frame {
+    /// An empty frame with these times, for tests.
+    pub fn for_test(pts: i64, wall_us: i64, key: bool) -> Arc<Frame> {
+        Arc::new(Frame {
+            session: 1,
+            pts,
+            wall_us,
+            key,
+            data: Bytes::new(),
+            params: Arc::new(VideoParams {
+                codec: String::new(),
+                width: 1,
+                height: 1,
+                sample_entry: Vec::new(),
+            }),
+            audio: None,
+        })
+    }
+}

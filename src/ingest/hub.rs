@@ -128,24 +128,9 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::frame::VideoParams;
-    use bytes::Bytes;
 
     fn frame(pts: i64) -> StreamEvent {
-        StreamEvent::Frame(Arc::new(Frame {
-            session: 1,
-            pts,
-            wall_us: 0,
-            key: true,
-            data: Bytes::new(),
-            params: Arc::new(VideoParams {
-                codec: String::new(),
-                width: 1,
-                height: 1,
-                sample_entry: Vec::new(),
-            }),
-            audio: None,
-        }))
+        StreamEvent::Frame(Frame::for_test(pts, 0, true))
     }
 
     #[test]

@@ -35,10 +35,6 @@ impl EventTracker {
         }
     }
 
-    pub fn is_active(&self) -> bool {
-        self.cur.is_some()
-    }
-
     /// The event in progress.
     pub fn current(&self) -> Option<&Event> {
         self.cur.as_ref()

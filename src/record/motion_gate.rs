@@ -77,24 +77,10 @@ impl MotionGate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::frame::VideoParams;
-    use bytes::Bytes;
 
     fn frame(i: i64) -> Arc<Frame> {
-        Arc::new(Frame {
-            session: 1,
-            pts: i * 9000,
-            wall_us: i * 100_000, // 10 fps
-            key: i % 20 == 0,     // a key frame every 2 s
-            data: Bytes::new(),
-            params: Arc::new(VideoParams {
-                codec: String::new(),
-                width: 1,
-                height: 1,
-                sample_entry: Vec::new(),
-            }),
-            audio: None,
-        })
+        // 10 fps, a key frame every 2 s.
+        Frame::for_test(i * 9000, i * 100_000, i % 20 == 0)
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod users;
 
 pub use events::EventRow;
 pub use fragments::FragIndex;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 pub use users::{Role, SessionRow, UserRow};
@@ -384,18 +384,5 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
-    }
-
-    pub fn stream_exists(&self, camera: &str, kind: &str) -> Result<bool> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT 1 FROM streams st JOIN cameras c ON c.id = st.camera_id \
-                 WHERE c.name = ?1 AND st.kind = ?2",
-                [camera, kind],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
     }
 }
