@@ -117,25 +117,26 @@ pub async fn run(
     }
     let mut planned = Vec::new();
     for cam in &cfg.cameras {
-        if cam.record == RecordMode::Off {
-            continue;
-        }
-        // Detection analyses the sub stream when there is one.
+        let record = cam.record != RecordMode::Off;
+        // Detection and live view use the sub stream when there is one; a camera
+        // that records nothing is still watched live and analysed.
         let analyse_main = cam.motion.enabled && cam.sub_url.is_none();
-        planned.push(Planned {
-            cam,
-            kind: "main",
-            url: cam.url.clone(),
-            record: true,
-            motion: analyse_main,
-        });
+        if record || cam.sub_url.is_none() {
+            planned.push(Planned {
+                cam,
+                kind: "main",
+                url: cam.url.clone(),
+                record,
+                motion: analyse_main,
+            });
+        }
         if let Some(sub) = &cam.sub_url {
-            if cam.record_sub || cam.motion.enabled {
+            if cam.record_sub || cam.motion.enabled || !record {
                 planned.push(Planned {
                     cam,
                     kind: "sub",
                     url: sub.clone(),
-                    record: cam.record_sub,
+                    record: record && cam.record_sub,
                     motion: cam.motion.enabled,
                 });
             }

@@ -376,6 +376,9 @@ async fn serve(sock: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
                         if let Some(p) = player.take() {
                             p.abort();
                         }
+                        // The time the loop starts for this client: tools that compare
+                        // a detector's output with the clip's timeline need it.
+                        tracing::info!(url = %req.url, "playing from the start of the clip");
                         let shared = shared.clone();
                         let tx = tx.clone();
                         let is_main = std::ptr::eq(c, &shared.main);

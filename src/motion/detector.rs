@@ -6,11 +6,15 @@
 //! verdict. A pixel is foreground when it differs by more than its own noise
 //! level allows; an opening removes specks (rain, snow, sensor noise); blobs
 //! smaller than the minimum area are dropped; motion needs that many consecutive
-//! frames. When most of the picture changes at once the background is reset
+//! frames, and a blob counts only while it is moving: part of it must differ from
+//! the picture of about half a second before (fitted the same way), so something
+//! that has stopped, or the ghost of something that was there when watching began,
+//! is no motion. When most of the picture changes at once the background is reset
 //! (re-baseline) without an event. Foreground that stays put (a parked car) is
 //! absorbed into the background after a while.
 
 use super::geometry::{Polygon, Rect};
+use std::collections::VecDeque;
 
 #[derive(Clone, Debug)]
 pub struct DetectorConfig {
@@ -63,6 +67,8 @@ pub struct Decision {
 const REBASELINE_SHARE: f32 = 0.45;
 /// Pictures used to learn the background and noise before deciding anything.
 const WARMUP_FRAMES: u32 = 4;
+/// How far back (seconds) a blob is compared to tell moving from standing still.
+const MOVING_LOOKBACK_S: f32 = 0.6;
 
 pub struct Detector {
     cfg: DetectorConfig,
@@ -74,6 +80,8 @@ pub struct Detector {
     bg: Vec<f32>,
     noise: Vec<f32>,
     fg_frames: Vec<u32>,
+    /// The last few filtered pictures, oldest first, for the moving test.
+    history: VecDeque<Vec<f32>>,
     frames: u32,
     consecutive: u32,
     // Scratch buffers, kept to avoid allocating per picture.
@@ -107,6 +115,7 @@ impl Detector {
             bg: Vec::new(),
             noise: vec![2.0; n],
             fg_frames: vec![0; n],
+            history: VecDeque::new(),
             frames: 0,
             consecutive: 0,
             cur: vec![0.0; n],
@@ -130,9 +139,10 @@ impl Detector {
         self.frames += 1;
         if self.bg.is_empty() {
             self.bg = self.cur.clone();
+            self.remember();
             return Decision::default();
         }
-        let (a, b) = self.fit();
+        let (a, b) = self.fit(&self.bg);
         let sens = self.cfg.sensitivity.clamp(0.0, 1.0);
         let k = 3.0 + 4.0 * (1.0 - sens);
         let floor = 5.0 + 10.0 * (1.0 - sens);
@@ -149,6 +159,8 @@ impl Detector {
             self.bg.copy_from_slice(&self.cur);
             self.fg_frames.fill(0);
             self.consecutive = 0;
+            self.history.clear();
+            self.remember();
             return Decision {
                 rebaseline: true,
                 ..Decision::default()
@@ -157,9 +169,17 @@ impl Detector {
         open(&mut self.fg, &mut self.tmp, w, h);
         let blobs = self.blobs();
         let min_px = (self.cfg.min_area * self.watched_count as f32).max(1.0) as usize;
-        let kept: Vec<&Blob> = blobs.iter().filter(|b| b.area >= min_px).collect();
+        let (pa, pb) = match self.history.front() {
+            Some(past) => self.fit(past),
+            None => (1.0, 0.0),
+        };
+        let kept: Vec<&Blob> = blobs
+            .iter()
+            .filter(|b| b.area >= min_px && self.moved(b, pa, pb, k, floor) * 2 >= min_px)
+            .collect();
         let moving_px: usize = kept.iter().map(|b| b.area).sum();
         self.update_background(a, b);
+        self.remember();
         if warming {
             return Decision::default();
         }
@@ -184,9 +204,38 @@ impl Detector {
         }
     }
 
-    /// Least-squares fit of the picture to the background over watched pixels,
-    /// twice: the second time without the pixels the first fit left unexplained.
-    fn fit(&self) -> (f32, f32) {
+    /// Keeps the current picture for the moving test, dropping the oldest.
+    fn remember(&mut self) {
+        let keep = (MOVING_LOOKBACK_S * self.cfg.fps).round().max(1.0) as usize;
+        let mut slot = if self.history.len() >= keep {
+            self.history.pop_front().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        slot.clear();
+        slot.extend_from_slice(&self.cur);
+        self.history.push_back(slot);
+    }
+
+    /// Pixels of the blob that differ from the oldest kept picture (fitted to the
+    /// current one by `a`, `b`) by more than their noise allows.
+    fn moved(&self, blob: &Blob, a: f32, b: f32, k: f32, floor: f32) -> usize {
+        let Some(past) = self.history.front() else {
+            return blob.area;
+        };
+        blob.pixels
+            .iter()
+            .filter(|&&p| {
+                let i = p as usize;
+                (self.cur[i] - (a * past[i] + b)).abs() > (k * self.noise[i]).max(floor)
+            })
+            .count()
+    }
+
+    /// Least-squares fit of the picture to `reference` (the background or an earlier
+    /// picture) over watched pixels, twice: the second time without the pixels the
+    /// first fit left unexplained.
+    fn fit(&self, reference: &[f32]) -> (f32, f32) {
         let mut ab = (1.0f32, 0.0f32);
         for pass in 0..2 {
             let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0f64, 0f64, 0f64, 0f64, 0f64);
@@ -194,7 +243,7 @@ impl Detector {
                 if !self.watched[i] {
                     continue;
                 }
-                let (x, y) = (self.bg[i], self.cur[i]);
+                let (x, y) = (reference[i], self.cur[i]);
                 if pass == 1 && (y - (ab.0 * x + ab.1)).abs() > 4.0 * self.noise[i].max(3.0) {
                     continue;
                 }
@@ -582,7 +631,7 @@ mod tests {
     }
 
     #[test]
-    fn an_object_that_stops_is_absorbed() {
+    fn an_object_that_stops_is_no_motion_and_is_absorbed() {
         let cfg = DetectorConfig {
             absorb_s: 4.0,
             ..DetectorConfig::default()
@@ -595,10 +644,39 @@ mod tests {
             (0..20).map(|i| s.frame(&[(10 + i * 3, 30, 20, 30, 200.0)])),
         );
         assert!(motion_count(&moving) >= 16);
-        // Parked at x = 70: still "motion" for a while, then background.
+        // Parked at x = 70: motion while it comes to a stop, then none.
         let parked = run(&mut d, (0..60).map(|_| s.frame(&[(70, 30, 20, 30, 200.0)])));
-        assert!(parked[..5].iter().all(|d| d.motion));
-        assert!(parked[40..].iter().all(|d| !d.motion), "never absorbed");
+        assert!(parked[..2].iter().all(|d| d.motion), "stopping");
+        assert!(
+            parked[6..].iter().all(|d| !d.motion),
+            "standing still is not motion"
+        );
+        // Absorbed: someone walking past the parked object is boxed alone.
+        let past = run(
+            &mut d,
+            (0..6).map(|i| s.frame(&[(70, 30, 20, 30, 200.0), (40 + i * 4, 32, 16, 26, 60.0)])),
+        );
+        let last = &past[5];
+        assert!(last.motion);
+        assert!(last.boxes.iter().all(|b| b.x1 < 85), "{:?}", last.boxes);
+    }
+
+    #[test]
+    fn the_ghost_of_what_was_there_at_the_start_is_no_motion() {
+        let mut s = Scene::new(3.0);
+        let mut d = detector();
+        // Watching begins with something standing at x = 60, which then walks off.
+        run(&mut d, (0..3).map(|_| s.frame(&[(60, 30, 20, 30, 200.0)])));
+        let leaving = run(
+            &mut d,
+            (0..12).map(|i| s.frame(&[(60 + i * 8, 30, 20, 30, 200.0)])),
+        );
+        assert!(motion_count(&leaving) >= 6);
+        let after = run(&mut d, (0..30).map(|_| s.frame(&[])));
+        assert!(
+            after[4..].iter().all(|d| !d.motion),
+            "the empty place where it stood is not motion"
+        );
     }
 
     #[test]
