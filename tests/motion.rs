@@ -120,21 +120,31 @@ fn events_match_the_motion_periods_of_the_camera() {
 }
 
 #[test]
-fn motion_mode_records_around_events_with_pre_roll() {
+fn motion_mode_records_around_events_with_pre_roll_and_off_records_nothing() {
     let port = free_port();
     let _cam = fake_camera(port, None);
     let extra = format!(
         "sub_url = \"rtsp://127.0.0.1:{port}/sub\"\nrecord = \"motion\"\n\
          [cameras.motion]\npre_roll = \"3s\"\npost_roll = \"2s\""
     );
+    // Beside it, a camera that records nothing: still analysed, with events.
+    let off = format!("sub_url = \"rtsp://127.0.0.1:{port}/hall/sub\"\nrecord = \"off\"");
     let mut nvr = Nvr::new(
         "min_free = \"1MB\"\nsegment_duration = \"4s\"",
-        &[Cam {
-            name: "porch",
-            url: format!("rtsp://127.0.0.1:{port}/main"),
-            auth: None,
-            extra: &extra,
-        }],
+        &[
+            Cam {
+                name: "porch",
+                url: format!("rtsp://127.0.0.1:{port}/main"),
+                auth: None,
+                extra: &extra,
+            },
+            Cam {
+                name: "hall",
+                url: format!("rtsp://127.0.0.1:{port}/hall/main"),
+                auth: None,
+                extra: &off,
+            },
+        ],
     );
     let start_us = now_us();
     let stop_us = nvr.record_for(45);
@@ -142,6 +152,12 @@ fn motion_mode_records_around_events_with_pre_roll() {
     let events = store.events_between("porch", 0, i64::MAX).expect("events");
     assert!(events.len() >= 2, "{events:?}");
     let segs = store.all_segments().expect("segments");
+    assert!(
+        segs.iter().all(|s| s.camera == "porch"),
+        "record = off recorded"
+    );
+    let hall = store.events_between("hall", 0, i64::MAX).expect("events");
+    assert!(hall.len() >= 2, "record = off still detects: {hall:?}");
     check_segments(&nvr.data(), &segs);
     let recorded = |t: i64| segs.iter().any(|s| s.start_us <= t && t < s.end_us());
     for e in &events[..2] {

@@ -378,7 +378,7 @@ async fn serve(sock: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
                         }
                         // The time the loop starts for this client: tools that compare
                         // a detector's output with the clip's timeline need it.
-                        tracing::info!(url = %req.url, "playing from the start of the clip");
+                        tracing::debug!(url = %req.url, "playing from the start of the clip");
                         let shared = shared.clone();
                         let tx = tx.clone();
                         let is_main = std::ptr::eq(c, &shared.main);

@@ -89,6 +89,7 @@ pub struct Detector {
     fg: Vec<bool>,
     tmp: Vec<bool>,
     labels: Vec<u32>,
+    cols: Vec<[u8; 3]>,
 }
 
 impl Detector {
@@ -122,6 +123,7 @@ impl Detector {
             fg: vec![false; n],
             tmp: vec![false; n],
             labels: vec![0; n],
+            cols: Vec::new(),
         }
     }
 
@@ -135,7 +137,7 @@ impl Detector {
         if luma.len() < w * h {
             return Decision::default();
         }
-        blur(luma, w, h, &mut self.cur);
+        blur(luma, w, h, &mut self.cur, &mut self.cols);
         self.frames += 1;
         if self.bg.is_empty() {
             self.bg = self.cur.clone();
@@ -354,51 +356,61 @@ struct Blob {
 
 /// 3×3 median into `out`, edges clamped: smooths sensor noise and removes specks
 /// and short streaks (rain, snow, hot pixels) that a mean would smear into blobs.
-fn blur(src: &[u8], w: usize, h: usize, out: &mut [f32]) {
+/// Exact, by the column method: sort each column of three once, then the median
+/// of nine is the median of the largest low, the middle middle and the smallest high.
+fn blur(src: &[u8], w: usize, h: usize, out: &mut [f32], cols: &mut Vec<[u8; 3]>) {
+    cols.resize(w, [0; 3]);
     for y in 0..h {
-        let ys = [y.saturating_sub(1), y, (y + 1).min(h - 1)];
+        let (up, mid, down) = (
+            &src[y.saturating_sub(1) * w..][..w],
+            &src[y * w..][..w],
+            &src[(y + 1).min(h - 1) * w..][..w],
+        );
         for x in 0..w {
-            let xs = [x.saturating_sub(1), x, (x + 1).min(w - 1)];
-            let mut v = [0u8; 9];
-            let mut k = 0;
-            for &yy in &ys {
-                for &xx in &xs {
-                    v[k] = src[yy * w + xx];
-                    k += 1;
-                }
-            }
-            v.sort_unstable();
-            out[y * w + x] = f32::from(v[4]);
+            cols[x] = sort3(up[x], mid[x], down[x]);
+        }
+        let row = &mut out[y * w..][..w];
+        for x in 0..w {
+            let (l, c, r) = (cols[x.saturating_sub(1)], cols[x], cols[(x + 1).min(w - 1)]);
+            let lo = l[0].max(c[0]).max(r[0]);
+            let md = sort3(l[1], c[1], r[1])[1];
+            let hi = l[2].min(c[2]).min(r[2]);
+            row[x] = f32::from(sort3(lo, md, hi)[1]);
         }
     }
 }
 
+fn sort3(a: u8, b: u8, c: u8) -> [u8; 3] {
+    let (a, b) = (a.min(b), a.max(b));
+    let (b, c) = (b.min(c), b.max(c));
+    let (a, b) = (a.min(b), a.max(b));
+    [a, b, c]
+}
+
 /// Morphological opening (erode, then dilate) with a 3×3 square: removes specks
-/// and one-pixel lines, keeps solid shapes.
+/// and one-pixel lines, keeps solid shapes. Each is a row pass and a column pass;
+/// outside the picture counts as set for erosion and unset for dilation.
 fn open(m: &mut [bool], tmp: &mut [bool], w: usize, h: usize) {
-    let at = |m: &[bool], x: i32, y: i32| -> Option<bool> {
-        (x >= 0 && y >= 0 && x < w as i32 && y < h as i32).then(|| m[y as usize * w + x as usize])
-    };
-    for y in 0..h as i32 {
-        for x in 0..w as i32 {
-            let mut all = true;
-            for dy in -1..=1 {
-                for dx in -1..=1 {
-                    all &= at(m, x + dx, y + dy).unwrap_or(true);
-                }
+    for (erode, edge) in [(true, true), (false, false)] {
+        let pick = |a: bool, b: bool, c: bool| if erode { a & b & c } else { a | b | c };
+        for y in 0..h {
+            let (src, dst) = (&m[y * w..][..w], &mut tmp[y * w..][..w]);
+            for x in 0..w {
+                let l = if x > 0 { src[x - 1] } else { edge };
+                let r = if x + 1 < w { src[x + 1] } else { edge };
+                dst[x] = pick(l, src[x], r);
             }
-            tmp[y as usize * w + x as usize] = all;
         }
-    }
-    for y in 0..h as i32 {
-        for x in 0..w as i32 {
-            let mut any = false;
-            for dy in -1..=1 {
-                for dx in -1..=1 {
-                    any |= at(tmp, x + dx, y + dy).unwrap_or(false);
-                }
+        for y in 0..h {
+            for x in 0..w {
+                let u = if y > 0 { tmp[(y - 1) * w + x] } else { edge };
+                let d = if y + 1 < h {
+                    tmp[(y + 1) * w + x]
+                } else {
+                    edge
+                };
+                m[y * w + x] = pick(u, tmp[y * w + x], d);
             }
-            m[y as usize * w + x as usize] = any;
         }
     }
 }
@@ -488,6 +500,42 @@ mod tests {
 
     fn motion_count(ds: &[Decision]) -> usize {
         ds.iter().filter(|d| d.motion).count()
+    }
+
+    #[test]
+    fn fast_median_and_opening_match_the_definitions() {
+        let (w, h) = (23, 17);
+        let mut rng = Rng(5);
+        let src: Vec<u8> = (0..w * h).map(|_| (rng.next() % 256) as u8).collect();
+        let mut out = vec![0.0; w * h];
+        blur(&src, w, h, &mut out, &mut Vec::new());
+        let mask: Vec<bool> = (0..w * h).map(|_| rng.next() % 3 != 0).collect();
+        let mut opened = mask.clone();
+        open(&mut opened, &mut vec![false; w * h], w, h);
+        let at = |x: i64, y: i64| {
+            (x.clamp(0, w as i64 - 1) + y.clamp(0, h as i64 - 1) * w as i64) as usize
+        };
+        let inside = |x: i64, y: i64| x >= 0 && y >= 0 && x < w as i64 && y < h as i64;
+        let eroded: Vec<bool> = (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as i64, (i / w) as i64);
+                (-1..=1).all(|dy| {
+                    (-1..=1).all(|dx| !inside(x + dx, y + dy) || mask[at(x + dx, y + dy)])
+                })
+            })
+            .collect();
+        for i in 0..w * h {
+            let (x, y) = ((i % w) as i64, (i / w) as i64);
+            let mut v: Vec<u8> = (-1..=1)
+                .flat_map(|dy| (-1..=1).map(move |dx| (dx, dy)))
+                .map(|(dx, dy)| src[at(x + dx, y + dy)])
+                .collect();
+            v.sort_unstable();
+            assert_eq!(out[i], f32::from(v[4]), "median at {x},{y}");
+            let dilated = (-1..=1)
+                .any(|dy| (-1..=1).any(|dx| inside(x + dx, y + dy) && eroded[at(x + dx, y + dy)]));
+            assert_eq!(opened[i], dilated, "opening at {x},{y}");
+        }
     }
 
     #[test]

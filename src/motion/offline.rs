@@ -44,10 +44,10 @@ pub fn detect_file(path: &Path, cfg: &DetectorConfig, frames: bool) -> anyhow::R
         .stream(index)
         .ok_or_else(|| anyhow!("{} has no video", path.display()))?;
     let tb = f64::from(stream.time_base());
-    let mut decoder = ff::codec::context::Context::from_parameters(stream.parameters())?
-        .decoder()
-        .video()
-        .with_context(|| format!("{}: cannot decode its video", path.display()))?;
+    let mut decoder = super::decode::open_for_detection(
+        ff::codec::context::Context::from_parameters(stream.parameters())?,
+    )
+    .with_context(|| format!("{}: cannot decode its video", path.display()))?;
     let step = 1.0 / f64::from(cfg.fps.max(0.1));
     let mut run = Run {
         cfg: cfg.clone(),
