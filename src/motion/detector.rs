@@ -171,13 +171,15 @@ impl Detector {
         open(&mut self.fg, &mut self.tmp, w, h);
         let blobs = self.blobs();
         let min_px = (self.cfg.min_area * self.watched_count as f32).max(1.0) as usize;
+        let big: Vec<&Blob> = blobs.iter().filter(|b| b.area >= min_px).collect();
+        // The fit to the earlier picture only when there is a blob to test (rarely).
         let (pa, pb) = match self.history.front() {
-            Some(past) => self.fit(past),
-            None => (1.0, 0.0),
+            Some(past) if !big.is_empty() => self.fit(past),
+            _ => (1.0, 0.0),
         };
-        let kept: Vec<&Blob> = blobs
-            .iter()
-            .filter(|b| b.area >= min_px && self.moved(b, pa, pb, k, floor) * 2 >= min_px)
+        let kept: Vec<&Blob> = big
+            .into_iter()
+            .filter(|b| self.moved(b, pa, pb, k, floor) * 2 >= min_px)
             .collect();
         let moving_px: usize = kept.iter().map(|b| b.area).sum();
         self.update_background(a, b);
