@@ -101,7 +101,8 @@ class Scene:
         c = self.rng.standard_normal((H, W, 3), dtype=np.float32) * (sigma * 0.3)
         frame += n + c
 
-    def render(self, t):  # pragma: no cover - each scene overrides it
+    def render(self, t):
+        """The picture at t seconds, RGB float; each kind of scene draws its own."""
         raise NotImplementedError
 
 
