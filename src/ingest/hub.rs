@@ -22,8 +22,9 @@ pub enum StreamEvent {
 
 struct Subscriber {
     tx: mpsc::Sender<StreamEvent>,
-    /// Frames this consumer missed since its last successful event.
-    missed: u64,
+    /// A gap this consumer is owed, with the frames it missed: set when an event
+    /// (a frame, or a session-end gap) could not be queued for it.
+    owed: Option<u64>,
 }
 
 /// The most frames of one GOP kept for live viewers.
@@ -63,14 +64,14 @@ impl Hub {
                 let _ = tx.try_send(StreamEvent::Frame(f.clone()));
             }
         }
-        subs.push(Subscriber { tx, missed: 0 });
+        subs.push(Subscriber { tx, owed: None });
         rx
     }
 
     /// A new consumer queue holding at most `capacity` events.
     pub fn subscribe(&self, capacity: usize) -> mpsc::Receiver<StreamEvent> {
         let (tx, rx) = mpsc::channel(capacity);
-        self.lock().push(Subscriber { tx, missed: 0 });
+        self.lock().push(Subscriber { tx, owed: None });
         rx
     }
 
@@ -91,13 +92,13 @@ impl Hub {
                 StreamEvent::Audio(_) => {}
             }
         }
+        let frames = u64::from(matches!(ev, StreamEvent::Frame(_) | StreamEvent::Audio(_)));
         subs.retain_mut(|s| {
-            let is_frame = matches!(ev, StreamEvent::Frame(_) | StreamEvent::Audio(_));
-            if s.missed > 0 {
-                match s.tx.try_send(StreamEvent::Gap { dropped: s.missed }) {
-                    Ok(()) => s.missed = 0,
+            if let Some(dropped) = s.owed {
+                match s.tx.try_send(StreamEvent::Gap { dropped }) {
+                    Ok(()) => s.owed = None,
                     Err(mpsc::error::TrySendError::Full(_)) => {
-                        s.missed += u64::from(is_frame);
+                        s.owed = Some(dropped + frames);
                         return true;
                     }
                     Err(mpsc::error::TrySendError::Closed(_)) => return false,
@@ -105,9 +106,9 @@ impl Hub {
             }
             match s.tx.try_send(ev.clone()) {
                 Ok(()) => true,
+                // A missed frame or session-end gap: either way a gap is owed.
                 Err(mpsc::error::TrySendError::Full(_)) => {
-                    // A missed session-end Gap still needs a Gap: count at least one.
-                    s.missed += u64::from(is_frame).max(1);
+                    *s.owed.get_or_insert(0) += frames;
                     true
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -159,5 +160,20 @@ mod tests {
         assert_eq!(n, 6, "the fast consumer misses nothing");
         hub.close();
         assert!(slow.blocking_recv().is_none());
+    }
+
+    #[test]
+    fn a_session_end_a_full_consumer_missed_still_reaches_it() {
+        let hub = Hub::new();
+        let mut rx = hub.subscribe(2);
+        hub.send(frame(0));
+        hub.send(frame(1));
+        hub.send(StreamEvent::Gap { dropped: 0 });
+        assert!(matches!(rx.try_recv(), Ok(StreamEvent::Frame(_))));
+        assert!(matches!(rx.try_recv(), Ok(StreamEvent::Frame(_))));
+        hub.send(frame(2));
+        // The gap comes first, counting no frame that was not missed.
+        assert!(matches!(rx.try_recv(), Ok(StreamEvent::Gap { dropped: 0 })));
+        assert!(matches!(rx.try_recv(), Ok(StreamEvent::Frame(f)) if f.pts == 2));
     }
 }
