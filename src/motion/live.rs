@@ -151,8 +151,6 @@ impl Live {
             self.last_motion
                 .store(t_us, std::sync::atomic::Ordering::Relaxed);
         }
-        // A copy of the picture while there is motion: it may be the event's peak.
-        let candidate = d.motion.then(|| picture.clone());
         self.stats.analysed += 1;
         let level = self
             .activity
@@ -160,11 +158,17 @@ impl Live {
             .or_insert(0.0);
         *level = level.max(d.score);
         let ended = self.tracker.push(t, &d);
+        // A copy of the picture only when it is the current event's new peak.
+        let peak = self
+            .tracker
+            .current()
+            .is_some_and(|e| e.peak_at == t)
+            .then(|| picture.clone());
         if let Some(e) = ended {
             self.store_event(&e);
         }
-        if self.tracker.current().is_some_and(|e| e.peak_at == t) {
-            self.peak_picture = candidate;
+        if peak.is_some() {
+            self.peak_picture = peak;
         }
     }
 
