@@ -8,29 +8,13 @@
 # ratio, and the events each found.
 #
 #   scripts/bench-motion.sh [K=8] [SECONDS=60]
-set -euo pipefail
-cd "$(dirname "$0")/.."
 K=${1:-8}
 SECS=${2:-60}
 WARMUP=10
-scripts/setup-debian.sh --eval >/dev/null
-cargo build --release --quiet
-BIN=$PWD/target/release/hearth
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/bench-lib.sh" --eval
 
 SCENES=person_crossing /usr/bin/python3 bench/motion/scenes.py "$work/scene" 2>/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" fake-camera --listen "127.0.0.1:$port" --file "$work/scene/person_crossing.mp4" \
-  >"$work/fakecam.out" 2>/dev/null &
-cam=$!; pids+=("$cam")
-until grep -q serving "$work/fakecam.out" 2>/dev/null; do sleep 0.2; done
+start_fake_camera --file "$work/scene/person_crossing.mp4"
 
 {
   printf '[storage]\ndata_dir = "%s/hearth"\nmin_free = "100MB"\n' "$work"
@@ -40,7 +24,7 @@ until grep -q serving "$work/fakecam.out" 2>/dev/null; do sleep 0.2; done
   done
 } >"$work/hearth.toml"
 RUST_LOG=info "$BIN" run --config "$work/hearth.toml" 2>"$work/hearth.log" &
-hearth=$!; pids+=("$hearth")
+hearth=$!; keep
 
 mkdir -p "$work/motion"
 {
@@ -57,13 +41,9 @@ mkdir -p "$work/motion"
   done
 } >"$work/motion.conf"
 motion -n -c "$work/motion.conf" >/dev/null 2>&1 &
-mo=$!; pids+=("$mo")
+mo=$!; keep
 
 sleep "$WARMUP"
-ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
-pss_kib() { awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup"; }
-hz=$(getconf CLK_TCK)
 h0=$(ticks "$hearth"); m0=$(ticks "$mo"); c0=$(ticks "$cam")
 sleep "$SECS"
 h1=$(ticks "$hearth"); m1=$(ticks "$mo"); c1=$(ticks "$cam")

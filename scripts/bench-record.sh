@@ -5,27 +5,12 @@
 # RSS per stream for both, the ratios, and whether Hearth recorded every frame.
 #
 #   scripts/bench-record.sh [K=8] [SECONDS=60]
-set -euo pipefail
-cd "$(dirname "$0")/.."
 K=${1:-8}
 SECS=${2:-60}
 WARMUP=8
-scripts/setup-debian.sh --test >/dev/null
-cargo build --release --quiet
-BIN=$PWD/target/release/hearth
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/bench-lib.sh" --test
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" fake-camera --listen "127.0.0.1:$port" >"$work/fakecam.out" 2>/dev/null &
-cam=$!; pids+=("$cam")
-until grep -q serving "$work/fakecam.out" 2>/dev/null; do sleep 0.2; done
+start_fake_camera
 
 {
   printf '[storage]\ndata_dir = "%s/hearth"\nmin_free = "100MB"\n' "$work"
@@ -35,7 +20,7 @@ until grep -q serving "$work/fakecam.out" 2>/dev/null; do sleep 0.2; done
   done
 } >"$work/hearth.toml"
 RUST_LOG=info "$BIN" run --config "$work/hearth.toml" 2>"$work/hearth.log" &
-hearth=$!; pids+=("$hearth")
+hearth=$!; keep
 
 ff=()
 mkdir -p "$work/ffmpeg"
@@ -43,16 +28,10 @@ for i in $(seq 1 "$K"); do
   ffmpeg -nostdin -loglevel error -rtsp_transport tcp -i "rtsp://127.0.0.1:$port/f$i/main" \
     -c copy -f segment -segment_time 60 -reset_timestamps 1 "$work/ffmpeg/f${i}_%03d.mp4" \
     2>>"$work/ffmpeg.log" &
-  ff+=($!); pids+=($!)
+  ff+=($!); keep
 done
 
 sleep "$WARMUP"
-ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
-# PSS shares pages of common libraries among the processes using them: fairer to
-# K ffmpeg processes than RSS, which counts libavcodec once per process.
-pss_kib() { awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup"; }
-hz=$(getconf CLK_TCK)
 h0=$(ticks "$hearth"); f0=0; for p in "${ff[@]}"; do f0=$((f0 + $(ticks "$p"))); done
 c0=$(ticks "$cam")
 sleep "$SECS"
