@@ -34,7 +34,7 @@ fn open(cfg: &Config) -> anyhow::Result<(Arc<Store>, AuditLog)> {
     let dir = &cfg.storage.data_dir;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
-    let store = Arc::new(Store::open(&dir.join("hearth.db"))?);
+    let store = crate::nvr::open_store(dir)?;
     let audit = AuditLog::new(store.clone(), dir);
     Ok((store, audit))
 }

@@ -43,7 +43,7 @@ pub fn lock_data_dir(dir: &Path) -> anyhow::Result<DataLock> {
     Ok(DataLock(f))
 }
 
-/// Opens the index of a locked data directory.
+/// Opens the index (SQLite) in a data directory: `<data_dir>/hearth.db`.
 pub fn open_store(dir: &Path) -> anyhow::Result<Arc<Store>> {
     Ok(Arc::new(Store::open(&dir.join("hearth.db"))?))
 }
