@@ -34,8 +34,9 @@ fn config_record(entry: &[u8]) -> Option<(&[u8], ff::codec::Id)> {
         (b"hvcC", ff::codec::Id::HEVC),
     ] {
         if let Some(pos) = entry.windows(4).position(|w| w == tag) {
-            let size = u32::from_be_bytes(entry.get(pos - 4..pos)?.try_into().ok()?) as usize;
-            return Some((entry.get(pos + 4..pos - 4 + size)?, id));
+            let start = pos.checked_sub(4)?;
+            let size = u32::from_be_bytes(entry.get(start..pos)?.try_into().ok()?) as usize;
+            return Some((entry.get(pos + 4..start.checked_add(size)?)?, id));
         }
     }
     None
@@ -79,5 +80,19 @@ impl StreamDecoder {
         }
         self.decoder.receive_frame(&mut self.frame).ok()?;
         Some(&self.frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_sample_entry_has_no_record() {
+        assert!(config_record(b"avcC").is_none());
+        assert!(config_record(b"\0\0\0\x04avcC").is_none());
+        assert!(config_record(b"\xff\xff\xff\xffavcC").is_none());
+        let ok = config_record(b"xx\0\0\0\x0bavcC123").expect("record");
+        assert_eq!(ok.0, b"123");
     }
 }
