@@ -2,10 +2,9 @@
 //! of the analysed stream from the hub, decodes them, analyses at the configured
 //! rate, and stores events and the per-second activity level.
 
+use super::analyser::Analyser;
 use super::decode::StreamDecoder;
-use super::detector::Detector;
 use super::events::{Event, EventTracker};
-use super::luma::LumaScaler;
 use super::offline::MERGE_GAP_S;
 use crate::config::Motion;
 use crate::ingest::frame::{Frame, VideoParams};
@@ -34,17 +33,15 @@ pub fn spawn(
         .name(format!("motion-{camera}"))
         .spawn(move || {
             let fps = f64::from(motion.detector.fps);
+            let analyser = Analyser::new(motion.detector);
             Live {
                 camera,
-                motion,
                 store,
                 last_motion,
                 decoder: None,
-                scaler: None,
-                detector: None,
+                analyser,
                 tracker: EventTracker::new(fps, MERGE_GAP_S),
                 anchor: None,
-                next_t: 0.0,
                 activity: BTreeMap::new(),
                 peak_picture: None,
                 stats: MotionStats::default(),
@@ -55,17 +52,14 @@ pub fn spawn(
 
 struct Live {
     camera: String,
-    motion: Motion,
     store: Arc<Store>,
     last_motion: Arc<std::sync::atomic::AtomicI64>,
     decoder: Option<(Arc<VideoParams>, StreamDecoder)>,
-    scaler: Option<LumaScaler>,
-    detector: Option<Detector>,
+    analyser: Analyser,
     tracker: EventTracker,
     /// (session, pts, wall µs) of the session's first frame: times of later frames
     /// follow the camera's clock from there.
     anchor: Option<(u64, i64, i64)>,
-    next_t: f64,
     /// Highest score per second, not yet stored.
     activity: BTreeMap<i64, f32>,
     /// The picture at the current event's peak, for its snapshot.
@@ -119,34 +113,14 @@ impl Live {
         };
         let t_us = wall0 + (f.pts - pts0) * 1_000_000 / 90_000;
         let t = t_us as f64 / 1e6;
-        if t + 1e-6 < self.next_t {
-            return;
-        }
-        let step = 1.0 / f64::from(self.motion.detector.fps.max(0.1));
-        self.next_t = (self.next_t + step).max(t + step * 0.5);
-        if self.scaler.as_ref().is_none_or(|s| !s.fits(picture)) {
-            match LumaScaler::new(picture) {
-                Ok(s) => {
-                    self.detector = Some(Detector::new(
-                        self.motion.detector.clone(),
-                        s.width,
-                        s.height,
-                    ));
-                    self.scaler = Some(s);
-                }
-                Err(e) => {
-                    tracing::warn!(camera = %self.camera, "motion detection cannot scale: {e}");
-                    return;
-                }
+        let d = match self.analyser.analyse(t, picture) {
+            Ok(Some(d)) => d,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(camera = %self.camera, "motion detection cannot scale: {e}");
+                return;
             }
-        }
-        let (Some(scaler), Some(det)) = (self.scaler.as_mut(), self.detector.as_mut()) else {
-            return;
         };
-        let Ok(luma) = scaler.scale(picture) else {
-            return;
-        };
-        let d = det.push(luma);
         if d.motion {
             self.last_motion
                 .store(t_us, std::sync::atomic::Ordering::Relaxed);
@@ -173,7 +147,7 @@ impl Live {
     }
 
     fn store_event(&mut self, e: &Event) {
-        let (w, h) = self.detector.as_ref().map_or((1, 1), |d| d.size());
+        let (w, h) = self.analyser.size().unwrap_or((1, 1));
         let row = EventRow {
             id: 0,
             camera: self.camera.clone(),

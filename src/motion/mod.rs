@@ -2,6 +2,7 @@
 //! masks and zones, the decoder that feeds them small luma pictures, and the
 //! offline `hearth detect` run over a file.
 
+pub mod analyser;
 pub mod decode;
 pub mod detector;
 pub mod events;

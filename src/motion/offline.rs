@@ -2,9 +2,9 @@
 //! events (and, if asked, every analysed frame's score) with times in seconds
 //! from the start of the file. This is how detection quality is measured.
 
-use super::detector::{Detector, DetectorConfig};
+use super::analyser::Analyser;
+use super::detector::DetectorConfig;
 use super::events::EventTracker;
-use super::luma::LumaScaler;
 use anyhow::{Context, anyhow};
 use ffmpeg_next as ff;
 use serde::Serialize;
@@ -48,15 +48,10 @@ pub fn detect_file(path: &Path, cfg: &DetectorConfig, frames: bool) -> anyhow::R
         ff::codec::context::Context::from_parameters(stream.parameters())?,
     )
     .with_context(|| format!("{}: cannot decode its video", path.display()))?;
-    let step = 1.0 / f64::from(cfg.fps.max(0.1));
     let mut run = Run {
-        cfg: cfg.clone(),
-        step,
-        next_t: 0.0,
+        analyser: Analyser::new(cfg.clone()),
         first_pts: None,
         tb,
-        scaler: None,
-        detector: None,
         tracker: EventTracker::new(f64::from(cfg.fps), MERGE_GAP_S),
         report: Report {
             frames: frames.then(Vec::new),
@@ -91,13 +86,9 @@ pub fn detect_file(path: &Path, cfg: &DetectorConfig, frames: bool) -> anyhow::R
 }
 
 struct Run {
-    cfg: DetectorConfig,
-    step: f64,
-    next_t: f64,
+    analyser: Analyser,
     first_pts: Option<i64>,
     tb: f64,
-    scaler: Option<LumaScaler>,
-    detector: Option<Detector>,
     tracker: EventTracker,
     report: Report,
 }
@@ -109,20 +100,9 @@ impl Run {
         };
         let first = *self.first_pts.get_or_insert(pts);
         let t = (pts - first) as f64 * self.tb;
-        // The analysis rate is capped: pictures between analysis times are skipped.
-        if t + 1e-6 < self.next_t {
-            return Ok(());
-        }
-        self.next_t = (self.next_t + self.step).max(t + self.step * 0.5);
-        if self.scaler.as_ref().is_none_or(|s| !s.fits(f)) {
-            let s = LumaScaler::new(f)?;
-            self.detector = Some(Detector::new(self.cfg.clone(), s.width, s.height));
-            self.scaler = Some(s);
-        }
-        let (Some(scaler), Some(det)) = (self.scaler.as_mut(), self.detector.as_mut()) else {
+        let Some(d) = self.analyser.analyse(t, f)? else {
             return Ok(());
         };
-        let d = det.push(scaler.scale(f)?);
         if let Some(frames) = &mut self.report.frames {
             frames.push(FrameOut {
                 t: round3(t),
