@@ -33,6 +33,14 @@ pub struct Frame {
     pub audio: Option<Arc<AudioParams>>,
 }
 
+impl Frame {
+    /// Whether the frame's codec parameters are `known` (cheaply when they are the
+    /// same `Arc`): a consumer otherwise starts over (decoder, init segment, file).
+    pub fn has_params(&self, known: &Arc<VideoParams>) -> bool {
+        Arc::ptr_eq(known, &self.params) || **known == *self.params
+    }
+}
+
 /// Codec parameters of an audio stream (AAC).
 #[derive(Debug, PartialEq, Eq)]
 pub struct AudioParams {

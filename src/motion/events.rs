@@ -7,6 +7,9 @@ use super::detector::Decision;
 use super::geometry::Rect;
 use serde::Serialize;
 
+/// Gap within which resumed motion continues an event (live and offline alike).
+pub const MERGE_GAP_S: f64 = 2.0;
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
     /// Seconds on the caller's clock.

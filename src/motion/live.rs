@@ -4,8 +4,7 @@
 
 use super::analyser::Analyser;
 use super::decode::StreamDecoder;
-use super::events::{Event, EventTracker};
-use super::offline::MERGE_GAP_S;
+use super::events::{Event, EventTracker, MERGE_GAP_S};
 use crate::config::Motion;
 use crate::ingest::frame::{Frame, VideoParams};
 use crate::ingest::hub::StreamEvent;
@@ -88,10 +87,7 @@ impl Live {
         if self.anchor.is_none_or(|(s, _, _)| s != f.session) {
             self.anchor = Some((f.session, f.pts, f.wall_us));
         }
-        let stale = self
-            .decoder
-            .as_ref()
-            .is_none_or(|(p, _)| !Arc::ptr_eq(p, &f.params) && **p != *f.params);
+        let stale = self.decoder.as_ref().is_none_or(|(p, _)| !f.has_params(p));
         if stale {
             match StreamDecoder::new(&f.params) {
                 Ok(d) => self.decoder = Some((f.params.clone(), d)),

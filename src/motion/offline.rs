@@ -4,7 +4,7 @@
 
 use super::analyser::Analyser;
 use super::detector::DetectorConfig;
-use super::events::EventTracker;
+use super::events::{EventTracker, MERGE_GAP_S};
 use anyhow::{Context, anyhow};
 use ffmpeg_next as ff;
 use serde::Serialize;
@@ -30,9 +30,6 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frames: Option<Vec<FrameOut>>,
 }
-
-/// Gap within which resumed motion continues an event.
-pub const MERGE_GAP_S: f64 = 2.0;
 
 fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0

@@ -112,7 +112,7 @@ impl Segmenter {
         if let Some(c) = &self.cur {
             let media_us = (f.pts - c.first_pts) * 1_000_000 / i64::from(TIMESCALE);
             let discontinuous = c.session != f.session
-                || (!Arc::ptr_eq(&c.params, &f.params) && *c.params != *f.params)
+                || !f.has_params(&c.params)
                 || c.audio.is_some() != f.audio.is_some()
                 || f.pts <= c.last_pts
                 || f.pts - c.last_pts > MAX_FRAME_GAP_90K

@@ -99,9 +99,7 @@ async fn stream(mut socket: WebSocket, hub: Arc<Hub>) {
             }
             Some(StreamEvent::Audio(_)) => continue,
         };
-        let fresh = params
-            .as_ref()
-            .is_none_or(|p| !Arc::ptr_eq(p, &f.params) && **p != *f.params);
+        let fresh = params.as_ref().is_none_or(|p| !f.has_params(p));
         if fresh {
             if !f.key {
                 continue;
