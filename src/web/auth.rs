@@ -5,6 +5,7 @@
 
 use super::error::WebError;
 use super::state::AppState;
+use crate::security::audit_chain::Record;
 use crate::security::token;
 use crate::store::{Role, UserRow};
 use axum::extract::{ConnectInfo, FromRequestParts, Path};
@@ -164,6 +165,29 @@ impl FromRequestParts<AppState> for Admin {
 pub struct CameraAccess {
     pub authed: Authed,
     pub camera: String,
+}
+
+impl Authed {
+    /// An audit record of `action` by this user from their address; the caller
+    /// adds what else it knows.
+    pub fn record(&self, action: &str) -> Record {
+        Record {
+            user: Some(self.user.name.clone()),
+            address: Some(self.address.clone()),
+            action: action.into(),
+            ..Record::default()
+        }
+    }
+}
+
+impl CameraAccess {
+    /// An audit record of `action` by this user on this camera.
+    pub fn record(&self, action: &str) -> Record {
+        Record {
+            camera: Some(self.camera.clone()),
+            ..self.authed.record(action)
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for CameraAccess {

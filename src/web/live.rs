@@ -47,12 +47,8 @@ pub async fn live(
     let start_us = chrono::Utc::now().timestamp_micros();
     state
         .audit(Record {
-            user: Some(cam.authed.user.name.clone()),
-            address: Some(cam.authed.address.clone()),
-            action: action::LIVE_START.into(),
-            camera: Some(cam.camera.clone()),
             from_us: Some(start_us),
-            ..Record::default()
+            ..cam.record(action::LIVE_START)
         })
         .await?;
     Ok(ws.on_upgrade(move |socket| async move {
@@ -60,14 +56,10 @@ pub async fn live(
         let end_us = chrono::Utc::now().timestamp_micros();
         let r = state
             .audit(Record {
-                user: Some(cam.authed.user.name.clone()),
-                address: Some(cam.authed.address.clone()),
-                action: action::LIVE_STOP.into(),
-                camera: Some(cam.camera.clone()),
                 from_us: Some(start_us),
                 to_us: Some(end_us),
                 detail: Some(format!("watched {} s", (end_us - start_us) / 1_000_000)),
-                ..Record::default()
+                ..cam.record(action::LIVE_STOP)
             })
             .await;
         if let Err(e) = r {

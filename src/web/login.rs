@@ -221,14 +221,7 @@ pub async fn logout(State(state): State<AppState>, a: Authed) -> Result<Response
     state
         .blocking(move |s| s.store.delete_session(&h))
         .await??;
-    state
-        .audit(Record {
-            user: Some(a.user.name.clone()),
-            address: Some(a.address.clone()),
-            action: action::LOGOUT.into(),
-            ..Record::default()
-        })
-        .await?;
+    state.audit(a.record(action::LOGOUT)).await?;
     Ok((
         [("set-cookie", auth::clear_cookie(state.tls))],
         Json(serde_json::json!({ "ok": true })),
@@ -320,14 +313,7 @@ pub async fn totp_confirm(
     state
         .blocking(move |s| s.store.enable_totp(id, &secret, step, &hashes))
         .await??;
-    state
-        .audit(Record {
-            user: Some(a.user.name.clone()),
-            address: Some(a.address.clone()),
-            action: action::TOTP_ENABLED.into(),
-            ..Record::default()
-        })
-        .await?;
+    state.audit(a.record(action::TOTP_ENABLED)).await?;
     Ok(Json(serde_json::json!({ "recovery_codes": codes })))
 }
 
@@ -351,13 +337,6 @@ pub async fn totp_disable(
             Ok(s.store.disable_totp(id)?)
         })
         .await??;
-    state
-        .audit(Record {
-            user: Some(a.user.name.clone()),
-            address: Some(a.address.clone()),
-            action: action::TOTP_DISABLED.into(),
-            ..Record::default()
-        })
-        .await?;
+    state.audit(a.record(action::TOTP_DISABLED)).await?;
     Ok(Json(serde_json::json!({ "ok": true })))
 }

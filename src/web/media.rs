@@ -116,14 +116,10 @@ async fn audit_once(
     }
     state
         .audit(Record {
-            user: Some(cam.authed.user.name.clone()),
-            address: Some(cam.authed.address.clone()),
-            action: what.into(),
-            camera: Some(cam.camera.clone()),
             from_us: Some(from),
             to_us: Some(to),
             detail,
-            ..Record::default()
+            ..cam.record(what)
         })
         .await
 }
