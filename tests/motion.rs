@@ -185,21 +185,7 @@ fn motion_mode_records_around_events_with_pre_roll_and_off_records_nothing() {
         total / 1_000_000,
         (stop_us - start_us) / 1_000_000
     );
-    let log = nvr.log_text();
-    let line = log
-        .lines()
-        .find(|l| l.contains("stopped: frames received") && l.contains("camera=porch"))
-        .expect("report");
-    let num = |label: &str| -> u64 {
-        line.split(label)
-            .nth(1)
-            .and_then(|r| r.trim_start().split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(u64::MAX)
-    };
-    assert_eq!(
-        num("frames received"),
-        num("recorded") + num("before first key frame") + num("idle"),
-        "{line}"
-    );
+    let reports = stop_reports(&nvr.log_text(), "porch", "main");
+    let r = reports.first().expect("report");
+    assert_eq!(r.received, r.recorded + r.before_key + r.idle, "{r:?}");
 }

@@ -216,24 +216,11 @@ fn records_aac_audio_as_a_second_track() {
         assert!((st[0].1 - st[1].1).abs() < 0.2, "{}: {st:?}", s.path);
     }
     // An export of the whole recording keeps the audio.
-    let fmt = |us: i64| {
-        chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
-            .expect("time")
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-    };
-    let out = nvr.dir.path().join("export.mp4");
-    let (ok, text) = nvr.cli(&[
-        "export",
-        "--camera",
+    let out = nvr.export(
         "cam",
-        "--from",
-        &fmt(segs[0].start_us),
-        "--to",
-        &fmt(segs.last().expect("segments").end_us()),
-        "-o",
-        out.to_str().expect("path"),
-    ]);
-    assert!(ok, "{text}");
+        segs[0].start_us,
+        segs.last().expect("segments").end_us(),
+    );
     let st = streams_of(&out);
     assert_eq!(
         st.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(),
@@ -523,24 +510,7 @@ fn export_across_three_segments_is_exact() {
         .filter(|&t| t < to - 1e-6)
         .collect();
 
-    let fmt = |us: i64| {
-        chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
-            .expect("time")
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-    };
-    let out = nvr.dir.path().join("export.mp4");
-    let (ok, text) = nvr.cli(&[
-        "export",
-        "--camera",
-        "side",
-        "--from",
-        &fmt(from_us),
-        "--to",
-        &fmt(to_us),
-        "-o",
-        out.to_str().expect("path"),
-    ]);
-    assert!(ok, "{text}");
+    let out = nvr.export("side", from_us, to_us);
     let pk = ffprobe_packets(&out);
     assert_eq!(pk.len(), expected.len(), "frame count");
     assert!(pk[0].key);

@@ -308,6 +308,32 @@ impl Nvr {
     }
 }
 
+impl Nvr {
+    /// `hearth export` of `[from_us, to_us)` of a camera's main stream into the
+    /// test directory; the file must have been written.
+    pub fn export(&self, camera: &str, from_us: i64, to_us: i64) -> PathBuf {
+        let time = |us: i64| {
+            chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
+                .expect("time")
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        };
+        let out = self.dir.path().join(format!("export-{camera}.mp4"));
+        let (ok, text) = self.cli(&[
+            "export",
+            "--camera",
+            camera,
+            "--from",
+            &time(from_us),
+            "--to",
+            &time(to_us),
+            "-o",
+            out.to_str().expect("path"),
+        ]);
+        assert!(ok, "{text}");
+        out
+    }
+}
+
 /// The counts a stream reported when Hearth stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StopReport {
@@ -316,6 +342,8 @@ pub struct StopReport {
     pub before_key: u64,
     pub failed: u64,
     pub dropped: u64,
+    /// Frames let go by motion-only recording (no motion near them).
+    pub idle: u64,
 }
 
 fn number_after(line: &str, label: &str) -> u64 {
@@ -345,6 +373,7 @@ pub fn stop_reports(log: &str, camera: &str, stream: &str) -> Vec<StopReport> {
             before_key: number_after(l, "before first key frame"),
             failed: number_after(l, "failed"),
             dropped: number_after(l, "dropped"),
+            idle: number_after(l, "idle"),
         })
         .collect()
 }
