@@ -1,5 +1,5 @@
 //! The frame hub of one camera stream: ingest publishes, each consumer (recorder,
-//! later live view and motion) has its own bounded queue.
+//! motion detection, live viewers) has its own bounded queue.
 //!
 //! A consumer that falls behind misses frames rather than holding up ingest or the
 //! others; it is told so by a [`StreamEvent::Gap`] before the next frame it gets.
