@@ -255,6 +255,7 @@ pub async fn run(
         dir.display()
     );
     let policy = retention_policy(&cfg);
+    let sessions = cfg.server.as_ref().map(|s| (s.session_idle, s.session_max));
     let mut tick = tokio::time::interval(cfg.storage.retention_interval);
     loop {
         tokio::select! {
@@ -263,6 +264,14 @@ pub async fn run(
                 match tokio::task::spawn_blocking(move || {
                     let r = retention::run_once(&dir, &store, &policy);
                     crate::record::reserve::ensure(&dir);
+                    if let Some((idle, max)) = sessions {
+                        // Expired sessions no request will come back for.
+                        let now = chrono::Utc::now().timestamp_micros();
+                        let (idle, max) = (idle.as_micros() as i64, max.as_micros() as i64);
+                        if let Err(e) = store.purge_sessions(now - idle, now - max) {
+                            tracing::warn!("cannot remove expired sessions: {e}");
+                        }
+                    }
                     r
                 }).await {
                     Ok(Ok(_)) => {}

@@ -335,3 +335,28 @@ impl Store {
         )?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_sessions_are_purged_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("hearth.db")).unwrap();
+        assert!(store.add_user("ann", Role::Viewer, "h", &[], 0).unwrap());
+        let id = store.user_by_name("ann").unwrap().unwrap().id;
+        // (token, created, last seen)
+        for (t, created, seen) in [(b"idle", 0, 10), (b"old!", 5, 1_000), (b"live", 900, 1_000)] {
+            store
+                .add_session(t, id, "csrf", created, "127.0.0.1")
+                .unwrap();
+            store.touch_session(t, seen).unwrap();
+        }
+        // Idle before 100, or created before 10.
+        assert_eq!(store.purge_sessions(100, 10).unwrap(), 2);
+        assert!(store.session(b"idle").unwrap().is_none());
+        assert!(store.session(b"old!").unwrap().is_none());
+        assert!(store.session(b"live").unwrap().is_some());
+    }
+}
