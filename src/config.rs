@@ -566,7 +566,15 @@ impl Ctx<'_> {
             .map(|t| (t.get_ref().as_str(), t.span().start))
         {
             None | Some(("self-signed", _)) => Tls::SelfSigned,
-            Some(("off", _)) => Tls::Off,
+            Some(("off", _)) if std::net::SocketAddr::ip(&listen).is_loopback() => Tls::Off,
+            Some(("off", at)) => {
+                return Err(self.err(
+                    at,
+                    "tls",
+                    "\"off\" is only allowed when listen is a loopback address (127.0.0.1 or ::1): \
+                     passwords and footage would cross the network in the clear",
+                ));
+            }
             Some(("files", at)) => Tls::Files {
                 cert: path("cert_file", &sv.cert_file, at)?,
                 key: path("key_file", &sv.key_file, at)?,

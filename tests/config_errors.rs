@@ -50,6 +50,11 @@ fn good_config_passes() {
 
 #[test]
 fn each_kind_of_mistake_is_named() {
+    // Plain HTTP only on loopback: on the LAN the cookie and footage would be in the clear.
+    let lan = format!("{GOOD}\n[server]\nlisten = \"0.0.0.0:8080\"\ntls = \"off\"\n");
+    assert_bad(&lan, 13, "tls", "loopback");
+    let local = format!("{GOOD}\n[server]\nlisten = \"127.0.0.1:8080\"\ntls = \"off\"\n");
+    assert_eq!(check(&local).0, Some(0));
     assert_bad(
         &GOOD.replace("username", "usrname"),
         8,

@@ -6,86 +6,10 @@
 mod common;
 
 use common::http::Client;
+use common::site::*;
 use common::*;
+use hearth::web::Access;
 use std::collections::HashMap;
-
-const ADMIN: (&str, &str) = ("boss", "boss-password-1");
-const ANN: (&str, &str) = ("ann", "ann-password-1"); // may view front
-const BOB: (&str, &str) = ("bob", "bob-password-1"); // may view back
-
-struct Site {
-    _cam: Proc,
-    nvr: Nvr,
-    url: String,
-}
-
-/// Hearth recording two cameras (front, back) for a few seconds, serving the web
-/// on a free port, with an admin and two viewers.
-fn site(server_extra: &str, record_secs: u64) -> Site {
-    let port = free_port();
-    let cam = fake_camera(port, None);
-    let web = free_port();
-    let cams = [
-        Cam {
-            name: "front",
-            url: format!("rtsp://127.0.0.1:{port}/front/main"),
-            auth: None,
-            extra: "",
-        },
-        Cam {
-            name: "back",
-            url: format!("rtsp://127.0.0.1:{port}/back/sub"),
-            auth: None,
-            extra: "",
-        },
-    ];
-    let storage = format!(
-        "segment_duration = \"4s\"\nmin_free = \"1MB\"\n\n[server]\nlisten = \"127.0.0.1:{web}\"\n{server_extra}\n"
-    );
-    let mut nvr = Nvr::new(&storage, &cams);
-    nvr.add_user(ADMIN.0, "admin", "", ADMIN.1);
-    nvr.add_user(ANN.0, "viewer", "front", ANN.1);
-    nvr.add_user(BOB.0, "viewer", "back", BOB.1);
-    nvr.start();
-    let url = nvr.web_url();
-    sleep_s(record_secs);
-    Site {
-        _cam: cam,
-        nvr,
-        url,
-    }
-}
-
-fn logged_in(s: &Site, who: (&str, &str)) -> Client {
-    let mut c = Client::new(&s.url);
-    let r = c.login(who.0, who.1);
-    assert_eq!(r.status, 200, "login {}: {}", who.0, r.text());
-    c
-}
-
-/// A range of recorded footage of `camera`, RFC 3339, as a query string.
-fn recorded_range(s: &Site, camera: &str) -> String {
-    let admin = logged_in(s, ADMIN);
-    let r = admin.get(&format!(
-        "/api/cameras/{camera}/recordings?from=2000-01-01T00:00:00Z&to=2000-01-02T01:00:00Z"
-    ));
-    assert_eq!(r.status, 400, "more than 24 hours is refused: {}", r.text());
-    let now = chrono::Utc::now();
-    let from =
-        (now - chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let to = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let r = admin.get(&format!(
-        "/api/cameras/{camera}/recordings?from={from}&to={to}"
-    ));
-    assert_eq!(r.status, 200, "{}", r.text());
-    let segs = r.json();
-    let first = segs[0]["start"].as_str().expect("a recording").to_owned();
-    let last = segs.as_array().and_then(|a| a.last()).expect("recordings")["end"]
-        .as_str()
-        .expect("end")
-        .to_owned();
-    format!("from={first}&to={last}")
-}
 
 #[derive(Clone, Copy, Debug)]
 enum Who {
@@ -95,75 +19,72 @@ enum Who {
     Admin,
 }
 
+/// What a role that the route's declared access refuses gets: pages send
+/// strangers to the login page, the API answers 401; a camera the user may not
+/// see is not found; an admin route is forbidden to others.
+fn refusal(access: Access, who: Who, path: &str) -> Option<u16> {
+    let page = !path.starts_with("/api/");
+    let anonymous = if page { 303 } else { 401 };
+    match (access, who) {
+        (Access::Public, _) | (_, Who::Admin) => None,
+        (_, Who::Anonymous) => Some(anonymous),
+        (Access::Camera, Who::ViewerWithout) => Some(404),
+        (Access::Admin, _) => Some(403),
+        _ => None,
+    }
+}
+
 #[test]
 fn every_route_answers_each_role_as_the_table_says() {
     let s = site("tls = \"off\"", 8);
     let range = recorded_range(&s, "front");
-    // (method, path) → statuses for anonymous, viewer without the camera, viewer
-    // with it, admin. Logins use good credentials (failures would trip the rate
-    // limiter); the password change sends a wrong current password.
-    let table: HashMap<(&str, &str), [u16; 4]> = HashMap::from([
-        (("GET", "/healthz"), [200, 200, 200, 200]),
-        (("GET", "/static/{file}"), [200, 200, 200, 200]),
-        (("GET", "/login"), [200, 200, 200, 200]),
-        (("POST", "/login"), [303, 303, 303, 303]),
-        (("POST", "/api/login"), [200, 200, 200, 200]),
-        (("POST", "/api/logout"), [401, 200, 200, 200]),
-        (("POST", "/api/account/password"), [401, 403, 403, 403]),
-        (("POST", "/api/account/totp/start"), [401, 200, 200, 200]),
-        (("POST", "/api/account/totp/confirm"), [401, 400, 400, 400]),
-        (("POST", "/api/account/totp/disable"), [401, 403, 403, 403]),
-        (("GET", "/"), [303, 200, 200, 200]),
-        (("GET", "/account"), [303, 200, 200, 200]),
-        (("GET", "/audit"), [303, 200, 200, 200]),
-        (("GET", "/cameras/{name}"), [303, 404, 200, 200]),
-        (("GET", "/api/cameras"), [401, 200, 200, 200]),
-        (
-            ("GET", "/api/cameras/{name}/recordings"),
-            [401, 404, 200, 200],
-        ),
-        (
-            ("GET", "/api/cameras/{name}/view.mp4"),
-            [401, 404, 200, 200],
-        ),
-        (
-            ("GET", "/api/cameras/{name}/export.mp4"),
-            [401, 404, 200, 200],
-        ),
+    // (method, path) → what the handler answers a role the route's access lets
+    // in; who is refused, and how, comes from the route table itself. Logins use
+    // good credentials (failures would trip the rate limiter); the password
+    // change sends a wrong current password.
+    let allowed: HashMap<(&str, &str), u16> = HashMap::from([
+        (("GET", "/healthz"), 200),
+        (("GET", "/static/{file}"), 200),
+        (("GET", "/login"), 200),
+        (("POST", "/login"), 303),
+        (("POST", "/api/login"), 200),
+        (("POST", "/api/logout"), 200),
+        (("POST", "/api/account/password"), 403),
+        (("POST", "/api/account/totp/start"), 200),
+        (("POST", "/api/account/totp/confirm"), 400),
+        (("POST", "/api/account/totp/disable"), 403),
+        (("GET", "/"), 200),
+        (("GET", "/account"), 200),
+        (("GET", "/audit"), 200),
+        (("GET", "/cameras/{name}"), 200),
+        (("GET", "/api/cameras"), 200),
+        (("GET", "/api/cameras/{name}/recordings"), 200),
+        (("GET", "/api/cameras/{name}/view.mp4"), 200),
+        (("GET", "/api/cameras/{name}/export.mp4"), 200),
         // Without the WebSocket handshake: the permission first, then 400.
-        (("GET", "/api/cameras/{name}/live"), [401, 404, 400, 400]),
-        (("GET", "/api/cameras/{name}/events"), [401, 404, 200, 200]),
-        (
-            ("GET", "/api/cameras/{name}/activity"),
-            [401, 404, 200, 200],
-        ),
+        (("GET", "/api/cameras/{name}/live"), 400),
+        (("GET", "/api/cameras/{name}/events"), 200),
+        (("GET", "/api/cameras/{name}/activity"), 200),
         // No such event: the permission is checked first, the event after.
-        (
-            ("GET", "/api/cameras/{name}/events/{id}/snapshot.jpg"),
-            [401, 404, 404, 404],
-        ),
-        (
-            ("GET", "/api/cameras/{name}/events/{id}/thumb.jpg"),
-            [401, 404, 404, 404],
-        ),
-        (("GET", "/api/storage"), [401, 200, 200, 200]),
-        (("GET", "/api/audit"), [401, 200, 200, 200]),
-        (("GET", "/api/users"), [401, 403, 403, 200]),
+        (("GET", "/api/cameras/{name}/events/{id}/snapshot.jpg"), 404),
+        (("GET", "/api/cameras/{name}/events/{id}/thumb.jpg"), 404),
+        (("GET", "/api/storage"), 200),
+        (("GET", "/api/audit"), 200),
+        (("GET", "/api/users"), 200),
     ]);
     let routes = hearth::web::routes();
     for (m, p, _, _) in &routes {
         assert!(
-            table.contains_key(&(m.as_str(), *p)),
+            allowed.contains_key(&(m.as_str(), *p)),
             "route {m} {p} is missing from this test's table"
         );
     }
     assert_eq!(
         routes.len(),
-        table.len(),
+        allowed.len(),
         "the table names a route that is gone"
     );
-    for (method, path, _, _) in &routes {
-        let expected = table[&(method.as_str(), *path)];
+    for (method, path, access, _) in &routes {
         let url = path
             .replace("{name}", "front")
             .replace("{file}", "app.js")
@@ -174,15 +95,14 @@ fn every_route_answers_each_role_as_the_table_says() {
         } else {
             url
         };
-        for (i, who) in [
+        for who in [
             Who::Anonymous,
             Who::ViewerWithout,
             Who::ViewerWith,
             Who::Admin,
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        ] {
+            let expected =
+                refusal(*access, who, path).unwrap_or_else(|| allowed[&(method.as_str(), *path)]);
             // A fresh session for each request, so a logout spoils nothing.
             let c = match who {
                 Who::Anonymous => Client::new(&s.url),
@@ -210,8 +130,8 @@ fn every_route_answers_each_role_as_the_table_says() {
             };
             assert_eq!(
                 r.status,
-                expected[i],
-                "{method} {url} as {who:?}: {}",
+                expected,
+                "{method} {url} as {who:?} ({access:?}): {}",
                 r.text().chars().take(200).collect::<String>()
             );
         }

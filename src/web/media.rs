@@ -5,6 +5,7 @@
 use super::api::RangeQuery;
 use super::auth::CameraAccess;
 use super::error::WebError;
+use super::session_watch::{SessionWatch, Throttled};
 use super::state::AppState;
 use crate::record::export::{self, ExportError, Plan};
 use crate::security::audit_chain::{Record, action};
@@ -65,12 +66,20 @@ async fn plan(
     }
 }
 
-/// Streams bytes `[start, end)` of a plan, read off the runtime in chunks.
-fn body(plan: Arc<Plan>, start: u64, end: u64) -> Body {
+/// Streams bytes `[start, end)` of a plan, read off the runtime in chunks, for
+/// as long as the session that asked may see the camera.
+fn body(state: &AppState, cam: &CameraAccess, plan: Arc<Plan>, start: u64, end: u64) -> Body {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let state = state.clone();
+    let mut watch = Throttled::new(SessionWatch::new(&cam.authed, Some(&cam.camera)));
     tokio::task::spawn_blocking(move || {
         let mut at = start;
         while at < end {
+            if let Err(why) = watch.check(&state) {
+                let msg = format!("footage cut off: {}", why.as_str());
+                let _ = tx.blocking_send(Err(std::io::Error::other(msg)));
+                return;
+            }
             let to = (at + CHUNK).min(end);
             let mut buf = Vec::with_capacity((to - at) as usize);
             let r = plan
@@ -209,7 +218,7 @@ pub async fn view(
         Some((s, e)) => (StatusCode::PARTIAL_CONTENT, s, e),
         None => (StatusCode::OK, 0, len),
     };
-    let mut resp = Response::new(body(plan, start, end));
+    let mut resp = Response::new(body(&state, &cam, plan, start, end));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
@@ -243,7 +252,7 @@ pub async fn download(
             .unwrap_or_default()
     );
     let len = plan.len;
-    let mut resp = Response::new(body(plan, 0, len));
+    let mut resp = Response::new(body(&state, &cam, plan, 0, len));
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));

@@ -1,7 +1,10 @@
 //! The web server: routes, security headers, TLS, graceful shutdown.
 //!
 //! Every route is declared once in [`routes`] with the access it needs; the
-//! router is built from that list, and a test walks the same list for every role.
+//! router is built from that list and enforces that access itself (a handler
+//! that forgot its extractor is still refused), and a test walks the same list
+//! for every role. One same-origin check ([`origin`]) guards every request that
+//! changes state and every WebSocket upgrade.
 
 pub mod api;
 pub mod auth;
@@ -9,18 +12,24 @@ pub mod error;
 pub mod live;
 pub mod login;
 pub mod media;
+pub mod origin;
 pub mod pages;
+pub mod session_watch;
 pub mod state;
 pub mod tls;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
 use axum::http::{HeaderValue, Method, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 pub use state::AppState;
 use std::net::SocketAddr;
 use tokio::sync::watch;
+
+/// The largest request body taken (logins, settings; nothing uploads footage).
+const BODY_LIMIT: usize = 16 * 1024;
 
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,8 +80,23 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    router_from(routes(), state)
+}
+
+/// A router for `table`: each route behind the access it declares.
+fn router_from(
+    table: Vec<(Method, &'static str, Access, MethodRouter<AppState>)>,
+    state: AppState,
+) -> Router {
     let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
-    for (_, path, _, mr) in routes() {
+    for (_, path, access, mr) in table {
+        let mr = match access {
+            Access::Public => mr,
+            _ => mr.route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                move |st: State<AppState>, req: Request, next: Next| enforce(st, access, req, next),
+            )),
+        };
         match by_path.iter_mut().find(|(p, _)| *p == path) {
             Some((_, existing)) => *existing = std::mem::take(existing).merge(mr),
             None => by_path.push((path, mr)),
@@ -82,14 +106,84 @@ pub fn router(state: AppState) -> Router {
     for (path, mr) in by_path {
         r = r.route(path, mr);
     }
+    let tls = state.tls;
     r.fallback(|| async { error::WebError::NotFound })
-        .layer(DefaultBodyLimit::max(16 * 1024))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::map_response(move |r: Response| async move {
+            security_headers(r, tls)
+        }))
         .with_state(state)
 }
 
-async fn security_headers(mut resp: Response) -> Response {
+/// Runs the extractor a route's access names before its handler; the handler's
+/// own extractor finds the result in the request and does not look again.
+async fn enforce(
+    State(state): State<AppState>,
+    access: Access,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let checked = match access {
+        Access::Public => Ok(()),
+        Access::User => auth::Authed::from_request_parts(&mut parts, &state)
+            .await
+            .map(drop),
+        Access::Camera => auth::CameraAccess::from_request_parts(&mut parts, &state)
+            .await
+            .map(drop),
+        Access::Admin => auth::Admin::from_request_parts(&mut parts, &state)
+            .await
+            .map(drop),
+    };
+    match checked {
+        Ok(()) => next.run(Request::from_parts(parts, body)).await,
+        Err(e) => refuse(body, e).await,
+    }
+}
+
+/// Answers a refused request after reading what it sent (bounded), so an HTTP/2
+/// client gets the answer and not a reset stream.
+async fn refuse(body: axum::body::Body, e: error::WebError) -> Response {
+    let _ = axum::body::to_bytes(body, BODY_LIMIT).await;
+    e.into_response()
+}
+
+/// Refuses a state-changing request or a WebSocket upgrade from another site.
+async fn same_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if origin::applies(req.method(), req.headers()) {
+        if let Err(why) = origin::check(req.uri(), req.headers(), state.tls) {
+            let msg = match why {
+                origin::Refused::CrossSite => "a request from another site's page is refused",
+                origin::Refused::UnknownAuthority => {
+                    "the request does not say which host it is for; refused"
+                }
+            };
+            return refuse(req.into_body(), error::WebError::Forbidden(msg.into())).await;
+        }
+    }
+    next.run(req).await
+}
+
+fn security_headers(mut resp: Response, tls: bool) -> Response {
     let h = resp.headers_mut();
+    // Pages and API answers name footage and people: no cache keeps them.
+    let kind = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if (kind.starts_with("text/html") || kind.starts_with("application/json"))
+        && !h.contains_key(header::CACHE_CONTROL)
+    {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if tls {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -159,4 +253,55 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    /// A route whose handler takes no extractor at all is still behind the access
+    /// its table row declares.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_handler_that_forgot_its_extractor_is_still_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg_path = dir.path().join("hearth.toml");
+        let text = "[storage]\ndata_dir = \"data\"\n\n[[cameras]]\nname = \"front\"\n\
+                    url = \"rtsp://127.0.0.1:1/x\"\n";
+        let cfg = crate::config::Config::parse(text, &cfg_path).unwrap();
+        std::fs::create_dir_all(&cfg.storage.data_dir).unwrap();
+        let store =
+            Arc::new(crate::store::Store::open(&cfg.storage.data_dir.join("hearth.db")).unwrap());
+        let state = AppState::new(cfg, store, BTreeMap::new(), BTreeMap::new(), false);
+        let secret = || async { "footage" };
+        let table = vec![
+            (Method::GET, "/open", Access::Public, get(secret)),
+            (Method::GET, "/user", Access::User, get(secret)),
+            (Method::GET, "/cam/{name}", Access::Camera, get(secret)),
+            (Method::GET, "/admin", Access::Admin, get(secret)),
+        ];
+        let app = router_from(table, state).into_make_service_with_connect_info::<SocketAddr>();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let statuses = tokio::task::spawn_blocking(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .build()
+                .into();
+            ["/open", "/user", "/cam/front", "/admin"].map(|p| {
+                agent
+                    .get(format!("{base}{p}"))
+                    .call()
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0)
+            })
+        })
+        .await
+        .unwrap();
+        // Pages send strangers to the login page.
+        assert_eq!(statuses, [200, 303, 303, 303]);
+    }
 }

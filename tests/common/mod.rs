@@ -4,7 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod curl;
 pub mod http;
+pub mod site;
 pub mod webdriver;
 
 use hearth::store::{SegmentRow, Store};

@@ -1,0 +1,102 @@
+//! What an attacker on the LAN tries against the web server: cross-site requests
+//! over every HTTP version (login CSRF over HTTP/2), half-open connections
+//! (slowloris), parallel password guesses, floods of refused logins.
+
+mod common;
+
+use common::curl::curl;
+use common::site::*;
+
+/// The form login with good credentials, posted as a page on `origin` would.
+fn form_login(url: &str, version: &str, origin: &str) -> common::curl::CurlReply {
+    curl(
+        &format!("{url}/login"),
+        &[
+            version,
+            "-H",
+            &format!("Origin: {origin}"),
+            "--data",
+            &format!("username={}&password={}", ANN.0, ANN.1),
+        ],
+    )
+}
+
+#[test]
+fn cross_site_requests_are_refused_over_http1_h2c_and_tls_h2() {
+    let plain = site("tls = \"off\"", 0);
+    let tls = site("", 0);
+    let own = |url: &str| url.trim_end_matches('/').to_owned();
+    for (s, version, want) in [
+        (&plain, "--http1.1", "1.1"),
+        (&plain, "--http2-prior-knowledge", "2"),
+        (&tls, "--http2", "2"),
+        (&tls, "--http1.1", "1.1"),
+    ] {
+        let url = own(&s.url);
+        let evil = form_login(&url, version, "https://evil.example");
+        assert_eq!(evil.version, want, "{version}: {}", evil.head);
+        assert_eq!(evil.status, 403, "{version}: login CSRF: {}", evil.head);
+        assert!(!evil.head.contains("set-cookie"), "{version}: a session");
+        // The same host on another port or scheme is another site too.
+        let other_port = url
+            .rsplit_once(':')
+            .map(|(h, _)| format!("{h}:1"))
+            .unwrap_or_default();
+        let r = form_login(&url, version, &other_port);
+        assert_eq!(r.status, 403, "{version} {other_port}: {}", r.head);
+        let ours = form_login(&url, version, &url);
+        assert_eq!(ours.status, 303, "{version}: our own page: {}", ours.head);
+        assert!(ours.head.contains("set-cookie"));
+        // The JSON API and the live WebSocket: the same check.
+        let api = curl(
+            &format!("{url}/api/login"),
+            &[
+                version,
+                "-H",
+                "Origin: https://evil.example",
+                "-H",
+                "Content-Type: application/json",
+                "--data",
+                &serde_json::json!({"username": ANN.0, "password": ANN.1}).to_string(),
+            ],
+        );
+        assert_eq!(api.status, 403, "{version}: API login CSRF: {}", api.head);
+        if version == "--http1.1" {
+            let ws = curl(
+                &format!("{url}/api/cameras/front/live"),
+                &[
+                    version,
+                    "-H",
+                    "Origin: https://evil.example",
+                    "-H",
+                    "Connection: Upgrade",
+                    "-H",
+                    "Upgrade: websocket",
+                    "-H",
+                    "Sec-WebSocket-Version: 13",
+                    "-H",
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                ],
+            );
+            assert_eq!(ws.status, 403, "cross-site WebSocket");
+        }
+    }
+    // Pages and API answers are never cached; with TLS, browsers are told to keep to it.
+    let url = own(&tls.url);
+    let page = curl(&format!("{url}/login"), &["--http2"]);
+    assert!(
+        page.head.contains("cache-control: no-store"),
+        "{}",
+        page.head
+    );
+    assert!(
+        page.head.contains("strict-transport-security: max-age="),
+        "{}",
+        page.head
+    );
+    let api = curl(&format!("{url}/api/cameras"), &["--http2"]);
+    assert_eq!(api.status, 401);
+    assert!(api.head.contains("cache-control: no-store"), "{}", api.head);
+    let plain_page = curl(&format!("{}/login", own(&plain.url)), &["--http1.1"]);
+    assert!(!plain_page.head.contains("strict-transport-security"));
+}
