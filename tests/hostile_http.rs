@@ -6,6 +6,8 @@ mod common;
 
 use common::curl::curl;
 use common::site::*;
+use common::*;
+use std::time::Duration;
 
 /// The form login with good credentials, posted as a page on `origin` would.
 fn form_login(url: &str, version: &str, origin: &str) -> common::curl::CurlReply {
@@ -99,4 +101,76 @@ fn cross_site_requests_are_refused_over_http1_h2c_and_tls_h2() {
     assert!(api.head.contains("cache-control: no-store"), "{}", api.head);
     let plain_page = curl(&format!("{}/login", own(&plain.url)), &["--http1.1"]);
     assert!(!plain_page.head.contains("strict-transport-security"));
+}
+
+/// Opens a connection from `source` (another loopback address than the user's)
+/// and sends half a request head.
+fn half_open(source: &str, to: std::net::SocketAddr) -> Option<socket2::Socket> {
+    use socket2::{Domain, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::STREAM, None).ok()?;
+    let from: std::net::SocketAddr = format!("{source}:0").parse().ok()?;
+    s.bind(&from.into()).ok()?;
+    s.connect_timeout(&to.into(), Duration::from_secs(5)).ok()?;
+    let _ = s.send(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    Some(s)
+}
+
+/// Whether the server closed a (non-blocking) connection; what it sent first is read away.
+fn closed(c: &socket2::Socket) -> bool {
+    let mut b = [std::mem::MaybeUninit::new(0u8); 512];
+    match c.recv(&mut b) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+    }
+}
+
+#[test]
+fn half_open_connections_do_not_starve_users_or_recording() {
+    let s = site("tls = \"off\"", 4);
+    let addr: std::net::SocketAddr = s
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("address");
+    let before = s.nvr.segments().len();
+    // A few hundred half-open connections from one address.
+    let held: Vec<_> = (0..300)
+        .filter_map(|_| half_open("127.0.0.2", addr))
+        .collect();
+    assert!(held.len() > 250, "only {} connections opened", held.len());
+    // Most are refused at once: one address may not hold more than its share.
+    sleep_s(1);
+    for c in &held {
+        c.set_nonblocking(true).expect("nonblocking");
+    }
+    let open = held.iter().filter(|c| !closed(c)).count();
+    assert!(open <= 64, "{open} half-open connections held");
+    // A user on another address is served meanwhile.
+    let ann = logged_in(&s, ANN);
+    assert_eq!(ann.get("/").status, 200);
+    assert_eq!(ann.get("/api/cameras").status, 200);
+    // The rest are closed once the header-read timeout passes.
+    let all_closed = wait_until(Duration::from_secs(30), || held.iter().all(closed));
+    assert!(all_closed, "half-open connections are still held");
+    // Recording went on without a gap.
+    sleep_s(2);
+    let segs: Vec<_> = s
+        .nvr
+        .segments()
+        .into_iter()
+        .filter(|g| g.camera == "front" && g.stream == "main")
+        .collect();
+    assert!(
+        s.nvr.segments().len() > before,
+        "nothing recorded meanwhile"
+    );
+    for w in segs.windows(2) {
+        let gap = w[1].start_us - w[0].end_us();
+        assert!(
+            gap.abs() <= 1,
+            "recording gap of {gap} µs during the attack"
+        );
+    }
 }

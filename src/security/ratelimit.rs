@@ -3,6 +3,22 @@
 //! passes. Success does not reset an address's count, only the name's.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// The key a client address is counted under: an IPv4 address as it is, an IPv6
+/// address by its /64 (one host usually holds the whole /64).
+pub fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
 
 #[derive(Debug)]
 pub struct Limiter {
@@ -55,6 +71,15 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        let k = |s: &str| address_key(s.parse().unwrap());
+        assert_eq!(k("192.168.1.7"), "192.168.1.7");
+        assert_eq!(k("::ffff:192.168.1.7"), "192.168.1.7");
+        assert_eq!(k("fd00:1:2:3::1"), k("fd00:1:2:3:ffff:1:2:3"));
+        assert_ne!(k("fd00:1:2:3::1"), k("fd00:1:2:4::1"));
+    }
 
     #[test]
     fn blocks_after_the_limit_until_the_window_passes() {

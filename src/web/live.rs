@@ -5,6 +5,7 @@
 //! watched and why it ended, go to the audit log.
 
 use super::auth::CameraAccess;
+use super::conn_limit::Slot;
 use super::error::WebError;
 use super::session_watch::SessionWatch;
 use super::state::AppState;
@@ -45,6 +46,11 @@ pub async fn live(
     cam: CameraAccess,
     ws: WebSocketUpgrade,
 ) -> Result<Response, WebError> {
+    let Some(slot) = Slot::take(&state.live_viewers, cam.authed.user.id.to_string()) else {
+        return Err(WebError::TooMany(
+            "too many live views open; close one and try again".into(),
+        ));
+    };
     let hub = state
         .live
         .get(&cam.camera)
@@ -60,6 +66,7 @@ pub async fn live(
     let watch = SessionWatch::new(&cam.authed, Some(&cam.camera));
     Ok(ws.on_upgrade(move |socket| async move {
         let ending = stream(socket, hub, &state, &watch).await;
+        drop(slot);
         let end_us = chrono::Utc::now().timestamp_micros();
         let r = state
             .audit(Record {

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod conn_limit;
 pub mod error;
 pub mod live;
 pub mod login;
@@ -219,6 +220,21 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
     ([(header::CONTENT_TYPE, kind)], body).into_response()
 }
 
+/// A client has this long to send a request's head, and an idle keep-alive
+/// connection is closed after it.
+const HEADER_READ: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn timeouts(b: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>) {
+    use hyper_util::rt::TokioTimer;
+    b.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ);
+    b.http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(std::time::Duration::from_secs(30)))
+        .max_concurrent_streams(64);
+}
+
 /// Serves on a bound listener until `shutdown` turns true.
 pub async fn serve(
     state: AppState,
@@ -234,22 +250,29 @@ pub async fn serve(
         let _ = shutdown.wait_for(|&s| s).await;
         h.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
     });
+    let limits = conn_limit::LimitAcceptor::new(
+        conn_limit::PER_ADDRESS,
+        conn_limit::TOTAL,
+        conn_limit::IDLE,
+    );
     match tls {
         Some((cert, key)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let cfg = axum_server::tls_rustls::RustlsConfig::from_pem(cert, key)
                 .await
                 .map_err(|e| anyhow::anyhow!("the TLS certificate or key is unusable: {e}"))?;
-            axum_server::from_tcp_rustls(listener, cfg)
-                .handle(handle)
-                .serve(app)
-                .await?;
+            let mut server = axum_server::from_tcp_rustls(listener, cfg)
+                .map(|tls| tls.acceptor(limits))
+                .handle(handle);
+            timeouts(server.http_builder());
+            server.serve(app).await?;
         }
         None => {
-            axum_server::from_tcp(listener)
-                .handle(handle)
-                .serve(app)
-                .await?;
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(limits)
+                .handle(handle);
+            timeouts(server.http_builder());
+            server.serve(app).await?;
         }
     }
     Ok(())

@@ -17,6 +17,10 @@ pub type HealthMap = BTreeMap<(String, &'static str), Arc<Health>>;
 pub const LOGIN_FAILURES: usize = 5;
 pub const LOGIN_WINDOW_US: i64 = 15 * 60 * 1_000_000;
 
+/// Live views one user may have open at once, and all users together.
+pub const LIVE_PER_USER: usize = 16;
+pub const LIVE_TOTAL: usize = 128;
+
 /// A playback as the audit log sees it: (session, camera, from, to).
 pub type PlaybackKey = (Vec<u8>, String, i64, i64);
 
@@ -31,6 +35,8 @@ pub struct Inner {
     /// Playbacks already audited, and when.
     pub audited: Mutex<HashMap<PlaybackKey, i64>>,
     pub tls: bool,
+    /// Live views open, per user and in all.
+    pub live_viewers: Arc<Mutex<super::conn_limit::Book>>,
 }
 
 #[derive(Clone)]
@@ -61,6 +67,10 @@ impl AppState {
             limiter: Mutex::new(Limiter::new(LOGIN_FAILURES, LOGIN_WINDOW_US)),
             audited: Mutex::new(HashMap::new()),
             tls,
+            live_viewers: Arc::new(Mutex::new(super::conn_limit::Book::new(
+                LIVE_PER_USER,
+                LIVE_TOTAL,
+            ))),
         }))
     }
 
