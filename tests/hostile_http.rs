@@ -174,3 +174,95 @@ fn half_open_connections_do_not_starve_users_or_recording() {
         );
     }
 }
+
+fn guess(url: &str, name: &str) -> u16 {
+    common::http::Client::new(url)
+        .post(
+            "/api/login",
+            serde_json::json!({"username": name, "password": "a-wrong-guess"}),
+        )
+        .status
+}
+
+#[test]
+fn parallel_guesses_are_limited_and_a_flood_of_refusals_is_a_few_audit_rows() {
+    let mut s = site("tls = \"off\"", 0);
+    // 50 guesses at once: only the allowed number are verified, the rest refused unverified.
+    let url = s.url.clone();
+    let statuses: Vec<u16> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..50).map(|_| sc.spawn(|| guess(&url, ANN.0))).collect();
+        hs.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    let verified = statuses.iter().filter(|&&c| c == 401).count();
+    let limited = statuses.iter().filter(|&&c| c == 429).count();
+    assert!(
+        verified <= 5,
+        "{verified} guesses were verified: {statuses:?}"
+    );
+    assert_eq!(verified + limited, 50, "{statuses:?}");
+    // Ten thousand more: the audit log gets a handful of rows, not one per guess.
+    let c = common::http::Client::new(&s.url);
+    for _ in 0..10_000 {
+        let r = c.post(
+            "/api/login",
+            serde_json::json!({"username": ANN.0, "password": "a-wrong-guess"}),
+        );
+        assert_eq!(r.status, 429);
+    }
+    s.nvr.stop();
+    let db = rusqlite::Connection::open(s.nvr.data().join("hearth.db")).expect("db");
+    let rows: Vec<(String, String)> = db
+        .prepare("SELECT user, coalesce(detail, '') FROM audit WHERE action = 'login_failed'")
+        .and_then(|mut st| {
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()
+        })
+        .expect("audit rows");
+    assert!(rows.len() <= 5, "{} rows: {rows:?}", rows.len());
+    assert!(
+        rows.iter()
+            .any(|(u, d)| u == "ann" && d == "10049 more refused logins"),
+        "no summary with the count: {rows:?}"
+    );
+    let (ok, out) = s.nvr.cli(&["audit", "verify"]);
+    assert!(ok, "{out}");
+}
+
+/// A login attempt from a chosen loopback address (curl binds it).
+fn login_from(source: &str, url: &str, who: (&str, &str)) -> u16 {
+    curl(
+        &format!("{}/api/login", url.trim_end_matches('/')),
+        &[
+            "--interface",
+            source,
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            &serde_json::json!({"username": who.0, "password": who.1}).to_string(),
+        ],
+    )
+    .status
+}
+
+#[test]
+fn a_stranger_guessing_a_name_does_not_lock_its_owner_out() {
+    let s = site("tls = \"off\"", 0);
+    // Ann has logged in from her usual address (127.0.0.1) before.
+    assert_eq!(login_from("127.0.0.1", &s.url, ANN), 200);
+    for _ in 0..10 {
+        login_from("127.0.0.2", &s.url, (ANN.0, "a-wrong-guess"));
+        login_from("127.0.0.3", &s.url, (BOB.0, "a-wrong-guess"));
+    }
+    assert_eq!(
+        login_from("127.0.0.2", &s.url, ANN),
+        429,
+        "the stranger is locked out"
+    );
+    assert_eq!(
+        login_from("127.0.0.1", &s.url, ANN),
+        200,
+        "the owner is not"
+    );
+    // From an address it never logged in from, the name's own limit holds.
+    assert_eq!(login_from("127.0.0.1", &s.url, BOB), 429);
+}

@@ -7,6 +7,7 @@ pub mod audit_chain;
 pub mod audit_log;
 pub mod password;
 pub mod ratelimit;
+pub mod refusals;
 pub mod session;
 pub mod token;
 pub mod totp;

@@ -1,6 +1,8 @@
 //! Login rate limiting (pure): failures are counted per key (an address, a user
 //! name) over a window; past the limit, logins are refused until the window
-//! passes. Success does not reset an address's count, only the name's.
+//! passes. An attempt is counted when it starts, before its password is checked,
+//! so parallel guesses cannot all slip through; a good one is given back.
+//! Success resets the name's count, not the address's.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -44,27 +46,41 @@ impl Limiter {
         });
     }
 
-    /// `Some(seconds to wait)` when any key is over its limit.
-    pub fn blocked(&mut self, keys: &[&str], now_us: i64) -> Option<i64> {
+    /// Reserves an attempt before it is verified: `Err(seconds to wait)` when a
+    /// key is at its limit; otherwise the attempt counts as a failure of every key
+    /// at once, so parallel attempts see each other. A good attempt is given back
+    /// with [`Limiter::succeeded`].
+    pub fn reserve(&mut self, keys: &[&str], now_us: i64) -> Result<(), i64> {
         self.prune(now_us);
-        keys.iter()
+        let wait = keys
+            .iter()
             .filter_map(|k| self.failures.get(*k))
             .filter(|v| v.len() >= self.max_failures)
             .map(|v| (v[0] + self.window_us - now_us) / 1_000_000 + 1)
-            .max()
-    }
-
-    pub fn failed(&mut self, keys: &[&str], now_us: i64) {
+            .max();
+        if let Some(w) = wait {
+            return Err(w);
+        }
         for k in keys {
             self.failures
                 .entry((*k).to_owned())
                 .or_default()
                 .push(now_us);
         }
+        Ok(())
     }
 
-    pub fn succeeded(&mut self, key: &str) {
-        self.failures.remove(key);
+    /// The attempt reserved at `at_us` was good: it is no failure of any key, and
+    /// `name`'s count starts again.
+    pub fn succeeded(&mut self, keys: &[&str], at_us: i64, name: &str) {
+        for k in keys {
+            if let Some(v) = self.failures.get_mut(*k) {
+                if let Some(i) = v.iter().position(|&t| t == at_us) {
+                    v.remove(i);
+                }
+            }
+        }
+        self.failures.remove(name);
     }
 }
 
@@ -85,12 +101,30 @@ mod tests {
     fn blocks_after_the_limit_until_the_window_passes() {
         let mut l = Limiter::new(3, 60_000_000);
         for t in 0..3 {
-            assert_eq!(l.blocked(&["ip:1", "user:ann"], t), None);
-            l.failed(&["ip:1", "user:ann"], t);
+            assert_eq!(l.reserve(&["ip:1", "user:ann"], t), Ok(()));
         }
-        assert_eq!(l.blocked(&["ip:1"], 10_000_000), Some(51));
-        assert_eq!(l.blocked(&["ip:2", "user:ann"], 10_000_000), Some(51));
-        assert_eq!(l.blocked(&["ip:2", "user:bob"], 10_000_000), None);
-        assert_eq!(l.blocked(&["ip:1"], 60_000_001), None);
+        assert_eq!(l.reserve(&["ip:1"], 10_000_000), Err(51));
+        assert_eq!(l.reserve(&["ip:2", "user:ann"], 10_000_000), Err(51));
+        assert_eq!(l.reserve(&["ip:2", "user:bob"], 10_000_000), Ok(()));
+        assert_eq!(l.reserve(&["ip:1"], 60_000_001), Ok(()));
+    }
+
+    #[test]
+    fn parallel_attempts_are_counted_before_they_are_verified() {
+        let mut l = Limiter::new(5, 60_000_000);
+        let granted = (0..50).filter(|_| l.reserve(&["ip:1"], 7).is_ok()).count();
+        assert_eq!(granted, 5);
+    }
+
+    #[test]
+    fn a_good_attempt_is_given_back() {
+        let mut l = Limiter::new(2, 60_000_000);
+        assert_eq!(l.reserve(&["ip:1", "user:ann"], 1), Ok(()));
+        assert_eq!(l.reserve(&["ip:1", "user:ann"], 2), Ok(()));
+        l.succeeded(&["ip:1", "user:ann"], 2, "user:ann");
+        // One failure left on the address; none on the name.
+        assert_eq!(l.reserve(&["ip:1"], 3), Ok(()));
+        assert_eq!(l.reserve(&["ip:1"], 4), Err(60));
+        assert_eq!(l.reserve(&["user:ann"], 4), Ok(()));
     }
 }

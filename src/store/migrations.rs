@@ -113,6 +113,14 @@ const MIGRATIONS: &[&str] = &[
         reason TEXT NOT NULL,           -- see store::users::EndReason
         ended_us INTEGER NOT NULL
     );",
+    // 9: addresses each user has logged in from: a stranger's failed guesses at
+    // a name do not lock its owner out from where they usually log in.
+    "CREATE TABLE login_addresses (
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        address TEXT NOT NULL,          -- security::ratelimit::address_key
+        last_us INTEGER NOT NULL,
+        PRIMARY KEY (user_id, address)
+    );",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

@@ -387,6 +387,29 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the user `name` has logged in from `address` before.
+    pub fn known_login_address(&self, name: &str, address: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM login_addresses a JOIN users u ON u.id = a.user_id \
+                 WHERE u.name = ?1 AND a.address = ?2",
+                params![name, address],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn remember_login_address(&self, user_id: i64, address: &str, now_us: i64) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO login_addresses (user_id, address, last_us) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (user_id, address) DO UPDATE SET last_us = ?3",
+            params![user_id, address, now_us],
+        )?;
+        Ok(())
+    }
+
     /// Ends one session, remembering why.
     pub fn end_session(&self, token_hash: &[u8], reason: EndReason) -> Result<()> {
         let mut c = self.conn();
@@ -477,5 +500,18 @@ mod tests {
         assert!(store.remove_user("ann").unwrap());
         assert_eq!(store.session_end(b"two").unwrap(), EndReason::UserRemoved);
         assert_eq!(store.session_end(b"nope").unwrap(), EndReason::Unknown);
+    }
+
+    #[test]
+    fn login_addresses_are_remembered_per_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("hearth.db")).unwrap();
+        assert!(store.add_user("ann", Role::Viewer, "h", &[], 0).unwrap());
+        let id = store.user_by_name("ann").unwrap().unwrap().id;
+        assert!(!store.known_login_address("ann", "10.0.0.2").unwrap());
+        store.remember_login_address(id, "10.0.0.2", 5).unwrap();
+        store.remember_login_address(id, "10.0.0.2", 6).unwrap();
+        assert!(store.known_login_address("ann", "10.0.0.2").unwrap());
+        assert!(!store.known_login_address("bob", "10.0.0.2").unwrap());
     }
 }

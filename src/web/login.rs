@@ -6,6 +6,7 @@ use super::auth::{self, Authed};
 use super::error::WebError;
 use super::state::AppState;
 use crate::security::audit_chain::{Record, action};
+use crate::security::ratelimit::address_key;
 use crate::security::{password, token, totp};
 use crate::store::EndReason;
 use axum::extract::{ConnectInfo, State};
@@ -13,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 #[derive(Deserialize)]
 pub struct Credentials {
@@ -50,10 +51,71 @@ fn second_factor(
         .then_some("with a recovery code"))
 }
 
-/// A session for good credentials: (cookie value, CSRF token).
+/// Writes a refused login to the audit log, or counts it for the summary of
+/// its window (see [`crate::security::refusals`]); writes summaries now due.
+async fn refused(state: &AppState, addr: &str, name: &str, detail: &str) -> Result<(), WebError> {
+    let now = chrono::Utc::now().timestamp_micros();
+    let (due, write) = {
+        let mut r = state.refusals.lock().unwrap_or_else(|p| p.into_inner());
+        (r.due(now, false), r.note(addr, name, now))
+    };
+    write_summaries(state, due).await?;
+    if let Some((address, user)) = write {
+        state
+            .audit(Record {
+                user: Some(user),
+                address: Some(address),
+                action: action::LOGIN_FAILED.into(),
+                detail: Some(detail.into()),
+                ..Record::default()
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+async fn write_summaries(
+    state: &AppState,
+    due: Vec<crate::security::refusals::Summary>,
+) -> Result<(), WebError> {
+    for s in due {
+        state
+            .audit(Record {
+                user: Some(s.name),
+                address: Some(s.address),
+                action: action::LOGIN_FAILED.into(),
+                from_us: Some(s.first_us),
+                to_us: Some(s.last_us),
+                detail: Some(format!("{} more refused logins", s.more)),
+                ..Record::default()
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes the summaries of refused logins whose window closed (all of them with
+/// `all`, at shutdown).
+pub async fn flush_refusals(state: &AppState, all: bool) -> Result<(), WebError> {
+    let now = chrono::Utc::now().timestamp_micros();
+    let due = state
+        .refusals
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .due(now, all);
+    write_summaries(state, due).await
+}
+
+/// A session for good credentials: (cookie value, CSRF token, user name).
+///
+/// The attempt is counted against the address and the name before the password
+/// is checked (so parallel guesses cannot outrun the limit), and at most
+/// [`super::state::VERIFICATIONS`] checks run at once. The per-name limit does
+/// not apply from an address the user has logged in from before, so a stranger
+/// guessing at a name cannot lock its owner out there.
 async fn login(
     state: &AppState,
-    addr: String,
+    peer: IpAddr,
     c: Credentials,
 ) -> Result<(String, String, String), WebError> {
     // Names are echoed to the audit log only in a bounded, printable form.
@@ -63,21 +125,27 @@ async fn login(
         .filter(|ch| !ch.is_control())
         .take(64)
         .collect();
-    let keys = [format!("ip:{addr}"), format!("user:{name}")];
+    let addr = peer.to_string();
+    let addr_key = address_key(peer);
+    let (n, k) = (name.clone(), addr_key.clone());
+    let known = state
+        .blocking(move |s| s.store.known_login_address(&n, &k))
+        .await??;
+    let ip_key = format!("ip:{addr_key}");
+    let name_key = format!("user:{name}");
+    let keys: Vec<&str> = if known {
+        vec![&ip_key]
+    } else {
+        vec![&ip_key, &name_key]
+    };
     let now = chrono::Utc::now().timestamp_micros();
-    let blocked = {
-        let mut l = state.limiter.lock().unwrap_or_else(|p| p.into_inner());
-        l.blocked(&[&keys[0], &keys[1]], now)
-    };
-    let fail = |detail: &str| Record {
-        user: Some(name.clone()),
-        address: Some(addr.clone()),
-        action: action::LOGIN_FAILED.into(),
-        detail: Some(detail.into()),
-        ..Record::default()
-    };
-    if let Some(secs) = blocked {
-        state.audit(fail("rate limited")).await?;
+    let reserved = state
+        .limiter
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .reserve(&keys, now);
+    if let Err(secs) = reserved {
+        refused(state, &addr, &name, "rate limited").await?;
         return Err(WebError::TooMany(format!(
             "Too many failed logins. Try again in {} minutes.",
             (secs + 59) / 60
@@ -86,40 +154,44 @@ async fn login(
     let (n, pw, code) = (name.clone(), c.password, c.code);
     // A wrong password, a missing or wrong code: one answer, so neither is revealed.
     type Found = Option<(crate::store::UserRow, &'static str)>;
-    let user = state
-        .blocking(move |s| -> Result<Found, WebError> {
-            match s.store.user_by_name(&n)? {
-                Some(u) if password::verify(&pw, &u.password_hash) => {
-                    Ok(second_factor(s, &u, code.as_deref())?.map(|d| (u, d)))
-                }
-                Some(_) => Ok(None),
-                None => {
-                    password::verify_dummy(&pw);
-                    Ok(None)
-                }
-            }
-        })
-        .await??;
-    let Some((user, how)) = user else {
-        {
-            let mut l = state.limiter.lock().unwrap_or_else(|p| p.into_inner());
-            l.failed(&[&keys[0], &keys[1]], now);
-        }
+    let user = {
+        let _turn = state
+            .verifications
+            .acquire()
+            .await
+            .map_err(|_| WebError::Internal("shutting down".into()))?;
         state
-            .audit(fail("wrong user name, password or code"))
-            .await?;
+            .blocking(move |s| -> Result<Found, WebError> {
+                match s.store.user_by_name(&n)? {
+                    Some(u) if password::verify(&pw, &u.password_hash) => {
+                        Ok(second_factor(s, &u, code.as_deref())?.map(|d| (u, d)))
+                    }
+                    Some(_) => Ok(None),
+                    None => {
+                        password::verify_dummy(&pw);
+                        Ok(None)
+                    }
+                }
+            })
+            .await??
+    };
+    let Some((user, how)) = user else {
+        refused(state, &addr, &name, "wrong user name, password or code").await?;
         return Err(WebError::Unauthenticated { page: false });
     };
     state
         .limiter
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .succeeded(&keys[1]);
+        .succeeded(&keys, now, &name_key);
     let tok = token::random_token();
     let csrf = token::random_token();
     let (h, cs, a, id) = (token::digest(&tok), csrf.clone(), addr.clone(), user.id);
     state
-        .blocking(move |s| s.store.add_session(&h, id, &cs, now, &a))
+        .blocking(move |s| -> Result<(), WebError> {
+            s.store.add_session(&h, id, &cs, now, &a)?;
+            Ok(s.store.remember_login_address(id, &addr_key, now)?)
+        })
         .await??;
     state
         .audit(Record {
@@ -147,7 +219,7 @@ pub async fn api_login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(c): Json<Credentials>,
 ) -> Result<Response, WebError> {
-    let (tok, csrf, user) = match login(&state, peer.ip().to_string(), c).await {
+    let (tok, csrf, user) = match login(&state, peer.ip(), c).await {
         Err(WebError::Unauthenticated { .. }) => {
             return Ok((
                 StatusCode::UNAUTHORIZED,
@@ -173,7 +245,7 @@ pub async fn form_login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(c): Form<Credentials>,
 ) -> Result<Response, WebError> {
-    match login(&state, peer.ip().to_string(), c).await {
+    match login(&state, peer.ip(), c).await {
         Ok((tok, _, _)) => Ok((
             StatusCode::SEE_OTHER,
             [

@@ -243,7 +243,18 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    // Refused logins are summed up in the audit log as their windows close.
+    let st = state.clone();
+    let summaries = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            every.tick().await;
+            if let Err(e) = login::flush_refusals(&st, false).await {
+                tracing::error!("cannot audit refused logins: {e:?}");
+            }
+        }
+    });
     let handle = axum_server::Handle::new();
     let h = handle.clone();
     tokio::spawn(async move {
@@ -274,6 +285,10 @@ pub async fn serve(
             timeouts(server.http_builder());
             server.serve(app).await?;
         }
+    }
+    summaries.abort();
+    if let Err(e) = login::flush_refusals(&state, true).await {
+        tracing::error!("cannot audit refused logins: {e:?}");
     }
     Ok(())
 }

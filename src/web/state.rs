@@ -6,6 +6,7 @@ use crate::ingest::health::Health;
 use crate::security::audit_chain::Record;
 use crate::security::audit_log::AuditLog;
 use crate::security::ratelimit::Limiter;
+use crate::security::refusals::Refusals;
 use crate::store::Store;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,8 @@ pub type HealthMap = BTreeMap<(String, &'static str), Arc<Health>>;
 /// Failed logins allowed per address and per user name within the window.
 pub const LOGIN_FAILURES: usize = 5;
 pub const LOGIN_WINDOW_US: i64 = 15 * 60 * 1_000_000;
+/// Password verifications at once; more wait their turn.
+pub const VERIFICATIONS: usize = 2;
 
 /// Live views one user may have open at once, and all users together.
 pub const LIVE_PER_USER: usize = 16;
@@ -32,6 +35,10 @@ pub struct Inner {
     /// The hub each camera's live view watches.
     pub live: BTreeMap<String, Arc<crate::ingest::hub::Hub>>,
     pub limiter: Mutex<Limiter>,
+    /// Refused logins waiting to be summed up in the audit log.
+    pub refusals: Mutex<Refusals>,
+    /// Password verifications running at once (each costs argon2's 19 MiB).
+    pub verifications: tokio::sync::Semaphore,
     /// Playbacks already audited, and when.
     pub audited: Mutex<HashMap<PlaybackKey, i64>>,
     pub tls: bool,
@@ -65,6 +72,8 @@ impl AppState {
             health,
             live,
             limiter: Mutex::new(Limiter::new(LOGIN_FAILURES, LOGIN_WINDOW_US)),
+            refusals: Mutex::new(Refusals::new(LOGIN_WINDOW_US)),
+            verifications: tokio::sync::Semaphore::new(VERIFICATIONS),
             audited: Mutex::new(HashMap::new()),
             tls,
             live_viewers: Arc::new(Mutex::new(super::conn_limit::Book::new(
