@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::security::accounts::{Accounts, Actor};
+use crate::security::audit_chain::{Hash, parse_anchor};
 use crate::security::audit_log::AuditLog;
 use crate::store::{Role, Store};
 use anyhow::{Context, bail};
@@ -30,7 +31,26 @@ pub enum UserAction {
     },
 }
 
-fn open(cfg: &Config) -> anyhow::Result<(Arc<Store>, AuditLog)> {
+/// The operating-system account running this command, as the audit log names
+/// it (`cli:NAME`): read from the process's real user id, not the environment.
+pub fn os_user() -> String {
+    // SAFETY: getuid cannot fail; getpwuid_r writes only into the buffers given,
+    // and pw_name points into `buf` while it lives.
+    unsafe {
+        let uid = libc::getuid();
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut buf = vec![0 as libc::c_char; 4096];
+        let mut out = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut out);
+        if rc == 0 && !out.is_null() && !pwd.pw_name.is_null() {
+            let name = std::ffi::CStr::from_ptr(pwd.pw_name).to_string_lossy();
+            return format!("cli:{name}");
+        }
+        format!("cli:uid {uid}")
+    }
+}
+
+pub fn open(cfg: &Config) -> anyhow::Result<(Arc<Store>, AuditLog)> {
     let dir = &cfg.storage.data_dir;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
@@ -86,9 +106,8 @@ pub fn user(cfg: &Config, action: UserAction) -> anyhow::Result<ExitCode> {
         audit: &audit,
         cameras: cfg.cameras.iter().map(|c| c.name.clone()).collect(),
     };
-    let local = std::env::var("USER").unwrap_or_else(|_| "local".into());
     let by = Actor {
-        user: &format!("cli:{local}"),
+        user: &os_user(),
         address: None,
     };
     match action {
@@ -142,19 +161,45 @@ fn fmt_time(us: Option<i64>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-pub fn audit(cfg: &Config, list: Option<(Option<String>, i64)>) -> anyhow::Result<ExitCode> {
+/// What `hearth audit` does.
+pub enum AuditAction {
+    /// Check the chain, against these checkpoints (`ID:HASH`) too.
+    Verify { checkpoints: Vec<String> },
+    /// Print the newest `limit` entries (only `user`'s when given).
+    List { user: Option<String>, limit: i64 },
+}
+
+/// Prints the verification's result; the exit code says whether it held.
+fn verify_report(audit: &AuditLog, checkpoints: &[(i64, Hash)]) -> ExitCode {
+    match audit.verify(checkpoints) {
+        Ok(n) => {
+            println!("OK: {n} audit entries, chain intact");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("TAMPERED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn audit(cfg: &Config, what: AuditAction) -> anyhow::Result<ExitCode> {
     let (store, audit) = open(cfg)?;
-    let Some((user, limit)) = list else {
-        return Ok(match audit.verify() {
-            Ok(n) => {
-                println!("OK: {n} audit entries, chain intact");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                println!("TAMPERED: {e}");
-                ExitCode::FAILURE
-            }
-        });
+    let (user, limit) = match what {
+        AuditAction::List { user, limit } => (user, limit),
+        AuditAction::Verify { checkpoints } => {
+            let anchors = checkpoints
+                .iter()
+                .map(|c| {
+                    parse_anchor(c).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--checkpoint {c:?} is not of the form ID:HASH (64 hex digits)"
+                        )
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            return Ok(verify_report(&audit, &anchors));
+        }
     };
     for e in store.audit_entries(user.as_deref(), limit)? {
         let r = &e.record;

@@ -47,6 +47,10 @@ pub async fn run(
         "Config written to {} (try `hearth verify --config` on it after stopping)",
         cfg_path.display()
     );
+    let d = cfg.storage.data_dir.clone();
+    if let Some(pw) = tokio::task::spawn_blocking(move || first_admin(&d)).await?? {
+        println!("Log in as admin, password {pw}");
+    }
     println!("Press Ctrl-C to stop.");
     let reports = crate::nvr::run(cfg, shutdown).await?;
     for r in reports {
@@ -56,6 +60,19 @@ pub async fn run(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A throwaway demo on this machine: its first admin's password may go to the
+/// console (a real install hands it over in a private file).
+fn first_admin(dir: &std::path::Path) -> anyhow::Result<Option<String>> {
+    let store = crate::nvr::open_store(dir)?;
+    let audit = crate::security::audit_log::AuditLog::new(store.clone(), dir);
+    let accounts = crate::security::accounts::Accounts {
+        store: &store,
+        audit: &audit,
+        cameras: Vec::new(),
+    };
+    Ok(accounts.ensure_admin()?)
 }
 
 /// Removes the throwaway directory when the demo ends.

@@ -161,6 +161,10 @@ enum AuditCmd {
     Verify {
         #[arg(long)]
         config: PathBuf,
+        /// A checkpoint from the system log (`ID:HASH`, as in the line "audit
+        /// checkpoint ID:HASH"): the log must still hold that entry unchanged.
+        #[arg(long)]
+        checkpoint: Vec<String>,
     },
     /// Print entries, oldest first.
     List {
@@ -188,6 +192,7 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    hearth::security::file_modes::private_umask();
     let res = match cli.cmd {
         Cmd::Check { config } => match Config::load(&config) {
             Ok(c) => {
@@ -259,16 +264,21 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Audit { cmd } => {
-            let (config, list) = match cmd {
-                AuditCmd::Verify { config } => (config, None),
+            let (config, what) = match cmd {
+                AuditCmd::Verify { config, checkpoint } => (
+                    config,
+                    hearth::cli::AuditAction::Verify {
+                        checkpoints: checkpoint,
+                    },
+                ),
                 AuditCmd::List {
                     config,
                     user,
                     limit,
-                } => (config, Some((user, limit))),
+                } => (config, hearth::cli::AuditAction::List { user, limit }),
             };
             match Config::load(&config) {
-                Ok(c) => hearth::cli::audit(&c, list),
+                Ok(c) => hearth::cli::audit(&c, what),
                 Err(e) => return config_error(e),
             }
         }
@@ -403,19 +413,29 @@ fn export(
         bail!("no camera named {camera:?} in the config");
     }
     let dir = &cfg.storage.data_dir;
-    let store = hearth::nvr::open_store(dir)?;
+    let (store, audit) = hearth::cli::open(cfg)?;
+    let plan = hearth::record::export::plan(dir, &store, camera, stream, from_us, to_us)?;
+    // Footage leaves only once its audit entry has committed.
+    audit
+        .append(hearth::security::audit_chain::Record {
+            user: Some(hearth::cli::os_user()),
+            action: hearth::security::audit_chain::action::EXPORT.into(),
+            camera: Some(camera.to_owned()),
+            from_us: Some(from_us),
+            to_us: Some(to_us),
+            detail: Some(format!("{stream} stream to {}", output.display())),
+            ..Default::default()
+        })
+        .context("cannot write the audit log, so nothing is exported")?;
     let tmp = output.with_extension("mp4.partial");
     let file =
         std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     let mut w = std::io::BufWriter::new(file);
-    let res = hearth::record::export::export(dir, &store, camera, stream, from_us, to_us, &mut w);
-    let sum = match res {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e.into());
-        }
-    };
+    if let Err(e) = plan.write_range(0, plan.len, &mut w) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    let sum = plan.summary;
     let file = w.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     std::fs::rename(&tmp, output)?;

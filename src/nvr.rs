@@ -89,6 +89,9 @@ pub async fn run(
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let lock = lock_data_dir(&dir)?;
             let store = open_store(&dir)?;
+            for w in crate::security::file_modes::check(&dir) {
+                tracing::warn!("{w}");
+            }
             let report = recovery::check(&dir, &store, true, recovery::Scope::Recent)?;
             crate::record::reserve::ensure(&dir);
             if !report.problems.is_empty() {
@@ -349,21 +352,34 @@ async fn start_web(
     );
     let s = state.clone();
     let (tls, admin_pw) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        // The audit log is checked before anyone can add to it; admins see the result.
+        let check = s.audit.verify(&[]);
+        match &check {
+            Ok(n) => tracing::info!("audit log verified: {n} entries, chain intact"),
+            Err(e) => tracing::error!("AUDIT LOG TAMPERED: {e}"),
+        }
+        let _ = s
+            .audit_check
+            .set((chrono::Utc::now().timestamp_micros(), check));
         let tls = crate::web::tls::load(&tls_cfg, &dir)?;
         let accounts = crate::security::accounts::Accounts {
             store: &s.store,
             audit: &s.audit,
             cameras: Vec::new(),
         };
-        Ok((tls, accounts.ensure_admin()?))
+        let first = crate::security::first_password::settle(&dir, &accounts)?;
+        Ok((tls, first))
     })
     .await??;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!("web: serving {scheme}://{addr}/");
-    if let Some(pw) = admin_pw {
-        // Shown once, on the console only: it is not kept anywhere in clear.
-        println!("Created the first user: admin, password {pw}");
-        println!("Log in at {scheme}://{addr}/ and change it on the account page.");
+    if let Some(file) = admin_pw {
+        // The password itself never goes to the console (the journal, under systemd).
+        tracing::warn!(
+            "created the first user, admin; its password is in {} (readable by this \
+             account only). Log in at {scheme}://{addr}/ and change it; the file is removed then.",
+            file.display()
+        );
     }
     Ok(tokio::spawn(crate::web::serve(
         state, listener, tls, shutdown,

@@ -133,21 +133,6 @@ fn index_of<'a>(entries: &mut Vec<&'a [u8]>, e: &'a [u8]) -> u32 {
     }
 }
 
-/// Writes `[from_us, to_us)` of a camera stream to `out`.
-pub fn export(
-    data_dir: &Path,
-    store: &Store,
-    camera: &str,
-    stream: &str,
-    from_us: i64,
-    to_us: i64,
-    out: &mut impl Write,
-) -> Result<ExportSummary, ExportError> {
-    let p = plan(data_dir, store, camera, stream, from_us, to_us)?;
-    p.write_range(0, p.len, out)?;
-    Ok(p.summary)
-}
-
 /// Plans the export of `[from_us, to_us)` of a camera stream, reading only the
 /// index and the `moof` boxes of the fragments it takes.
 pub fn plan(

@@ -90,11 +90,13 @@ pub fn hash(prev: &Hash, id: i64, r: &Record) -> Hash {
     h.finalize().into()
 }
 
-/// Checks a whole log, oldest first, against the head recorded apart from it
-/// (the last id and hash). Returns the number of entries, or what is wrong.
+/// Checks a whole log, oldest first, against anchors recorded apart from it: the
+/// head file and checkpoints (an entry's id and hash). Each anchor's entry must
+/// be in the log with that hash; the log may go on past an anchor (entries
+/// committed after it was written). Returns the number of entries, or what is wrong.
 pub fn verify<'a>(
     entries: impl IntoIterator<Item = &'a Entry>,
-    head: Option<(i64, Hash)>,
+    anchors: &[(i64, Hash)],
 ) -> Result<usize, String> {
     let mut prev = GENESIS;
     let mut expected_id = 1;
@@ -109,12 +111,20 @@ pub fn verify<'a>(
         if hash(&prev, e.id, &e.record) != e.hash {
             return Err(format!("entry {} was altered", e.id));
         }
+        if let Some((_, h)) = anchors.iter().find(|(id, _)| *id == e.id) {
+            if *h != e.hash {
+                return Err(format!(
+                    "entry {} differs from the one recorded apart from the log: the log was rewritten",
+                    e.id
+                ));
+            }
+        }
         prev = e.hash;
         expected_id += 1;
         n += 1;
     }
-    if let Some((id, h)) = head {
-        if id != expected_id - 1 || h != prev {
+    if let Some((id, _)) = anchors.iter().max_by_key(|(id, _)| *id) {
+        if *id > expected_id - 1 {
             return Err(format!(
                 "the log ends at entry {}, but entry {id} was written: entries were removed from the end",
                 expected_id - 1
@@ -122,6 +132,26 @@ pub fn verify<'a>(
         }
     }
     Ok(n)
+}
+
+/// An anchor as text (`ID:HASH`, hash in hex), as checkpoints are logged.
+pub fn anchor_text(id: i64, h: &Hash) -> String {
+    let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{id}:{hex}")
+}
+
+/// Parses [`anchor_text`]'s form.
+pub fn parse_anchor(s: &str) -> Option<(i64, Hash)> {
+    let (id, h) = s.trim().split_once([':', ' '])?;
+    let id = id.parse().ok()?;
+    if h.len() != 64 || !h.is_ascii() {
+        return None;
+    }
+    let bytes: Vec<u8> = (0..64)
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).ok())
+        .collect::<Option<_>>()?;
+    Some((id, bytes.try_into().ok()?))
 }
 
 #[cfg(test)]
@@ -157,22 +187,27 @@ mod tests {
     #[test]
     fn an_intact_chain_verifies() {
         let c = chain(5);
-        assert_eq!(verify(&c, Some((5, c[4].hash))), Ok(5));
-        assert_eq!(verify(&[], None), Ok(0));
+        assert_eq!(verify(&c, &[(5, c[4].hash)]), Ok(5));
+        assert_eq!(verify(&[], &[]), Ok(0));
+        // A head behind the table by entries committed after it: not tampering.
+        assert_eq!(verify(&c, &[(3, c[2].hash)]), Ok(5));
+        let t = anchor_text(3, &c[2].hash);
+        assert_eq!(parse_anchor(&t), Some((3, c[2].hash)));
+        assert_eq!(parse_anchor("3:abc"), None);
     }
 
     #[test]
     fn edits_deletions_and_truncation_are_detected() {
         let mut c = chain(5);
         c[2].record.camera = Some("back".into());
-        assert_eq!(verify(&c, None), Err("entry 3 was altered".into()));
+        assert_eq!(verify(&c, &[]), Err("entry 3 was altered".into()));
         let mut c = chain(5);
         c.remove(1);
-        assert!(verify(&c, None).unwrap_err().contains("entry 2 is missing"));
+        assert!(verify(&c, &[]).unwrap_err().contains("entry 2 is missing"));
         let c = chain(5);
-        let head = Some((5, c[4].hash));
+        let head = [(5, c[4].hash)];
         assert!(
-            verify(&c[..4], head)
+            verify(&c[..4], &head)
                 .unwrap_err()
                 .contains("removed from the end")
         );
@@ -180,6 +215,26 @@ mod tests {
         let mut c = chain(5);
         c[4].record.user = Some("mallory".into());
         c[4].hash = hash(&c[4].prev_hash, 5, &c[4].record);
-        assert!(verify(&c, head).is_err());
+        assert!(verify(&c, &head).is_err());
+        // An emptied log against a checkpoint.
+        assert!(
+            verify(&[], &[(4, c[3].hash)])
+                .unwrap_err()
+                .contains("removed from the end")
+        );
+        // A log rebuilt from scratch with the same length does not match it.
+        let mut other = chain(5);
+        other[0].record.user = Some("mallory".into());
+        let mut prev = GENESIS;
+        for e in &mut other {
+            e.prev_hash = prev;
+            e.hash = hash(&prev, e.id, &e.record);
+            prev = e.hash;
+        }
+        assert!(
+            verify(&other, &[(4, c[3].hash)])
+                .unwrap_err()
+                .contains("rewritten")
+        );
     }
 }

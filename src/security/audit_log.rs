@@ -1,13 +1,19 @@
 //! The audit log as a whole: appends through the store and keeps the chain's head
-//! (last id and hash) in a file beside the database, so entries removed from the
-//! end are noticed too. Blocking: call it off the async runtime.
+//! (last id and hash) in a file beside the database, written crash-safely after
+//! each commit, so entries removed from the end are noticed too. Someone who can
+//! rewrite the whole data directory can replace the head as well, so the head is
+//! also checkpointed where they cannot: the system log (syslog/journal) every
+//! [`CHECKPOINT_EVERY`] entries and at shutdown; `hearth audit verify --checkpoint`
+//! checks the log against one. Blocking: call it off the async runtime.
 
-use super::audit_chain::{self, Hash, Record};
+use super::audit_chain::{self, Hash, Record, anchor_text, parse_anchor};
 use crate::store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub const HEAD_FILE: &str = "audit-head";
+/// A checkpoint goes to the system log every this many entries.
+pub const CHECKPOINT_EVERY: i64 = 100;
 
 pub struct AuditLog {
     store: Arc<Store>,
@@ -36,10 +42,36 @@ impl AuditLog {
         }
         r.time_us = chrono::Utc::now().timestamp_micros();
         let (id, hash) = self.store.append_audit(&r)?;
-        let tmp = self.head.with_extension("tmp");
-        let text = format!("{id} {}\n", hex(&hash));
-        std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &self.head))?;
+        self.write_head(id, &hash)?;
+        if id % CHECKPOINT_EVERY == 0 {
+            checkpoint_to_system_log(id, &hash);
+        }
         Ok(())
+    }
+
+    /// Replaces the head file so that a crash leaves the old head or the new one,
+    /// both on disk; the entry it names has committed before it is written.
+    fn write_head(&self, id: i64, hash: &Hash) -> std::io::Result<()> {
+        use std::io::Write;
+        let tmp = self.head.with_extension("tmp");
+        let mut f = std::fs::File::create(&tmp)?;
+        writeln!(f, "{id} {}", hex(hash))?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, &self.head)?;
+        if let Some(dir) = self.head.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+
+    /// Logs the current head as a checkpoint (at shutdown). `None` for an empty log.
+    pub fn checkpoint(&self) -> anyhow::Result<Option<String>> {
+        let Some((id, hash)) = self.store.audit_head()? else {
+            return Ok(None);
+        };
+        checkpoint_to_system_log(id, &hash);
+        Ok(Some(anchor_text(id, &hash)))
     }
 
     fn read_head(&self) -> Result<Option<(i64, Hash)>, String> {
@@ -48,19 +80,14 @@ impl AuditLog {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("{}: {e}", self.head.display())),
         };
-        let bad = || format!("{} is malformed", self.head.display());
-        let (id, h) = text.trim().split_once(' ').ok_or_else(bad)?;
-        let id = id.parse().map_err(|_| bad())?;
-        let bytes: Vec<u8> = (0..h.len())
-            .step_by(2)
-            .filter_map(|i| h.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
-            .collect();
-        let hash: Hash = bytes.try_into().map_err(|_| bad())?;
-        Ok(Some((id, hash)))
+        parse_anchor(&text)
+            .map(Some)
+            .ok_or_else(|| format!("{} is malformed", self.head.display()))
     }
 
-    /// Verifies the whole chain and its head; the number of entries, or what is wrong.
-    pub fn verify(&self) -> Result<usize, String> {
+    /// Verifies the whole chain against its head file and `checkpoints` (from the
+    /// system log); the number of entries, or what is wrong.
+    pub fn verify(&self, checkpoints: &[(i64, Hash)]) -> Result<usize, String> {
         let entries = self
             .store
             .audit_entries(None, i64::MAX)
@@ -69,7 +96,24 @@ impl AuditLog {
         if head.is_none() && !entries.is_empty() {
             return Err(format!("{} is missing", self.head.display()));
         }
-        audit_chain::verify(&entries, head)
+        let mut anchors: Vec<(i64, Hash)> = head.into_iter().collect();
+        anchors.extend_from_slice(checkpoints);
+        audit_chain::verify(&entries, &anchors)
+    }
+}
+
+/// Writes a checkpoint line to the system log (syslog, which the journal keeps
+/// under systemd) and to Hearth's own log.
+fn checkpoint_to_system_log(id: i64, hash: &Hash) {
+    let line = format!("audit checkpoint {}", anchor_text(id, hash));
+    tracing::info!("{line}");
+    if let Ok(msg) = std::ffi::CString::new(line) {
+        // SAFETY: the ident is a static C string; the format is a literal "%s"
+        // with one C string argument that lives across the call.
+        unsafe {
+            libc::openlog(c"hearth".as_ptr(), libc::LOG_PID, libc::LOG_AUTHPRIV);
+            libc::syslog(libc::LOG_NOTICE, c"%s".as_ptr(), msg.as_ptr());
+        }
     }
 }
 

@@ -5,6 +5,8 @@
 pub mod accounts;
 pub mod audit_chain;
 pub mod audit_log;
+pub mod file_modes;
+pub mod first_password;
 pub mod password;
 pub mod ratelimit;
 pub mod refusals;

@@ -14,9 +14,30 @@ fn to_hash(v: Vec<u8>) -> Hash {
 }
 
 impl Store {
-    /// Appends an entry; returns its id and hash (the new head of the chain).
+    /// The last entry's id and hash.
+    pub fn audit_head(&self) -> Result<Option<(i64, Hash)>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, to_hash(r.get(1)?))),
+            )
+            .optional()?)
+    }
+
+    /// Appends an entry, durably (synced before it returns, so the head file
+    /// written after it never names an entry a power cut could lose); returns its
+    /// id and hash (the new head of the chain).
     pub fn append_audit(&self, r: &Record) -> Result<(i64, Hash)> {
         let mut c = self.conn();
+        c.pragma_update(None, "synchronous", "full")?;
+        let res = Self::append_in(&mut c, r);
+        c.pragma_update(None, "synchronous", "normal")?;
+        res
+    }
+
+    fn append_in(c: &mut rusqlite::Connection, r: &Record) -> Result<(i64, Hash)> {
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let last: Option<(i64, Vec<u8>)> = tx
             .query_row(

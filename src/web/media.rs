@@ -100,6 +100,9 @@ fn body(state: &AppState, cam: &CameraAccess, plan: Arc<Plan>, start: u64, end: 
 
 /// Audits a view of footage; playback and pictures only once per session, camera
 /// and range (or event) within a few minutes, since a player fetches in pieces.
+/// No footage leaves before its entry has committed: a view counts as audited
+/// only once its append succeeded, so a failed append is retried by the next
+/// request, and parallel first requests each write their own.
 async fn audit_once(
     state: &AppState,
     cam: &CameraAccess,
@@ -115,12 +118,12 @@ async fn audit_once(
         from,
         to,
     );
-    let fresh = {
+    let seen = {
         let mut seen = state.audited.lock().unwrap_or_else(|p| p.into_inner());
         seen.retain(|_, t| now - *t < AUDIT_DEDUP_US);
-        seen.insert(key, now).is_none()
+        seen.contains_key(&key)
     };
-    if what != action::EXPORT && !fresh {
+    if what != action::EXPORT && seen {
         return Ok(());
     }
     state
@@ -130,7 +133,13 @@ async fn audit_once(
             detail,
             ..cam.record(what)
         })
-        .await
+        .await?;
+    state
+        .audited
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, now);
+    Ok(())
 }
 
 /// The event id in `/api/cameras/{name}/events/{id}/…`.

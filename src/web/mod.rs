@@ -290,6 +290,12 @@ pub async fn serve(
     if let Err(e) = login::flush_refusals(&state, true).await {
         tracing::error!("cannot audit refused logins: {e:?}");
     }
+    // The head as it stands at shutdown goes to the system log, apart from the data dir.
+    match state.blocking(|s| s.audit.checkpoint()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::error!("cannot checkpoint the audit log: {e:#}"),
+        Err(e) => tracing::error!("cannot checkpoint the audit log: {e:?}"),
+    }
     Ok(())
 }
 

@@ -225,13 +225,24 @@ pub struct AuditPage {
     pub nav: Nav,
     pub everyone: bool,
     pub rows: Vec<AuditRow>,
+    /// For admins: the start-up verification (when, and its result), and whether it held.
+    pub check: Option<(String, String, bool)>,
 }
 
 pub async fn audit(State(state): State<AppState>, a: Authed) -> Result<AuditPage, WebError> {
     let mut entries = api::audit_entries(&state, &a, 1000).await?;
     entries.reverse();
+    let everyone = a.user.role == crate::store::Role::Admin;
+    let check = state.audit_check.get().filter(|_| everyone).map(|(at, r)| {
+        let at = api::rfc3339(*at);
+        match r {
+            Ok(n) => (at, format!("{n} entries, chain intact"), true),
+            Err(e) => (at, format!("TAMPERED: {e}"), false),
+        }
+    });
     Ok(AuditPage {
-        everyone: a.user.role == crate::store::Role::Admin,
+        everyone,
+        check,
         rows: entries.into_iter().map(AuditRow::from).collect(),
         nav: Nav::of(&a),
     })

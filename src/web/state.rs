@@ -42,6 +42,8 @@ pub struct Inner {
     /// Playbacks already audited, and when.
     pub audited: Mutex<HashMap<PlaybackKey, i64>>,
     pub tls: bool,
+    /// The audit log's verification at start-up: when, and the entries or what is wrong.
+    pub audit_check: std::sync::OnceLock<(i64, Result<usize, String>)>,
     /// Live views open, per user and in all.
     pub live_viewers: Arc<Mutex<super::conn_limit::Book>>,
 }
@@ -76,6 +78,7 @@ impl AppState {
             verifications: tokio::sync::Semaphore::new(VERIFICATIONS),
             audited: Mutex::new(HashMap::new()),
             tls,
+            audit_check: std::sync::OnceLock::new(),
             live_viewers: Arc::new(Mutex::new(super::conn_limit::Book::new(
                 LIVE_PER_USER,
                 LIVE_TOTAL,
