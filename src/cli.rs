@@ -29,6 +29,9 @@ pub enum UserAction {
     Remove {
         name: String,
     },
+    ResetTotp {
+        name: String,
+    },
 }
 
 /// The operating-system account running this command, as the audit log names
@@ -150,6 +153,10 @@ pub fn user(cfg: &Config, action: UserAction) -> anyhow::Result<ExitCode> {
         UserAction::Remove { name } => {
             accounts.remove(&by, &name)?;
             println!("removed {name}");
+        }
+        UserAction::ResetTotp { name } => {
+            accounts.reset_second_factor(&by, &name)?;
+            println!("turned off the second factor of {name}; their sessions have ended");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -153,6 +153,12 @@ enum UserCmd {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Turn off a user's second factor (a lost phone); ends the user's sessions.
+    ResetTotp {
+        name: String,
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -256,7 +262,8 @@ fn main() -> ExitCode {
                 | UserCmd::Edit { config, .. }
                 | UserCmd::Passwd { config, .. }
                 | UserCmd::List { config }
-                | UserCmd::Remove { config, .. } => config.clone(),
+                | UserCmd::Remove { config, .. }
+                | UserCmd::ResetTotp { config, .. } => config.clone(),
             };
             match Config::load(&config) {
                 Ok(c) => hearth::cli::user(&c, cmd.into()),
@@ -496,6 +503,7 @@ impl From<UserCmd> for hearth::cli::UserAction {
             UserCmd::Passwd { name, .. } => A::Passwd { name },
             UserCmd::List { .. } => A::List,
             UserCmd::Remove { name, .. } => A::Remove { name },
+            UserCmd::ResetTotp { name, .. } => A::ResetTotp { name },
         }
     }
 }

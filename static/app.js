@@ -120,7 +120,8 @@ document.getElementById("totp-start")?.addEventListener("click", async () => {
 const confirmForm = document.getElementById("totp-confirm");
 confirmForm?.addEventListener("submit", async (e) => {
   e.preventDefault();
-  const r = await post("/api/account/totp/confirm", { code: new FormData(confirmForm).get("code") });
+  const f = new FormData(confirmForm);
+  const r = await post("/api/account/totp/confirm", { code: f.get("code"), password: f.get("password") });
   if (!r.ok) return showError(r);
   const { recovery_codes } = await r.json();
   document.getElementById("totp-setup").hidden = true;

@@ -51,7 +51,7 @@ fn every_route_answers_each_role_as_the_table_says() {
         (("POST", "/api/logout"), 200),
         (("POST", "/api/account/password"), 403),
         (("POST", "/api/account/totp/start"), 200),
-        (("POST", "/api/account/totp/confirm"), 400),
+        (("POST", "/api/account/totp/confirm"), 403),
         (("POST", "/api/account/totp/disable"), 403),
         (("GET", "/"), 200),
         (("GET", "/account"), 200),
@@ -71,6 +71,8 @@ fn every_route_answers_each_role_as_the_table_says() {
         (("GET", "/api/storage"), 200),
         (("GET", "/api/audit"), 200),
         (("GET", "/api/users"), 200),
+        // No user named "front".
+        (("POST", "/api/users/{name}/totp/reset"), 404),
     ]);
     let routes = hearth::web::routes();
     for (m, p, _, _) in &routes {
@@ -526,14 +528,25 @@ fn two_factor(s: &Site) {
             .as_str()
             .is_some_and(|q| q.contains("<svg"))
     );
+    // A session alone cannot turn it on: the password is asked for again.
+    let no_pw = c.post(
+        "/api/account/totp/confirm",
+        serde_json::json!({"code": code_for(&secret, 0)}),
+    );
+    assert_eq!(no_pw.status / 100, 4, "confirmed without the password");
+    let wrong_pw = c.post(
+        "/api/account/totp/confirm",
+        serde_json::json!({"code": code_for(&secret, 0), "password": "not-her-password"}),
+    );
+    assert_eq!(wrong_pw.status, 403);
     let wrong = c.post(
         "/api/account/totp/confirm",
-        serde_json::json!({"code": "12345x"}),
+        serde_json::json!({"code": "12345x", "password": ANN.1}),
     );
     assert_eq!(wrong.status, 400);
     let r = c.post(
         "/api/account/totp/confirm",
-        serde_json::json!({"code": code_for(&secret, 0)}),
+        serde_json::json!({"code": code_for(&secret, 0), "password": ANN.1}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let recovery: Vec<String> = r.json()["recovery_codes"]
@@ -604,6 +617,45 @@ fn two_factor(s: &Site) {
     ] {
         assert!(out.contains(want), "{want} not audited: {out}");
     }
+    admin_resets_a_second_factor(s, &c);
+}
+
+/// Turns ann's second factor on through the API (with her password), as `c`.
+fn enable_totp(c: &Client) {
+    let r = c.post("/api/account/totp/start", serde_json::json!({}));
+    let secret = r.json()["secret"].as_str().expect("secret").to_owned();
+    let r = c.post(
+        "/api/account/totp/confirm",
+        serde_json::json!({"code": code_for(&secret, 0), "password": ANN.1}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+/// A lost phone: an admin turns the factor off, from the web and from the CLI,
+/// each audited; the user's sessions end.
+fn admin_resets_a_second_factor(s: &Site, ann: &Client) {
+    enable_totp(ann);
+    let admin = logged_in(s, ADMIN);
+    let viewer = logged_in(s, BOB);
+    let refused = viewer.post("/api/users/ann/totp/reset", serde_json::json!({}));
+    assert_eq!(refused.status, 403, "only an admin");
+    let r = admin.post("/api/users/ann/totp/reset", serde_json::json!({}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(ann.get("/api/cameras").status, 401, "her sessions ended");
+    let mut ann = Client::new(&s.url);
+    assert_eq!(ann.login(ANN.0, ANN.1).status, 200, "no code needed now");
+    enable_totp(&ann);
+    let (ok, out) = s.nvr.cli(&["user", "reset-totp", "ann"]);
+    assert!(ok, "{out}");
+    assert_eq!(Client::new(&s.url).login(ANN.0, ANN.1).status, 200);
+    let (ok, out) = s.nvr.cli(&["audit", "list"]);
+    assert!(ok, "{out}");
+    let resets: Vec<&str> = out.lines().filter(|l| l.contains("totp_reset")).collect();
+    assert_eq!(resets.len(), 2, "{out}");
+    assert!(
+        resets[0].contains(ADMIN.0) && resets[1].contains("cli:"),
+        "{resets:?}"
+    );
 }
 
 #[test]

@@ -123,6 +123,18 @@ impl Accounts<'_> {
         self.log(by, action::USER_REMOVE, name.to_owned())
     }
 
+    /// Turns a user's second factor off (a lost phone) and ends their sessions.
+    pub fn reset_second_factor(&self, by: &Actor<'_>, name: &str) -> Result<(), AccountError> {
+        let user = self
+            .store
+            .user_by_name(name)?
+            .ok_or_else(|| AccountError::NoSuchUser(name.to_owned()))?;
+        self.store.disable_totp(user.id)?;
+        self.store
+            .end_sessions_of(user.id, crate::store::EndReason::SecondFactorChanged)?;
+        self.log(by, action::TOTP_RESET, name.to_owned())
+    }
+
     /// With no users at all, creates `admin` with a random password and returns it.
     pub fn ensure_admin(&self) -> Result<Option<String>, AccountError> {
         if self.store.user_count()? > 0 {

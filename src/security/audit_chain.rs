@@ -25,6 +25,8 @@ pub mod action {
     pub const PERMISSION_CHANGE: &str = "permission_change";
     pub const TOTP_ENABLED: &str = "totp_enabled";
     pub const TOTP_DISABLED: &str = "totp_disabled";
+    /// An admin turned another user's second factor off.
+    pub const TOTP_RESET: &str = "totp_reset";
 }
 
 /// An entry's content, before it has an id and hashes.

@@ -291,6 +291,54 @@ pub struct PasswordChange {
     pub new: String,
 }
 
+/// Checks a logged-in user's password again before a change to the account,
+/// limited like a login (the attempt counts before argon2 runs) so a stolen
+/// session cannot guess it. Counted per user, apart from logins, so a user's own
+/// typos do not lock their address out of logging in.
+async fn reauth(state: &AppState, a: &Authed, pw: String) -> Result<(), WebError> {
+    let name_key = format!("reauth:{}", a.user.id);
+    let keys = [name_key.as_str()];
+    let now = chrono::Utc::now().timestamp_micros();
+    let reserved = state
+        .limiter
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .reserve(&keys, now);
+    if let Err(secs) = reserved {
+        return Err(WebError::TooMany(format!(
+            "Too many wrong passwords. Try again in {} minutes.",
+            (secs + 59) / 60
+        )));
+    }
+    let hash = a.user.password_hash.clone();
+    let good = {
+        let _turn = state
+            .verifications
+            .acquire()
+            .await
+            .map_err(|_| WebError::Internal("shutting down".into()))?;
+        state
+            .blocking(move |_| password::verify(&pw, &hash))
+            .await?
+    };
+    if !good {
+        refused(
+            state,
+            &a.address,
+            &a.user.name,
+            "wrong password for an account change",
+        )
+        .await?;
+        return Err(WebError::Forbidden("the password is wrong".into()));
+    }
+    state
+        .limiter
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .succeeded(&keys, now, &name_key);
+    Ok(())
+}
+
 /// `POST /api/account/password`: changes the caller's password; every session of
 /// the user ends, this one included.
 pub async fn change_password(
@@ -299,12 +347,10 @@ pub async fn change_password(
     Json(p): Json<PasswordChange>,
 ) -> Result<Response, WebError> {
     password::check_new(&p.new).map_err(WebError::BadRequest)?;
+    reauth(&state, &a, p.current).await?;
     let (user, addr) = (a.user.clone(), a.address.clone());
     state
         .blocking(move |s| -> Result<(), WebError> {
-            if !password::verify(&p.current, &user.password_hash) {
-                return Err(WebError::Forbidden("the current password is wrong".into()));
-            }
             let accounts = crate::security::accounts::Accounts {
                 store: &s.store,
                 audit: &s.audit,
@@ -345,17 +391,21 @@ pub async fn totp_start(
 }
 
 #[derive(Deserialize)]
-pub struct CodeBody {
+pub struct ConfirmBody {
     pub code: String,
+    /// The current password: a session alone may not set or replace the factor.
+    pub password: String,
 }
 
-/// `POST /api/account/totp/confirm`: a code from the app turns the second factor on;
-/// the answer carries the recovery codes, shown this once.
+/// `POST /api/account/totp/confirm`: the password and a code from the app turn
+/// the second factor on (or replace it); the answer carries the recovery codes,
+/// shown this once.
 pub async fn totp_confirm(
     State(state): State<AppState>,
     a: Authed,
-    Json(b): Json<CodeBody>,
+    Json(b): Json<ConfirmBody>,
 ) -> Result<Json<serde_json::Value>, WebError> {
+    reauth(&state, &a, b.password).await?;
     let Some(secret) = a.user.totp_pending.clone() else {
         return Err(WebError::BadRequest("start the set-up first".into()));
     };
@@ -373,6 +423,35 @@ pub async fn totp_confirm(
     Ok(Json(serde_json::json!({ "recovery_codes": codes })))
 }
 
+/// `POST /api/users/{name}/totp/reset` (admin): turns another user's second
+/// factor off, for a lost phone; their sessions end. Audited.
+pub async fn totp_reset(
+    State(state): State<AppState>,
+    admin: super::auth::Admin,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Result<Json<serde_json::Value>, WebError> {
+    let a = admin.0;
+    state
+        .blocking(move |s| {
+            let accounts = crate::security::accounts::Accounts {
+                store: &s.store,
+                audit: &s.audit,
+                cameras: Vec::new(),
+            };
+            let by = crate::security::accounts::Actor {
+                user: &a.user.name,
+                address: Some(&a.address),
+            };
+            accounts.reset_second_factor(&by, &name)
+        })
+        .await?
+        .map_err(|e| match e {
+            crate::security::accounts::AccountError::NoSuchUser(_) => WebError::NotFound,
+            e => WebError::Internal(e.to_string()),
+        })?;
+    Ok(Json(serde_json::json!({ "ok": true })))
+}
+
 #[derive(Deserialize)]
 pub struct PasswordBody {
     pub password: String,
@@ -384,15 +463,9 @@ pub async fn totp_disable(
     a: Authed,
     Json(b): Json<PasswordBody>,
 ) -> Result<Json<serde_json::Value>, WebError> {
-    let (id, hash) = (a.user.id, a.user.password_hash.clone());
-    state
-        .blocking(move |s| -> Result<(), WebError> {
-            if !password::verify(&b.password, &hash) {
-                return Err(WebError::Forbidden("the password is wrong".into()));
-            }
-            Ok(s.store.disable_totp(id)?)
-        })
-        .await??;
+    reauth(&state, &a, b.password).await?;
+    let id = a.user.id;
+    state.blocking(move |s| s.store.disable_totp(id)).await??;
     state.audit(a.record(action::TOTP_DISABLED)).await?;
     Ok(Json(serde_json::json!({ "ok": true })))
 }

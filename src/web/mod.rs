@@ -76,6 +76,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::GET,  "/api/storage",                   User,   get(api::storage)),
         (Method::GET,  "/api/audit",                     User,   get(api::audit)),
         (Method::GET,  "/api/users",                     Admin,  get(api::users)),
+        (Method::POST, "/api/users/{name}/totp/reset",   Admin,  post(login::totp_reset)),
     ]
 }
 
