@@ -129,3 +129,109 @@ fn misbehaving_cameras_are_logged_and_do_not_disturb_others() {
         r.recorded
     );
 }
+
+/// A camera in front of Hearth's fake camera whose DESCRIBE answer names another
+/// host in `Content-Base`; the request lines Hearth sends through it are kept.
+fn foreign_base_camera(
+    upstream: u16,
+    foreign: &str,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::sync::{Arc, Mutex};
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    // The fake camera answers with the URL it was asked for, which names this proxy.
+    let ours = format!("rtsp://127.0.0.1:{port}");
+    let theirs = foreign.to_owned();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut client) = conn else { continue };
+            let Ok(mut server) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else {
+                continue;
+            };
+            let (mut c2, mut s2) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                while let Ok(n) = c2.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let text = String::from_utf8_lossy(&buf[..n]);
+                    if let Some(line) = text.lines().next().filter(|l| l.contains("RTSP/1.0")) {
+                        seen.lock().expect("lock").push(line.to_owned());
+                    }
+                    if s2.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+            let (ours, theirs) = (ours.clone(), theirs.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                while let Ok(n) = server.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let mut out = buf[..n].to_vec();
+                    if out.starts_with(b"RTSP/1.0") {
+                        let text = String::from_utf8_lossy(&out).replace(
+                            &format!("Content-Base: {ours}"),
+                            &format!("Content-Base: {theirs}"),
+                        );
+                        out = text.into_bytes();
+                    }
+                    if client.write_all(&out).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, requests)
+}
+
+#[test]
+fn a_camera_cannot_point_hearth_at_another_host() {
+    let up = free_port();
+    let _cam = fake_camera(up, Some(("admin", "s3cret-cam")));
+    // Where the camera would send Hearth: anything arriving there is noted.
+    let elsewhere = TcpListener::bind("127.0.0.2:0").expect("bind");
+    let foreign = format!("rtsp://{}", elsewhere.local_addr().expect("addr"));
+    elsewhere.set_nonblocking(true).expect("nonblocking");
+    let (port, requests) = foreign_base_camera(up, &foreign);
+    let mut nvr = Nvr::one(
+        "segment_duration = \"4s\"\nmin_free = \"1MB\"",
+        "porch",
+        format!("rtsp://127.0.0.1:{port}/main"),
+        Some(("admin", "s3cret-cam")),
+    );
+    nvr.start();
+    sleep_s(8);
+    nvr.stop();
+    let log = nvr.log_text();
+    assert!(
+        log.lines().any(|l| l.contains("camera=porch")
+            && l.contains("points the session at another host")
+            && l.contains(foreign.trim_start_matches("rtsp://"))),
+        "{log}"
+    );
+    assert!(
+        elsewhere.accept().is_err(),
+        "Hearth connected to the camera's other host"
+    );
+    let sent = requests.lock().expect("lock").clone();
+    assert!(
+        sent.iter().all(|l| !l.contains("127.0.0.2")),
+        "requests named the other host: {sent:?}"
+    );
+    assert!(
+        nvr.segments().is_empty(),
+        "recorded from a camera that points elsewhere"
+    );
+    assert!(!log.contains("s3cret-cam"), "password in the log");
+}

@@ -1,6 +1,7 @@
 //! Camera ingest: RTSP sessions with retina, reconnection with backoff, per-stream
 //! health, and the frame hub each stream publishes to.
 
+pub mod base_url;
 pub mod frame;
 pub mod health;
 pub mod hub;

@@ -2,6 +2,7 @@
 //! frames to the hub, and on any failure log which camera and why, then reconnect
 //! with capped exponential backoff. One camera's trouble never touches another.
 
+use super::base_url;
 use super::frame::{AudioFrame, AudioParams, Frame, VideoParams};
 use super::health::Health;
 use super::hub::{Hub, StreamEvent};
@@ -12,7 +13,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use retina::client::{
     Credentials, PlayOptions, Session, SessionOptions, SetupOptions, TcpTransportOptions,
-    Transport, UdpTransportOptions,
+    TeardownPolicy, Transport, UdpTransportOptions,
 };
 use retina::codec::{CodecItem, ParametersRef};
 use std::sync::Arc;
@@ -81,6 +82,44 @@ pub async fn run(
     stats
 }
 
+type Described = Session<retina::client::Described>;
+
+/// The video stream and, when wanted, the AAC audio stream to set up.
+fn pick(d: &Described, audio: bool) -> anyhow::Result<(usize, Option<usize>)> {
+    let video = d
+        .streams()
+        .iter()
+        .position(|s| s.media() == "video" && matches!(s.encoding_name(), "h264" | "h265"))
+        .ok_or_else(|| anyhow!("the camera offers no H.264 or H.265 video stream"))?;
+    let audio = audio
+        .then(|| {
+            d.streams()
+                .iter()
+                .position(|s| s.media() == "audio" && s.encoding_name() == "mpeg4-generic")
+        })
+        .flatten();
+    Ok((video, audio))
+}
+
+/// The session's requests (and its credentials) go only to the configured host.
+fn controls_at_home(
+    d: &Described,
+    url: &url::Url,
+    video: usize,
+    audio: Option<usize>,
+) -> anyhow::Result<base_url::Controls> {
+    let controls: Vec<Option<&url::Url>> = std::iter::once(video)
+        .chain(audio)
+        .map(|i| d.streams()[i].control())
+        .collect();
+    base_url::check(url, &controls).map_err(|host| {
+        anyhow!(
+            "the camera's answer points the session at another host ({host}); refused, so \
+             nothing (and no password) goes there"
+        )
+    })
+}
+
 async fn session(
     spec: &StreamSpec,
     hub: &Hub,
@@ -96,19 +135,29 @@ async fn session(
             .map(|p| p.expose().to_owned())
             .unwrap_or_default(),
     });
-    let opts = SessionOptions::default()
-        .creds(creds)
-        .user_agent(format!("Hearth/{}", env!("CARGO_PKG_VERSION")));
-    let mut described =
-        tokio::time::timeout(STALL_TIMEOUT, Session::describe(spec.url.clone(), opts))
-            .await
-            .context("DESCRIBE timed out")?
-            .context("DESCRIBE failed")?;
-    let video = described
-        .streams()
-        .iter()
-        .position(|s| s.media() == "video" && matches!(s.encoding_name(), "h264" | "h265"))
-        .ok_or_else(|| anyhow!("the camera offers no H.264 or H.265 video stream"))?;
+    let opts = |teardown| {
+        SessionOptions::default()
+            .creds(creds.clone())
+            .user_agent(format!("Hearth/{}", env!("CARGO_PKG_VERSION")))
+            .teardown(teardown)
+    };
+    let describe = |teardown| async move {
+        tokio::time::timeout(
+            STALL_TIMEOUT,
+            Session::describe(spec.url.clone(), opts(teardown)),
+        )
+        .await
+        .context("DESCRIBE timed out")?
+        .context("DESCRIBE failed")
+    };
+    let mut described = describe(TeardownPolicy::Auto).await?;
+    let (mut video, mut audio) = pick(&described, cam.audio)?;
+    if controls_at_home(&described, &spec.url, video, audio)? == base_url::Controls::Unseen {
+        // A base that cannot be seen: no teardown that would open a new connection to it.
+        described = describe(TeardownPolicy::Never).await?;
+        (video, audio) = pick(&described, cam.audio)?;
+        controls_at_home(&described, &spec.url, video, audio)?;
+    }
     let transport = match cam.transport {
         RtpTransport::Tcp => Transport::Tcp(TcpTransportOptions::default()),
         RtpTransport::Udp => Transport::Udp(UdpTransportOptions::default()),
@@ -117,14 +166,6 @@ async fn session(
         .setup(video, SetupOptions::default().transport(transport.clone()))
         .await
         .context("SETUP failed")?;
-    let audio = if cam.audio {
-        described
-            .streams()
-            .iter()
-            .position(|s| s.media() == "audio" && s.encoding_name() == "mpeg4-generic")
-    } else {
-        None
-    };
     let mut audio_params: Option<Arc<AudioParams>> = None;
     match audio {
         Some(i) => {
