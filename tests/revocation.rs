@@ -14,8 +14,8 @@ use tungstenite::{Message, WebSocket, client::IntoClientRequest};
 
 type Live = WebSocket<TcpStream>;
 
-/// Opens `camera`'s live view on `c`'s session and waits for video to flow.
-fn open_live(s: &Site, c: &Client, camera: &str) -> Live {
+/// Starts the WebSocket handshake for `camera`'s live view on `c`'s session.
+fn handshake(s: &Site, c: &Client, camera: &str) -> Result<Live, tungstenite::Error> {
     let host = s.url.trim_start_matches("http://").trim_end_matches('/');
     let mut req = format!("ws://{host}/api/cameras/{camera}/live")
         .into_client_request()
@@ -32,8 +32,19 @@ fn open_live(s: &Site, c: &Client, camera: &str) -> Live {
     let tcp = TcpStream::connect(host).expect("connect");
     tcp.set_read_timeout(Some(Duration::from_secs(2)))
         .expect("timeout");
-    let (mut ws, resp) = tungstenite::client(req, tcp).expect("websocket handshake");
-    assert_eq!(resp.status(), 101);
+    tungstenite::client(req, tcp)
+        .map(|(ws, _)| ws)
+        .map_err(|e| match e {
+            tungstenite::HandshakeError::Failure(e) => e,
+            tungstenite::HandshakeError::Interrupted(_) => {
+                tungstenite::Error::Io(std::io::ErrorKind::TimedOut.into())
+            }
+        })
+}
+
+/// Opens `camera`'s live view on `c`'s session and waits for video to flow.
+fn open_live(s: &Site, c: &Client, camera: &str) -> Live {
+    let mut ws = handshake(s, c, camera).expect("websocket handshake");
     let mut video = 0;
     let end = Instant::now() + Duration::from_secs(30);
     while video < 3 {
@@ -177,6 +188,21 @@ fn live_view_ends_with_logout_removal_password_and_permission_changes() {
         || cli_ok(&s, &["user", "remove", "bob"], None),
         "user removed",
     );
+}
+
+#[test]
+fn one_user_may_hold_only_so_many_live_views() {
+    let s = site("tls = \"off\"", 2);
+    let ann = logged_in(&s, ANN);
+    let open: Vec<Live> = (0..16).map(|_| open_live(&s, &ann, "front")).collect();
+    match handshake(&s, &ann, "front") {
+        Err(tungstenite::Error::Http(r)) => assert_eq!(r.status(), 429),
+        other => panic!("a 17th live view: {:?}", other.map(|_| "opened")),
+    }
+    // Another user is not held back by her views.
+    let bob = logged_in(&s, BOB);
+    drop(open_live(&s, &bob, "back"));
+    drop(open);
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! Logging in and out. Failures say the same thing whether the name exists or not,
-//! take the same time (a dummy verification), and are rate-limited per address
-//! and per name. Every attempt is audited.
+//! Logging in and out, and the account changes that need the password again.
+//! Failures say the same thing whether the name exists or not, take the same time
+//! (a dummy verification), and are rate-limited per address and per name. Every
+//! login is audited; refused ones coalesced per address and name and window.
 
 use super::auth::{self, Authed};
 use super::error::WebError;
