@@ -107,6 +107,50 @@ pub async fn flush_refusals(state: &AppState, all: bool) -> Result<(), WebError>
     write_summaries(state, due).await
 }
 
+/// A password check limited by `keys`: the attempt is counted against them
+/// before the check runs (so parallel guesses cannot outrun the limit), at most
+/// [`super::state::VERIFICATIONS`] checks run at once, and a check that passed
+/// (`Some`) is given back. `Err(seconds to wait)` when a key is at its limit.
+async fn limited_check<T: Send + 'static>(
+    state: &AppState,
+    keys: &[&str],
+    forget_on_success: &str,
+    check: impl FnOnce(&super::state::Inner) -> Result<Option<T>, WebError> + Send + 'static,
+) -> Result<Result<Option<T>, i64>, WebError> {
+    let now = chrono::Utc::now().timestamp_micros();
+    let reserved = state
+        .limiter
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .reserve(keys, now);
+    if let Err(secs) = reserved {
+        return Ok(Err(secs));
+    }
+    let found = {
+        let _turn = state
+            .verifications
+            .acquire()
+            .await
+            .map_err(|_| WebError::Internal("shutting down".into()))?;
+        state.blocking(check).await??
+    };
+    if found.is_some() {
+        state
+            .limiter
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .succeeded(keys, now, forget_on_success);
+    }
+    Ok(Ok(found))
+}
+
+fn wait_message(what: &str, secs: i64) -> String {
+    format!(
+        "Too many {what}. Try again in {} minutes.",
+        (secs + 59) / 60
+    )
+}
+
 /// A session for good credentials: (cookie value, CSRF token, user name).
 ///
 /// The attempt is counted against the address and the name before the password
@@ -139,52 +183,33 @@ async fn login(
     } else {
         vec![&ip_key, &name_key]
     };
-    let now = chrono::Utc::now().timestamp_micros();
-    let reserved = state
-        .limiter
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .reserve(&keys, now);
-    if let Err(secs) = reserved {
-        refused(state, &addr, &name, "rate limited").await?;
-        return Err(WebError::TooMany(format!(
-            "Too many failed logins. Try again in {} minutes.",
-            (secs + 59) / 60
-        )));
-    }
     let (n, pw, code) = (name.clone(), c.password, c.code);
     // A wrong password, a missing or wrong code: one answer, so neither is revealed.
-    type Found = Option<(crate::store::UserRow, &'static str)>;
-    let user = {
-        let _turn = state
-            .verifications
-            .acquire()
-            .await
-            .map_err(|_| WebError::Internal("shutting down".into()))?;
-        state
-            .blocking(move |s| -> Result<Found, WebError> {
-                match s.store.user_by_name(&n)? {
-                    Some(u) if password::verify(&pw, &u.password_hash) => {
-                        Ok(second_factor(s, &u, code.as_deref())?.map(|d| (u, d)))
-                    }
-                    Some(_) => Ok(None),
-                    None => {
-                        password::verify_dummy(&pw);
-                        Ok(None)
-                    }
-                }
-            })
-            .await??
+    let found = limited_check(state, &keys, &name_key, move |s| {
+        match s.store.user_by_name(&n)? {
+            Some(u) if password::verify(&pw, &u.password_hash) => {
+                Ok(second_factor(s, &u, code.as_deref())?.map(|d| (u, d)))
+            }
+            Some(_) => Ok(None),
+            None => {
+                password::verify_dummy(&pw);
+                Ok(None)
+            }
+        }
+    })
+    .await?;
+    let (user, how) = match found {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            refused(state, &addr, &name, "wrong user name, password or code").await?;
+            return Err(WebError::Unauthenticated { page: false });
+        }
+        Err(secs) => {
+            refused(state, &addr, &name, "rate limited").await?;
+            return Err(WebError::TooMany(wait_message("failed logins", secs)));
+        }
     };
-    let Some((user, how)) = user else {
-        refused(state, &addr, &name, "wrong user name, password or code").await?;
-        return Err(WebError::Unauthenticated { page: false });
-    };
-    state
-        .limiter
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .succeeded(&keys, now, &name_key);
+    let now = chrono::Utc::now().timestamp_micros();
     let tok = token::random_token();
     let csrf = token::random_token();
     let (h, cs, a, id) = (token::digest(&tok), csrf.clone(), addr.clone(), user.id);
@@ -297,47 +322,26 @@ pub struct PasswordChange {
 /// session cannot guess it. Counted per user, apart from logins, so a user's own
 /// typos do not lock their address out of logging in.
 async fn reauth(state: &AppState, a: &Authed, pw: String) -> Result<(), WebError> {
-    let name_key = format!("reauth:{}", a.user.id);
-    let keys = [name_key.as_str()];
-    let now = chrono::Utc::now().timestamp_micros();
-    let reserved = state
-        .limiter
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .reserve(&keys, now);
-    if let Err(secs) = reserved {
-        return Err(WebError::TooMany(format!(
-            "Too many wrong passwords. Try again in {} minutes.",
-            (secs + 59) / 60
-        )));
-    }
+    let key = format!("reauth:{}", a.user.id);
     let hash = a.user.password_hash.clone();
-    let good = {
-        let _turn = state
-            .verifications
-            .acquire()
-            .await
-            .map_err(|_| WebError::Internal("shutting down".into()))?;
-        state
-            .blocking(move |_| password::verify(&pw, &hash))
-            .await?
-    };
-    if !good {
-        refused(
-            state,
-            &a.address,
-            &a.user.name,
-            "wrong password for an account change",
-        )
-        .await?;
-        return Err(WebError::Forbidden("the password is wrong".into()));
+    let good = limited_check(state, &[&key], &key, move |_| {
+        Ok(password::verify(&pw, &hash).then_some(()))
+    })
+    .await?;
+    match good {
+        Ok(Some(())) => Ok(()),
+        Ok(None) => {
+            refused(
+                state,
+                &a.address,
+                &a.user.name,
+                "wrong password for an account change",
+            )
+            .await?;
+            Err(WebError::Forbidden("the password is wrong".into()))
+        }
+        Err(secs) => Err(WebError::TooMany(wait_message("wrong passwords", secs))),
     }
-    state
-        .limiter
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .succeeded(&keys, now, &name_key);
-    Ok(())
 }
 
 /// `POST /api/account/password`: changes the caller's password; every session of
