@@ -359,7 +359,17 @@ fn verify(cfg: &Config, repair: bool) -> anyhow::Result<ExitCode> {
     for p in &report.problems {
         println!("{p}");
     }
-    if report.problems.is_empty() {
+    for q in &report.quarantined {
+        println!("{q}: quarantined (unreadable, not indexed); inspect it, then delete it");
+    }
+    if report.problems.is_empty() && !report.quarantined.is_empty() {
+        println!(
+            "{} segments consistent; {} files quarantined",
+            report.segments,
+            report.quarantined.len()
+        );
+        Ok(ExitCode::FAILURE)
+    } else if report.problems.is_empty() {
         println!("OK: {} segments consistent", report.segments);
         Ok(ExitCode::SUCCESS)
     } else if repair {

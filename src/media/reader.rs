@@ -82,6 +82,17 @@ impl ParsedFile {
     }
 }
 
+/// The largest `moov` or `moof` read into memory; a bigger one is not Hearth's.
+const MAX_META_BOX: u64 = 16 << 20;
+/// The most samples one run may claim; a fragment is one GOP or about a second.
+const MAX_RUN_SAMPLES: u32 = 1 << 20;
+
+/// `pos + size` within a file of `len` bytes, or `None` (past its end, or a
+/// size so large the sum overflows).
+fn end_within(pos: u64, size: u64, len: u64) -> Option<u64> {
+    pos.checked_add(size).filter(|&end| end <= len)
+}
+
 struct BoxHeader {
     typ: [u8; 4],
     /// Size of the whole box including the header.
@@ -135,22 +146,24 @@ pub fn parse<R: Read + Seek>(r: &mut R) -> Result<ParsedFile, ReadError> {
     while moov.is_none() {
         let h = read_header(r, file_len - pos)?
             .ok_or_else(|| ReadError::Format("file ends before the moov box".into()))?;
-        if pos + h.size > file_len {
-            return Err(ReadError::Format("the init segment is torn".into()));
-        }
+        let end = end_within(pos, h.size, file_len)
+            .ok_or_else(|| ReadError::Format("the init segment is torn".into()))?;
         if pos == 0 && &h.typ != b"ftyp" {
             return Err(ReadError::Format(
                 "the file does not start with ftyp".into(),
             ));
         }
         if &h.typ == b"moov" {
+            if h.size > MAX_META_BOX {
+                return Err(ReadError::Format(format!("a moov box of {} bytes", h.size)));
+            }
             let mut body = vec![0u8; (h.size - h.header_len) as usize];
             r.read_exact(&mut body)?;
             moov = Some(body);
         } else {
-            r.seek(SeekFrom::Current((h.size - h.header_len) as i64))?;
+            r.seek(SeekFrom::Start(end))?;
         }
-        pos += h.size;
+        pos = end;
     }
     let moov = moov.unwrap_or_default();
     let (sample_entries, width, height, audio) = parse_moov(&moov)?;
@@ -159,7 +172,10 @@ pub fn parse<R: Read + Seek>(r: &mut R) -> Result<ParsedFile, ReadError> {
     let mut valid_len = pos;
     // moof + mdat pairs; anything incomplete or malformed ends the valid prefix.
     while let Some(h) = read_header(r, file_len - pos)? {
-        if &h.typ != b"moof" || pos + h.size > file_len || h.size > 16 << 20 {
+        let Some(mdat_pos) = end_within(pos, h.size, file_len) else {
+            break;
+        };
+        if &h.typ != b"moof" || h.size > MAX_META_BOX {
             break;
         }
         let mut body = vec![0u8; (h.size - h.header_len) as usize];
@@ -167,9 +183,11 @@ pub fn parse<R: Read + Seek>(r: &mut R) -> Result<ParsedFile, ReadError> {
         let Ok(mut frag) = parse_moof(&body, pos) else {
             break;
         };
-        let mdat_pos = pos + h.size;
         r.seek(SeekFrom::Start(mdat_pos))?;
         let Some(m) = read_header(r, file_len - mdat_pos)? else {
+            break;
+        };
+        let Some(end) = end_within(mdat_pos, m.size, file_len) else {
             break;
         };
         let video_len: u64 = frag.samples.iter().map(|s| u64::from(s.size)).sum();
@@ -182,7 +200,6 @@ pub fn parse<R: Read + Seek>(r: &mut R) -> Result<ParsedFile, ReadError> {
         let data_start = mdat_pos + m.header_len;
         if &m.typ != b"mdat"
             || m.size - m.header_len != video_len + audio_len
-            || mdat_pos + m.size > file_len
             || frag.data_offset != data_start
             || frag
                 .audio
@@ -191,8 +208,8 @@ pub fn parse<R: Read + Seek>(r: &mut R) -> Result<ParsedFile, ReadError> {
         {
             break;
         }
-        frag.len = h.size + m.size;
-        pos = mdat_pos + m.size;
+        frag.len = end - pos;
+        pos = end;
         valid_len = pos;
         fragments.push(frag);
         r.seek(SeekFrom::Start(pos))?;
@@ -385,6 +402,9 @@ fn parse_traf(traf: &[u8], moof_pos: u64) -> Result<Traf, ReadError> {
     let trun = child(traf, b"trun")?;
     let flags = be32(trun, 0)? & 0xff_ffff;
     let count = be32(trun, 4)?;
+    if count > MAX_RUN_SAMPLES {
+        return Err(ReadError::Format(format!("a run of {count} samples")));
+    }
     let mut at = 8;
     let mut data_offset = 0i64;
     if flags & 0x01 != 0 {
@@ -436,7 +456,9 @@ fn parse_traf(traf: &[u8], moof_pos: u64) -> Result<Traf, ReadError> {
         track_id,
         decode_time,
         sdi,
-        (moof_pos as i64 + data_offset) as u64,
+        moof_pos
+            .checked_add_signed(data_offset)
+            .ok_or_else(|| ReadError::Format("data offset before the file".into()))?,
         samples,
     ))
 }
@@ -572,5 +594,53 @@ mod tests {
         let n = f.len();
         f[n - 20] ^= 0xff; // corrupt the last fragment's sample data length region
         let _ = parse(&mut Cursor::new(&f)); // must not panic
+    }
+
+    fn boxed(typ: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(typ);
+        b.extend_from_slice(body);
+        b
+    }
+
+    #[test]
+    fn sizes_from_the_file_are_checked_before_use() {
+        let f = file_with(2);
+        let init = parse(&mut Cursor::new(&f)).unwrap().init_len as usize;
+        let ftyp = u32::from_be_bytes([f[0], f[1], f[2], f[3]]) as usize;
+        // A moov whose 64-bit size wraps the position around.
+        for size in [u64::MAX - 7, 1 << 63] {
+            let mut bad = f[..ftyp].to_vec();
+            bad.extend_from_slice(&[0, 0, 0, 1]);
+            bad.extend_from_slice(b"moov");
+            bad.extend_from_slice(&size.to_be_bytes());
+            bad.extend_from_slice(&[0; 64]);
+            assert!(parse(&mut Cursor::new(&bad)).is_err(), "size {size}");
+        }
+        // A fragment, then an mdat, whose sizes wrap: the valid prefix ends there.
+        for typ in [b"moof", b"mdat"] {
+            let mut bad = f.clone();
+            bad.extend_from_slice(&[0, 0, 0, 1]);
+            bad.extend_from_slice(typ);
+            bad.extend_from_slice(&(u64::MAX - 7).to_be_bytes());
+            let p = parse(&mut Cursor::new(&bad)).unwrap();
+            assert_eq!(p.fragments.len(), 2);
+            assert_eq!(p.valid_len as usize, f.len());
+        }
+        assert!(init < f.len());
+    }
+
+    #[test]
+    fn a_run_cannot_ask_for_gigabytes() {
+        // tfhd with a default duration and size, so samples need no bytes of their own.
+        let tfhd = boxed(
+            b"tfhd",
+            &[0, 0, 0, 0x18, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1],
+        );
+        let tfdt = boxed(b"tfdt", &[0; 8]);
+        let trun = boxed(b"trun", &[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+        let traf = boxed(b"traf", &[tfhd, tfdt, trun].concat());
+        let moof = [boxed(b"mfhd", &[0, 0, 0, 0, 0, 0, 0, 1]), traf].concat();
+        assert!(parse_moof(&moof, 0).is_err());
     }
 }

@@ -20,12 +20,31 @@ use std::path::Path;
 pub struct Report {
     pub problems: Vec<String>,
     pub segments: usize,
+    /// Unreadable files moved aside (`.mp4.corrupt`), relative to the data dir:
+    /// never indexed or played, kept for the owner to inspect or delete.
+    pub quarantined: Vec<String>,
 }
 
 impl Report {
     fn problem(&mut self, s: String) {
         tracing::warn!("{s}");
         self.problems.push(s);
+    }
+}
+
+/// The suffix a quarantined file gets.
+pub const QUARANTINE: &str = "mp4.corrupt";
+
+/// Moves an unreadable file aside so nothing reads it again; a failure to do so
+/// is logged, not fatal (the file stays unindexed either way).
+fn quarantine(path: &Path, rel: &str, why: &str, report: &mut Report) {
+    let to = path.with_extension(QUARANTINE);
+    match std::fs::rename(path, &to) {
+        Ok(()) => {
+            tracing::warn!("{rel}: unreadable ({why}); moved aside to .{QUARANTINE}");
+            report.quarantined.push(format!("{rel}.corrupt"));
+        }
+        Err(e) => tracing::error!("{rel}: unreadable ({why}) and cannot be moved aside: {e}"),
     }
 }
 
@@ -116,6 +135,10 @@ pub fn check(data_dir: &Path, store: &Store, repair: bool, scope: Scope) -> anyh
             continue;
         };
         let rel = rel.to_string_lossy().replace('\\', "/");
+        if rel.ends_with(QUARANTINE) {
+            report.quarantined.push(rel);
+            continue;
+        }
         if !rel.ends_with(".mp4") || store.segment_by_path(&rel)?.is_some() {
             continue;
         }
@@ -158,10 +181,7 @@ pub fn check(data_dir: &Path, store: &Store, repair: bool, scope: Scope) -> anyh
                 // Only an init segment: no video to keep.
                 std::fs::remove_file(&path)?;
             }
-            Err(e) => {
-                tracing::warn!("{rel}: unreadable ({e}); renamed to .corrupt and left alone");
-                std::fs::rename(&path, path.with_extension("mp4.corrupt"))?;
-            }
+            Err(e) => quarantine(&path, &rel, &e, &mut report),
         }
     }
     Ok(report)
@@ -198,7 +218,7 @@ fn check_row(
         Err(e) => {
             report.problem(format!("{rel}: unreadable: {e}"));
             if repair {
-                std::fs::rename(&path, path.with_extension("mp4.corrupt"))?;
+                quarantine(&path, rel, &e, report);
                 store.delete_segments(&[row.id])?;
             }
             return Ok(());
