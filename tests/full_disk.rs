@@ -80,7 +80,7 @@ fn a_filling_disk_fails_writes_cleanly_and_keeps_what_was_written() {
     let (_, out) = in_small_disk(dir.path(), "3m", &scenario("sleep 24"));
     let log = std::fs::read_to_string(dir.path().join("hearth.log")).unwrap_or_default();
     assert_eq!(number(&out, "run-exit="), 0, "{out}\n{log}");
-    assert_eq!(number(&out, "verify-exit="), 0, "{out}");
+    assert_eq!(number(&out, "verify-exit="), 0, "{out}\n{log}");
     assert!(number(&out, "files=") >= 3, "{out}");
     assert!(
         !out.lines()
@@ -107,7 +107,7 @@ fn a_free_space_floor_keeps_recording_going() {
     let (_, out) = in_small_disk(dir.path(), "4m", &scenario("sleep 24"));
     let log = std::fs::read_to_string(dir.path().join("hearth.log")).unwrap_or_default();
     assert_eq!(number(&out, "run-exit="), 0, "{out}\n{log}");
-    assert_eq!(number(&out, "verify-exit="), 0, "{out}");
+    assert_eq!(number(&out, "verify-exit="), 0, "{out}\n{log}");
     assert!(log.contains("retention deleted"), "{log}");
     assert!(!log.contains("recording failed"), "{log}");
     let r = stop_reports(&log, "cam", "main")[0];
@@ -123,7 +123,7 @@ fn recording_resumes_when_space_comes_back() {
     let (_, out) = in_small_disk(dir.path(), "6m", &scenario(middle));
     let log = std::fs::read_to_string(dir.path().join("hearth.log")).unwrap_or_default();
     assert_eq!(number(&out, "run-exit="), 0, "{out}\n{log}");
-    assert_eq!(number(&out, "verify-exit="), 0, "{out}");
+    assert_eq!(number(&out, "verify-exit="), 0, "{out}\n{log}");
     let failed_at = log.find("recording failed").expect("no failure logged");
     let resumed_at = log.find("recording resumed").expect("never resumed");
     assert!(resumed_at > failed_at);

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// Free bytes needed before writing is tried again after a failure.
-const MIN_FREE_TO_RETRY: u64 = 2 << 20;
+pub const MIN_FREE_TO_RETRY: u64 = 2 << 20;
 
 pub struct RecorderConfig {
     pub data_dir: PathBuf,
@@ -220,6 +220,12 @@ impl Recorder {
     fn retry_closing(&mut self) {
         let store = &self.store;
         self.closing.retain_mut(|f| f.close(store).is_err());
+        if !self.closing.is_empty() {
+            // The index may be what is full, and retention may have taken the
+            // reserve back meanwhile: give it that space and try once more.
+            super::reserve::release(&self.cfg.data_dir);
+            self.closing.retain_mut(|f| f.close(store).is_err());
+        }
     }
 
     fn flush(&mut self) {

@@ -6,9 +6,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const RESERVE_FILE: &str = "hearth.reserve";
-const RESERVE_BYTES: usize = 1 << 20;
-/// Free space needed before the reserve is taken again.
-const RETAKE_FREE: u64 = 8 << 20;
+/// Enough for SQLite to close and drop a few segments' rows (a handful of WAL pages).
+const RESERVE_BYTES: usize = 256 << 10;
+/// Free space needed before the reserve is taken (again): once it is, what stays
+/// free still lets the recorder try a new segment (`recorder::MIN_FREE_TO_RETRY`).
+/// Small enough that a small disk gets a reserve at all.
+const RETAKE_FREE: u64 = super::recorder::MIN_FREE_TO_RETRY + RESERVE_BYTES as u64;
 
 pub fn path(data_dir: &Path) -> PathBuf {
     data_dir.join(RESERVE_FILE)
