@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
 
 /// Serves `answer(cseq)` to every request on every connection, forever.
 fn hostile_server(answer: fn(&str) -> Vec<u8>) -> u16 {
@@ -130,20 +131,24 @@ fn misbehaving_cameras_are_logged_and_do_not_disturb_others() {
     );
 }
 
-/// A camera in front of Hearth's fake camera whose DESCRIBE answer names another
-/// host in `Content-Base`; the request lines Hearth sends through it are kept.
-fn foreign_base_camera(
-    upstream: u16,
-    foreign: &str,
-) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::sync::{Arc, Mutex};
+/// What a camera in front of Hearth's fake camera does to the conversation.
+#[derive(Clone)]
+enum Twist {
+    /// Its DESCRIBE answer names this URL in `Content-Base`.
+    ForeignBase(String),
+    /// It stops answering once it was sent this request (`SETUP`, `PLAY`).
+    SilentAfter(&'static str),
+}
+
+/// Hearth's fake camera behind a proxy with a twist; the request lines Hearth
+/// sent through it are kept, one list per connection.
+fn twisted_camera(upstream: u16, twist: Twist) -> (u16, Arc<Mutex<Vec<Vec<String>>>>) {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = l.local_addr().expect("addr").port();
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let seen = requests.clone();
+    let connections = Arc::new(Mutex::new(Vec::new()));
+    let seen = connections.clone();
     // The fake camera answers with the URL it was asked for, which names this proxy.
     let ours = format!("rtsp://127.0.0.1:{port}");
-    let theirs = foreign.to_owned();
     std::thread::spawn(move || {
         for conn in l.incoming() {
             let Ok(mut client) = conn else { continue };
@@ -154,7 +159,13 @@ fn foreign_base_camera(
                 client.try_clone().expect("clone"),
                 server.try_clone().expect("clone"),
             );
-            let seen = seen.clone();
+            let mute = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let (seen, heard, mute2) = (seen.clone(), twist.clone(), mute.clone());
+            let me = {
+                let mut s = seen.lock().expect("lock");
+                s.push(Vec::new());
+                s.len() - 1
+            };
             std::thread::spawn(move || {
                 let mut buf = [0u8; 65536];
                 while let Ok(n) = c2.read(&mut buf) {
@@ -163,27 +174,39 @@ fn foreign_base_camera(
                     }
                     let text = String::from_utf8_lossy(&buf[..n]);
                     if let Some(line) = text.lines().next().filter(|l| l.contains("RTSP/1.0")) {
-                        seen.lock().expect("lock").push(line.to_owned());
+                        seen.lock().expect("lock")[me].push(line.to_owned());
+                        if let Twist::SilentAfter(m) = &heard {
+                            if line.starts_with(m) {
+                                mute2.store(true, std::sync::atomic::Ordering::SeqCst);
+                            }
+                        }
                     }
                     if s2.write_all(&buf[..n]).is_err() {
                         break;
                     }
                 }
             });
-            let (ours, theirs) = (ours.clone(), theirs.clone());
+            let ours = ours.clone();
+            let twist = twist.clone();
             std::thread::spawn(move || {
                 let mut buf = [0u8; 65536];
                 while let Ok(n) = server.read(&mut buf) {
                     if n == 0 {
                         break;
                     }
+                    if mute.load(std::sync::atomic::Ordering::SeqCst) {
+                        continue;
+                    }
                     let mut out = buf[..n].to_vec();
-                    if out.starts_with(b"RTSP/1.0") {
-                        let text = String::from_utf8_lossy(&out).replace(
-                            &format!("Content-Base: {ours}"),
-                            &format!("Content-Base: {theirs}"),
-                        );
-                        out = text.into_bytes();
+                    if let Twist::ForeignBase(theirs) = &twist {
+                        if out.starts_with(b"RTSP/1.0") {
+                            out = String::from_utf8_lossy(&out)
+                                .replace(
+                                    &format!("Content-Base: {ours}"),
+                                    &format!("Content-Base: {theirs}"),
+                                )
+                                .into_bytes();
+                        }
                     }
                     if client.write_all(&out).is_err() {
                         break;
@@ -192,7 +215,55 @@ fn foreign_base_camera(
             });
         }
     });
-    (port, requests)
+    (port, connections)
+}
+
+#[test]
+fn cameras_that_stop_answering_are_timed_out_and_retried() {
+    let up = free_port();
+    let _cam = fake_camera(up, None);
+    let (setup, setup_conns) = twisted_camera(up, Twist::SilentAfter("SETUP"));
+    let (play, play_conns) = twisted_camera(up, Twist::SilentAfter("PLAY"));
+    let cams = [
+        Cam {
+            name: "mute_setup",
+            url: format!("rtsp://127.0.0.1:{setup}/main"),
+            auth: None,
+            extra: "",
+        },
+        Cam {
+            name: "mute_play",
+            url: format!("rtsp://127.0.0.1:{play}/main"),
+            auth: None,
+            extra: "",
+        },
+    ];
+    let mut nvr = Nvr::new("segment_duration = \"4s\"\nmin_free = \"1MB\"", &cams);
+    nvr.start();
+    let log_has = |n: &Nvr, cam: &str, what: &str| {
+        n.log_text()
+            .lines()
+            .any(|l| l.contains(&format!("camera={cam}")) && l.contains(what))
+    };
+    let retried = wait_until(std::time::Duration::from_secs(60), || {
+        setup_conns.lock().expect("lock").len() >= 2 && play_conns.lock().expect("lock").len() >= 2
+    });
+    nvr.stop();
+    assert!(
+        retried,
+        "a silent camera was not retried: {}",
+        nvr.log_text()
+    );
+    assert!(
+        log_has(&nvr, "mute_setup", "SETUP: no answer"),
+        "{}",
+        nvr.log_text()
+    );
+    assert!(
+        log_has(&nvr, "mute_play", "PLAY: no answer"),
+        "{}",
+        nvr.log_text()
+    );
 }
 
 #[test]
@@ -203,7 +274,7 @@ fn a_camera_cannot_point_hearth_at_another_host() {
     let elsewhere = TcpListener::bind("127.0.0.2:0").expect("bind");
     let foreign = format!("rtsp://{}", elsewhere.local_addr().expect("addr"));
     elsewhere.set_nonblocking(true).expect("nonblocking");
-    let (port, requests) = foreign_base_camera(up, &foreign);
+    let (port, requests) = twisted_camera(up, Twist::ForeignBase(foreign.clone()));
     let mut nvr = Nvr::one(
         "segment_duration = \"4s\"\nmin_free = \"1MB\"",
         "porch",
@@ -224,7 +295,7 @@ fn a_camera_cannot_point_hearth_at_another_host() {
         elsewhere.accept().is_err(),
         "Hearth connected to the camera's other host"
     );
-    let sent = requests.lock().expect("lock").clone();
+    let sent: Vec<String> = requests.lock().expect("lock").concat();
     assert!(
         sent.iter().all(|l| !l.contains("127.0.0.2")),
         "requests named the other host: {sent:?}"

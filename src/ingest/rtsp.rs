@@ -12,8 +12,8 @@ use anyhow::{Context, anyhow, bail};
 use bytes::Bytes;
 use futures::StreamExt;
 use retina::client::{
-    Credentials, PlayOptions, Session, SessionOptions, SetupOptions, TcpTransportOptions,
-    TeardownPolicy, Transport, UdpTransportOptions,
+    Credentials, PlayOptions, Session, SessionGroup, SessionOptions, SetupOptions,
+    TcpTransportOptions, TeardownPolicy, Transport, UdpTransportOptions,
 };
 use retina::codec::{CodecItem, ParametersRef};
 use std::sync::Arc;
@@ -23,7 +23,8 @@ use tokio::sync::watch;
 
 const MIN_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// No frame for this long means the camera is gone, whatever TCP says.
+/// No frame for this long means the camera is gone, whatever TCP says; no answer
+/// to a request (DESCRIBE, SETUP, PLAY) for this long fails the session too.
 const STALL_TIMEOUT: Duration = Duration::from_secs(15);
 /// A session that lasted this long resets the backoff.
 const STABLE: Duration = Duration::from_secs(60);
@@ -55,10 +56,20 @@ pub async fn run(
     let mut stats = IngestStats::default();
     let mut backoff = MIN_BACKOFF;
     let name = &spec.camera.name;
+    // Sessions retina could not tear down, which the camera may still count.
+    let group = Arc::new(SessionGroup::default().named(format!("{name}/{}", spec.kind)));
     while !*shutdown.borrow() {
+        let stale = group.stale_sessions();
+        if stale.num_sessions > 0 {
+            tracing::info!(camera = %name, stream = spec.kind, "waiting for {} earlier sessions to end on the camera", stale.num_sessions);
+            tokio::select! {
+                _ = group.await_stale_sessions(&stale) => {}
+                _ = shutdown.wait_for(|&s| s) => break,
+            }
+        }
         let started = Instant::now();
         let res = tokio::select! {
-            r = session(&spec, &hub, &health, &mut stats) => r,
+            r = session(&spec, &group, &hub, &health, &mut stats) => r,
             _ = shutdown.wait_for(|&s| s) => break,
         };
         hub.send(StreamEvent::Gap { dropped: 0 });
@@ -83,6 +94,18 @@ pub async fn run(
 }
 
 type Described = Session<retina::client::Described>;
+
+/// A request's answer, or an error naming the request when it fails or the
+/// camera does not answer within [`STALL_TIMEOUT`].
+async fn answered<T>(
+    what: &str,
+    request: impl std::future::Future<Output = Result<T, retina::Error>>,
+) -> anyhow::Result<T> {
+    tokio::time::timeout(STALL_TIMEOUT, request)
+        .await
+        .map_err(|_| anyhow!("{what}: no answer within {}s", STALL_TIMEOUT.as_secs()))?
+        .with_context(|| format!("{what} failed"))
+}
 
 /// The video stream and, when wanted, the AAC audio stream to set up.
 fn pick(d: &Described, audio: bool) -> anyhow::Result<(usize, Option<usize>)> {
@@ -122,6 +145,7 @@ fn controls_at_home(
 
 async fn session(
     spec: &StreamSpec,
+    group: &Arc<SessionGroup>,
     hub: &Hub,
     health: &Health,
     stats: &mut IngestStats,
@@ -140,15 +164,13 @@ async fn session(
             .creds(creds.clone())
             .user_agent(format!("Hearth/{}", env!("CARGO_PKG_VERSION")))
             .teardown(teardown)
+            .session_group(group.clone())
     };
-    let describe = |teardown| async move {
-        tokio::time::timeout(
-            STALL_TIMEOUT,
+    let describe = |teardown| {
+        answered(
+            "DESCRIBE",
             Session::describe(spec.url.clone(), opts(teardown)),
         )
-        .await
-        .context("DESCRIBE timed out")?
-        .context("DESCRIBE failed")
     };
     let mut described = describe(TeardownPolicy::Auto).await?;
     let (mut video, mut audio) = pick(&described, cam.audio)?;
@@ -162,17 +184,19 @@ async fn session(
         RtpTransport::Tcp => Transport::Tcp(TcpTransportOptions::default()),
         RtpTransport::Udp => Transport::Udp(UdpTransportOptions::default()),
     };
-    described
-        .setup(video, SetupOptions::default().transport(transport.clone()))
-        .await
-        .context("SETUP failed")?;
+    answered(
+        "SETUP",
+        described.setup(video, SetupOptions::default().transport(transport.clone())),
+    )
+    .await?;
     let mut audio_params: Option<Arc<AudioParams>> = None;
     match audio {
         Some(i) => {
-            described
-                .setup(i, SetupOptions::default().transport(transport))
-                .await
-                .context("SETUP of the audio stream failed")?;
+            answered(
+                "SETUP of the audio stream",
+                described.setup(i, SetupOptions::default().transport(transport)),
+            )
+            .await?;
             if let Some(ParametersRef::Audio(p)) = described.streams()[i].parameters() {
                 audio_params = Some(Arc::new(AudioParams {
                     codec: p.rfc6381_codec().unwrap_or("mp4a").to_owned(),
@@ -189,10 +213,8 @@ async fn session(
         }
         None => {}
     }
-    let mut playing = described
-        .play(PlayOptions::default())
-        .await
-        .context("PLAY failed")?
+    let mut playing = answered("PLAY", described.play(PlayOptions::default()))
+        .await?
         .demuxed()
         .context("cannot depacketize the video")?;
     health.connected();
