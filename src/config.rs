@@ -312,7 +312,9 @@ impl Config {
                             &format!("cannot read {}: {e}", p.display()),
                         )
                     })?;
-                    Some(Secret::new(text.trim_end_matches(['\r', '\n']).to_owned()))
+                    // The first line, as documented: a note below it is not the password.
+                    let first = text.lines().next().unwrap_or("");
+                    Some(Secret::new(first.trim_end_matches('\r').to_owned()))
                 }
                 (None, None) => None,
             };
@@ -681,6 +683,22 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, String> {
         Config::parse(text, Path::new("/etc/hearth/hearth.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_password_file_gives_its_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("front.pass"),
+            "s3cret\r\nset by Ann, 2026\n",
+        )
+        .unwrap();
+        let text = "[storage]\ndata_dir = \"d\"\n\n[[cameras]]\nname = \"front\"\n\
+                    url = \"rtsp://192.168.1.20/main\"\nusername = \"admin\"\n\
+                    password_file = \"front.pass\"\n";
+        let cfg = Config::parse(text, &dir.path().join("hearth.toml")).unwrap();
+        let pw = cfg.cameras[0].password.as_ref().unwrap();
+        assert_eq!(pw.expose(), "s3cret");
     }
 
     const GOOD: &str = r#"

@@ -5,12 +5,16 @@ use super::{Result, Store};
 use crate::security::audit_chain::{self as audit, Entry, GENESIS, Hash, Record};
 use rusqlite::{OptionalExtension, params};
 
-fn to_hash(v: Vec<u8>) -> Hash {
-    let mut h = [0u8; 32];
-    if v.len() == 32 {
-        h.copy_from_slice(&v);
-    }
-    h
+/// A stored hash; one of another length is a corrupt entry (column `col`), never
+/// read as zeros.
+fn to_hash(v: Vec<u8>, col: usize) -> rusqlite::Result<Hash> {
+    v.try_into().map_err(|v: Vec<u8>| {
+        rusqlite::Error::FromSqlConversionFailure(
+            col,
+            rusqlite::types::Type::Blob,
+            format!("an audit hash of {} bytes, not 32", v.len()).into(),
+        )
+    })
 }
 
 impl Store {
@@ -21,7 +25,7 @@ impl Store {
             .query_row(
                 "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
                 [],
-                |r| Ok((r.get(0)?, to_hash(r.get(1)?))),
+                |r| Ok((r.get(0)?, to_hash(r.get(1)?, 1)?)),
             )
             .optional()?)
     }
@@ -39,14 +43,14 @@ impl Store {
 
     fn append_in(c: &mut rusqlite::Connection, r: &Record) -> Result<(i64, Hash)> {
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let last: Option<(i64, Vec<u8>)> = tx
+        let last: Option<(i64, Hash)> = tx
             .query_row(
                 "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, to_hash(r.get(1)?, 1)?)),
             )
             .optional()?;
-        let (id, prev) = last.map_or((1, GENESIS), |(id, h)| (id + 1, to_hash(h)));
+        let (id, prev) = last.map_or((1, GENESIS), |(id, h)| (id + 1, h));
         let h = audit::hash(&prev, id, r);
         tx.execute(
             "INSERT INTO audit (id, time_us, user, address, action, camera, from_us, to_us, detail, \
@@ -81,12 +85,37 @@ impl Store {
                         to_us: r.get(7)?,
                         detail: r.get(8)?,
                     },
-                    prev_hash: to_hash(r.get(9)?),
-                    hash: to_hash(r.get(10)?),
+                    prev_hash: to_hash(r.get(9)?, 9)?,
+                    hash: to_hash(r.get(10)?, 10)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.reverse();
         Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_hash_is_an_error_not_zeros() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("hearth.db")).unwrap();
+        let r = Record {
+            action: "login".into(),
+            ..Record::default()
+        };
+        store.append_audit(&r).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "DROP TRIGGER audit_append_only_update; UPDATE audit SET hash = x'0102';",
+            )
+            .unwrap();
+        assert!(store.audit_entries(None, 10).is_err());
+        assert!(store.audit_head().is_err());
+        assert!(store.append_audit(&r).is_err(), "no entry chained to zeros");
     }
 }

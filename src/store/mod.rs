@@ -38,11 +38,18 @@ pub enum SegmentState {
 }
 
 impl SegmentState {
-    fn from_i64(v: i64) -> SegmentState {
+    /// A state the index may hold; any other number is a corrupt row, never
+    /// taken as complete (retention would treat it as footage it may delete).
+    fn from_i64(v: i64) -> rusqlite::Result<SegmentState> {
         match v {
-            0 => SegmentState::Open,
-            2 => SegmentState::Deleting,
-            _ => SegmentState::Complete,
+            0 => Ok(SegmentState::Open),
+            1 => Ok(SegmentState::Complete),
+            2 => Ok(SegmentState::Deleting),
+            _ => Err(rusqlite::Error::FromSqlConversionFailure(
+                14,
+                rusqlite::types::Type::Integer,
+                format!("segment state {v}").into(),
+            )),
         }
     }
 }
@@ -158,7 +165,7 @@ fn segment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(SegmentRow, Vec<
                 frames: r.get::<_, i64>(12)? as u64,
                 fragments: Vec::new(),
             },
-            state: SegmentState::from_i64(r.get(14)?),
+            state: SegmentState::from_i64(r.get(14)?)?,
         },
         r.get(13)?,
     ))
@@ -384,5 +391,27 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_segment_state_is_corrupt_not_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("hearth.db")).unwrap();
+        let stream = store.stream_id("front", "main").unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO segments (stream_id, start_us, duration_90k, bytes, frames, path, \
+                 codec, width, height, sample_entry, fragments, state) \
+                 VALUES (?1, 0, 90000, 100, 15, 'x.mp4', 'avc1', 640, 360, x'', x'', 7)",
+                [stream],
+            )
+            .unwrap();
+        assert!(store.all_segments().is_err());
     }
 }
