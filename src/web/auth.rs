@@ -99,6 +99,12 @@ pub fn lookup(
     })
 }
 
+/// Whether `user` may see `camera`: it exists and the user is allowed it. The
+/// one check behind [`CameraAccess`] and long-lived responses alike.
+pub fn may_see(s: &Inner, user: &UserRow, camera: &str) -> bool {
+    s.cfg.camera(camera).is_some() && user.may_view(camera)
+}
+
 /// A logged-in user with a live session.
 #[derive(Clone, Debug)]
 pub struct Authed {
@@ -207,7 +213,7 @@ impl FromRequestParts<AppState> for CameraAccess {
                 .await
                 .map_err(|_| WebError::NotFound)?;
         let name = params.get("name").cloned().ok_or(WebError::NotFound)?;
-        if state.cfg.camera(&name).is_none() || !authed.user.may_view(&name) {
+        if !may_see(state, &authed.user, &name) {
             return Err(WebError::NotFound);
         }
         Ok(CameraAccess {

@@ -72,11 +72,13 @@ fn body(state: &AppState, cam: &CameraAccess, plan: Arc<Plan>, start: u64, end: 
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let state = state.clone();
     let mut watch = Throttled::new(SessionWatch::new(&cam.authed, Some(&cam.camera)));
+    let (user, camera) = (cam.authed.user.name.clone(), cam.camera.clone());
     tokio::task::spawn_blocking(move || {
         let mut at = start;
         while at < end {
             if let Err(why) = watch.check(&state) {
                 let msg = format!("footage cut off: {}", why.as_str());
+                tracing::info!(%user, %camera, "{msg} after {at} of {end} bytes");
                 let _ = tx.blocking_send(Err(std::io::Error::other(msg)));
                 return;
             }

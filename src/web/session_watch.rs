@@ -3,7 +3,7 @@
 //! password change, a permission change, the user's removal or the session's
 //! expiry, including changes made by the CLI in another process.
 
-use super::auth::{Authed, lookup};
+use super::auth::{Authed, lookup, may_see};
 use super::state::{AppState, Inner};
 use crate::store::EndReason;
 use std::time::{Duration, Instant};
@@ -32,9 +32,7 @@ impl SessionWatch {
     pub fn check(&self, s: &Inner) -> Result<(), EndReason> {
         match lookup(s, &self.token_hash, false) {
             Ok(Ok((_, user))) => match &self.camera {
-                Some(c) if s.cfg.camera(c).is_none() || !user.may_view(c) => {
-                    Err(EndReason::PermissionsChanged)
-                }
+                Some(c) if !may_see(s, &user, c) => Err(EndReason::PermissionsChanged),
                 _ => Ok(()),
             },
             Ok(Err(why)) => Err(why),
@@ -60,21 +58,26 @@ impl SessionWatch {
 }
 
 /// [`SessionWatch::check`] at most every [`CHECK_EVERY`], for a blocking loop.
+/// The request that started the loop was just authorized, so the first look
+/// comes a period later (a Range request costs no second session lookup).
 pub struct Throttled {
     watch: SessionWatch,
-    last: Option<Instant>,
+    last: Instant,
 }
 
 impl Throttled {
     pub fn new(watch: SessionWatch) -> Throttled {
-        Throttled { watch, last: None }
+        Throttled {
+            watch,
+            last: Instant::now(),
+        }
     }
 
     pub fn check(&mut self, s: &Inner) -> Result<(), EndReason> {
-        if self.last.is_some_and(|t| t.elapsed() < CHECK_EVERY) {
+        if self.last.elapsed() < CHECK_EVERY {
             return Ok(());
         }
-        self.last = Some(Instant::now());
+        self.last = Instant::now();
         self.watch.check(s)
     }
 }
