@@ -47,8 +47,8 @@ pub async fn run(
         "Config written to {} (try `hearth verify --config` on it after stopping)",
         cfg_path.display()
     );
-    let d = cfg.storage.data_dir.clone();
-    if let Some(pw) = tokio::task::spawn_blocking(move || first_admin(&d)).await?? {
+    let c = cfg.clone();
+    if let Some(pw) = tokio::task::spawn_blocking(move || first_admin(&c)).await?? {
         println!("Log in as admin, password {pw}");
     }
     println!("Press Ctrl-C to stop.");
@@ -64,9 +64,8 @@ pub async fn run(
 
 /// A throwaway demo on this machine: its first admin's password may go to the
 /// console (a real install hands it over in a private file).
-fn first_admin(dir: &std::path::Path) -> anyhow::Result<Option<String>> {
-    let store = crate::nvr::open_store(dir)?;
-    let audit = crate::security::audit_log::AuditLog::new(store.clone(), dir);
+fn first_admin(cfg: &Config) -> anyhow::Result<Option<String>> {
+    let (store, audit) = crate::cli::open(cfg)?;
     let accounts = crate::security::accounts::Accounts {
         store: &store,
         audit: &audit,

@@ -362,12 +362,7 @@ async fn start_web(
             .audit_check
             .set((chrono::Utc::now().timestamp_micros(), check));
         let tls = crate::web::tls::load(&tls_cfg, &dir)?;
-        let accounts = crate::security::accounts::Accounts {
-            store: &s.store,
-            audit: &s.audit,
-            cameras: Vec::new(),
-        };
-        let first = crate::security::first_password::settle(&dir, &accounts)?;
+        let first = crate::security::first_password::settle(&dir, &s.accounts())?;
         Ok((tls, first))
     })
     .await??;
@@ -376,8 +371,8 @@ async fn start_web(
     if let Some(file) = admin_pw {
         // The password itself never goes to the console (the journal, under systemd).
         tracing::warn!(
-            "created the first user, admin; its password is in {} (readable by this \
-             account only). Log in at {scheme}://{addr}/ and change it; the file is removed then.",
+            "the first user, admin, has the password in {} (readable by this account \
+             only). Log in at {scheme}://{addr}/ and change it; the file is removed then.",
             file.display()
         );
     }

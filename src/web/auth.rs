@@ -181,6 +181,14 @@ pub struct CameraAccess {
 }
 
 impl Authed {
+    /// This user, from their address, as the author of an account change.
+    pub fn actor(&self) -> crate::security::accounts::Actor<'_> {
+        crate::security::accounts::Actor {
+            user: &self.user.name,
+            address: Some(&self.address),
+        }
+    }
+
     /// An audit record of `action` by this user from their address; the caller
     /// adds what else it knows.
     pub fn record(&self, action: &str) -> Record {

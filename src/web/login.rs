@@ -353,20 +353,11 @@ pub async fn change_password(
 ) -> Result<Response, WebError> {
     password::check_new(&p.new).map_err(WebError::BadRequest)?;
     reauth(&state, &a, p.current).await?;
-    let (user, addr) = (a.user.clone(), a.address.clone());
+    let me = a.clone();
     state
-        .blocking(move |s| -> Result<(), WebError> {
-            let accounts = crate::security::accounts::Accounts {
-                store: &s.store,
-                audit: &s.audit,
-                cameras: Vec::new(),
-            };
-            let by = crate::security::accounts::Actor {
-                user: &user.name,
-                address: Some(&addr),
-            };
-            accounts
-                .set_password(&by, &user.name, &p.new)
+        .blocking(move |s| {
+            s.accounts()
+                .set_password(&me.actor(), &me.user.name, &p.new)
                 .map_err(|e| WebError::BadRequest(e.to_string()))
         })
         .await??;
@@ -437,18 +428,7 @@ pub async fn totp_reset(
 ) -> Result<Json<serde_json::Value>, WebError> {
     let a = admin.0;
     state
-        .blocking(move |s| {
-            let accounts = crate::security::accounts::Accounts {
-                store: &s.store,
-                audit: &s.audit,
-                cameras: Vec::new(),
-            };
-            let by = crate::security::accounts::Actor {
-                user: &a.user.name,
-                address: Some(&a.address),
-            };
-            accounts.reset_second_factor(&by, &name)
-        })
+        .blocking(move |s| s.accounts().reset_second_factor(&a.actor(), &name))
         .await?
         .map_err(|e| match e {
             crate::security::accounts::AccountError::NoSuchUser(_) => WebError::NotFound,

@@ -48,6 +48,17 @@ pub struct Inner {
     pub live_viewers: Arc<Mutex<super::conn_limit::Book>>,
 }
 
+impl Inner {
+    /// Account changes through the index and the audit log (blocking).
+    pub fn accounts(&self) -> crate::security::accounts::Accounts<'_> {
+        crate::security::accounts::Accounts {
+            store: &self.store,
+            audit: &self.audit,
+            cameras: self.cfg.cameras.iter().map(|c| c.name.clone()).collect(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState(pub Arc<Inner>);
 
