@@ -8,7 +8,7 @@
 set -euo pipefail
 pkgs=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev pkg-config clang libclang-dev)
 if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--eval" ]; then
-  pkgs+=(ffmpeg curl python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp
+  pkgs+=(ffmpeg curl strace python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp
          gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
          gstreamer1.0-plugins-ugly chromium chromium-driver python3-numpy python3-skimage)
 fi

@@ -6,7 +6,7 @@ use crate::security::accounts::{Accounts, Actor};
 use crate::security::audit_chain::{Hash, parse_anchor};
 use crate::security::audit_log::AuditLog;
 use crate::store::{Role, Store};
-use anyhow::{Context, bail};
+use anyhow::bail;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -55,9 +55,7 @@ pub fn os_user() -> String {
 
 pub fn open(cfg: &Config) -> anyhow::Result<(Arc<Store>, AuditLog)> {
     let dir = &cfg.storage.data_dir;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
-    let store = crate::nvr::open_store(dir)?;
+    let store = crate::record::data_dir::open(dir)?.store;
     let audit = AuditLog::new(store.clone(), dir);
     Ok((store, audit))
 }
@@ -84,17 +82,20 @@ fn prompt_hidden(prompt: &str) -> anyhow::Result<String> {
     eprint!("{prompt}");
     std::io::stderr().flush()?;
     let fd = std::io::stdin().as_raw_fd();
-    // SAFETY: termios calls on our own stdin, restored before returning.
+    // SAFETY: termios is plain data; all-zero is a valid value to be overwritten.
     let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: tcgetattr on our own stdin with a valid out-pointer.
     let have = unsafe { libc::tcgetattr(fd, &mut t) } == 0;
     if have {
         let mut quiet = t;
         quiet.c_lflag &= !libc::ECHO;
+        // SAFETY: tcsetattr on our own stdin; restored below.
         unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
     }
     let mut line = String::new();
     let res = std::io::stdin().lock().read_line(&mut line);
     if have {
+        // SAFETY: restores the settings read above.
         unsafe { libc::tcsetattr(fd, libc::TCSANOW, &t) };
     }
     eprintln!();

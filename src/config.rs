@@ -268,9 +268,16 @@ impl Config {
                 .unwrap_or(1 << 30),
             retention_interval: ctx.duration_or("retention_interval", &s.retention_interval, 30)?,
         };
-        if storage.segment_duration < Duration::from_secs(2) {
+        if !(Duration::from_secs(2)..=Duration::from_secs(3600)).contains(&storage.segment_duration)
+        {
             let v = s.segment_duration.as_ref().map_or(0, |v| v.span().start);
-            return Err(ctx.err(v, "segment_duration", "must be at least 2s"));
+            return Err(ctx.err(v, "segment_duration", "must be between 2s and 1h"));
+        }
+        if !(Duration::from_millis(100)..=Duration::from_secs(10))
+            .contains(&storage.fragment_duration)
+        {
+            let v = s.fragment_duration.as_ref().map_or(0, |v| v.span().start);
+            return Err(ctx.err(v, "fragment_duration", "must be between 100ms and 10s"));
         }
         let server = raw.server.map(|sv| ctx.server(&sv, base)).transpose()?;
         let mut cameras: Vec<Camera> = Vec::new();
@@ -356,6 +363,13 @@ impl Config {
 }
 
 /// Camera names become directory names, so they are kept strictly to a safe set.
+/// A checked config number as the detector's `f32` (every such number is range
+/// checked first, far inside `f32`).
+#[allow(clippy::cast_possible_truncation, reason = "range-checked values")]
+fn narrow(v: f64) -> f32 {
+    v as f32
+}
+
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
@@ -491,7 +505,7 @@ impl Ctx<'_> {
             ));
         }
         Ok(crate::motion::geometry::Polygon(
-            pts.iter().map(|[x, y]| (*x as f32, *y as f32)).collect(),
+            pts.iter().map(|[x, y]| (narrow(*x), narrow(*y))).collect(),
         ))
     }
 
@@ -515,21 +529,28 @@ impl Ctx<'_> {
         Ok(Motion {
             enabled: m.enabled.unwrap_or(true),
             detector: crate::motion::detector::DetectorConfig {
-                sensitivity: self.number(
-                    "sensitivity",
-                    &m.sensitivity,
-                    f64::from(d.sensitivity),
-                    0.0..=1.0,
-                )? as f32,
-                min_area: self.number("min_area", &m.min_area, f64::from(d.min_area), 0.0..=1.0)?
-                    as f32,
-                min_frames: self.number(
-                    "min_frames",
-                    &m.min_frames,
-                    i64::from(d.min_frames),
-                    1..=100,
-                )? as u32,
-                fps: self.number("fps", &m.fps, f64::from(d.fps), 0.5..=30.0)? as f32,
+                sensitivity: self
+                    .number(
+                        "sensitivity",
+                        &m.sensitivity,
+                        f64::from(d.sensitivity),
+                        0.0..=1.0,
+                    )
+                    .map(narrow)?,
+                min_area: self
+                    .number("min_area", &m.min_area, f64::from(d.min_area), 0.0..=1.0)
+                    .map(narrow)?,
+                min_frames: self
+                    .number(
+                        "min_frames",
+                        &m.min_frames,
+                        i64::from(d.min_frames),
+                        1..=100,
+                    )
+                    .map(|n| u32::try_from(n).unwrap_or(u32::MAX))?,
+                fps: self
+                    .number("fps", &m.fps, f64::from(d.fps), 0.5..=30.0)
+                    .map(narrow)?,
                 absorb_s: self
                     .opt(&m.absorb, |v| self.duration("absorb", v))?
                     .map_or(d.absorb_s, |v| v.as_secs_f32()),

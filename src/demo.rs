@@ -21,9 +21,9 @@ pub async fn run(
             (t.clone(), Some(TempDir(t)))
         }
     };
-    std::fs::create_dir_all(&dir)?;
+    crate::record::data_dir::init(&dir)?;
     println!("Hearth demo: encoding the simulated scene (a few seconds)...");
-    let cam = FakeCamera::start("127.0.0.1:0", None, None).await?;
+    let cam = FakeCamera::start("127.0.0.1:0", None, None, 1.0).await?;
     let addr = cam.addr();
     // Plain HTTP on loopback: browsers treat http://127.0.0.1 as a secure context.
     let mut text = format!(

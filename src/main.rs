@@ -21,6 +21,12 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Make the configured data directory (once, for a new installation): its
+    /// identity file and its index. Hearth records only into a directory made so.
+    Init {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Validate a config file without starting.
     Check {
         #[arg(long)]
@@ -65,6 +71,10 @@ enum Cmd {
         /// The authentication scheme demanded with --user and --password.
         #[arg(long, value_enum, default_value = "digest")]
         auth: hearth::fakecam::AuthScheme,
+        /// How fast the camera's clock runs against real time (1.03: 3 % fast),
+        /// as a cheap camera's crystal would.
+        #[arg(long, default_value_t = 1.0)]
+        clock: f64,
     },
     /// Run the motion detector over a video file; prints JSON events.
     Detect {
@@ -207,6 +217,10 @@ fn main() -> ExitCode {
             }
             Err(e) => return config_error(e),
         },
+        Cmd::Init { config } => match Config::load(&config) {
+            Ok(c) => init(&c),
+            Err(e) => return config_error(e),
+        },
         Cmd::Run { config } => match Config::load(&config) {
             Ok(c) => runtime().and_then(|rt| rt.block_on(run(c))),
             Err(e) => return config_error(e),
@@ -232,7 +246,9 @@ fn main() -> ExitCode {
             user,
             password,
             auth,
-        } => runtime().and_then(|rt| rt.block_on(fake_camera(listen, file, user, password, auth))),
+            clock,
+        } => runtime()
+            .and_then(|rt| rt.block_on(fake_camera(listen, file, user, password, auth, clock))),
         Cmd::Detect {
             input,
             config,
@@ -346,10 +362,38 @@ async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn init(cfg: &Config) -> anyhow::Result<ExitCode> {
+    use hearth::record::data_dir::{self, Initialised};
+    let dir = &cfg.storage.data_dir;
+    match data_dir::init(dir)? {
+        Initialised::Created(id) => println!(
+            "{}: Hearth data directory {id}; start recording with `hearth run`",
+            dir.display()
+        ),
+        Initialised::Already(id) => println!(
+            "{}: already Hearth data directory {id}; nothing changed",
+            dir.display()
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn verify(cfg: &Config, repair: bool) -> anyhow::Result<ExitCode> {
     let dir = &cfg.storage.data_dir;
-    let _lock = hearth::nvr::lock_data_dir(dir)?;
-    let store = hearth::nvr::open_store(dir)?;
+    let _lock = hearth::record::data_dir::lock(dir)?;
+    let store = hearth::record::data_dir::open(dir)?.store;
+    // SQLite's own check first: a damaged index cannot be repaired from here.
+    let damaged = store.integrity_problems()?;
+    if !damaged.is_empty() {
+        for d in &damaged {
+            println!("index {}: {d}", dir.join("hearth.db").display());
+        }
+        println!(
+            "the index is damaged; stop Hearth, move hearth.db aside and run \
+             `hearth verify --repair` to rebuild it from the files"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     let report = hearth::record::recovery::check(
         dir,
         &store,
@@ -479,6 +523,7 @@ async fn fake_camera(
     user: Option<String>,
     password: Option<String>,
     scheme: hearth::fakecam::AuthScheme,
+    clock: f64,
 ) -> anyhow::Result<ExitCode> {
     let auth = match (user, password) {
         (Some(user), Some(password)) => Some(hearth::fakecam::Auth {
@@ -489,7 +534,7 @@ async fn fake_camera(
         (None, None) => None,
         _ => bail!("--user and --password go together"),
     };
-    let server = hearth::fakecam::FakeCamera::start(&listen, file.as_deref(), auth).await?;
+    let server = hearth::fakecam::FakeCamera::start(&listen, file.as_deref(), auth, clock).await?;
     println!("fake camera serving rtsp://{}/main and /sub", server.addr());
     let mut sig = shutdown_signal();
     let _ = sig.wait_for(|&s| s).await;

@@ -1,4 +1,4 @@
-//! The running recorder: opens the data directory (lock, index, recovery), starts
+//! The running recorder: opens the data directory (lock, identity, index, recovery), starts
 //! one ingest task and one recorder per camera stream plus periodic retention, and
 //! on shutdown lets every recorder finish its open segment.
 
@@ -6,15 +6,13 @@ use crate::config::{Config, RecordMode};
 use crate::ingest::health::Health;
 use crate::ingest::hub::Hub;
 use crate::ingest::rtsp::{self, StreamSpec};
-use crate::media::TIMESCALE;
+use crate::media::clock;
 use crate::record::recorder::{self, RecorderConfig, RecorderStats};
-use crate::record::recovery;
 use crate::record::retention::{self, Policy};
 use crate::record::segmenter::SegmenterConfig;
+use crate::record::{data_dir, recovery};
 use crate::store::Store;
 use anyhow::Context;
-use std::fs::File;
-use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -24,33 +22,9 @@ const RECORDER_QUEUE: usize = 1500;
 /// Frames motion detection may fall behind by; past that it skips ahead.
 const MOTION_QUEUE: usize = 300;
 
-/// An exclusive lock on a data directory, held while Hearth uses it.
-pub struct DataLock(#[allow(dead_code)] File);
-
-pub fn lock_data_dir(dir: &Path) -> anyhow::Result<DataLock> {
-    use std::os::fd::AsRawFd;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
-    let path = dir.join("hearth.lock");
-    let f = File::create(&path).with_context(|| format!("cannot open {}", path.display()))?;
-    // SAFETY: flock on a descriptor we own.
-    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        anyhow::bail!(
-            "another Hearth process is using {}; stop it first",
-            dir.display()
-        );
-    }
-    Ok(DataLock(f))
-}
-
-/// Opens the index (SQLite) in a data directory: `<data_dir>/hearth.db`.
-pub fn open_store(dir: &Path) -> anyhow::Result<Arc<Store>> {
-    Ok(Arc::new(Store::open(&dir.join("hearth.db"))?))
-}
-
 pub fn retention_policy(cfg: &Config) -> Policy {
     Policy {
-        max_age_us: cfg.storage.max_age.map(|d| d.as_micros() as i64),
+        max_age_us: cfg.storage.max_age.map(clock::duration_us),
         max_bytes: cfg.storage.max_bytes,
         camera_max_bytes: cfg
             .cameras
@@ -63,9 +37,9 @@ pub fn retention_policy(cfg: &Config) -> Policy {
             ("motion", cfg.storage.motion_max_age),
         ]
         .into_iter()
-        .filter_map(|(c, a)| a.map(|a| (c.to_owned(), a.as_micros() as i64)))
+        .filter_map(|(c, a)| a.map(|a| (c.to_owned(), clock::duration_us(a))))
         .collect(),
-        event_max_age_us: cfg.storage.event_max_age.map(|a| a.as_micros() as i64),
+        event_max_age_us: cfg.storage.event_max_age.map(clock::duration_us),
     }
 }
 
@@ -87,12 +61,18 @@ pub async fn run(
     let (_lock, store) = {
         let dir = dir.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let lock = lock_data_dir(&dir)?;
-            let store = open_store(&dir)?;
+            let lock = data_dir::lock(&dir)?;
+            let opened = data_dir::open(&dir)?;
+            let store = opened.store;
             for w in crate::security::file_modes::check(&dir) {
                 tracing::warn!("{w}");
             }
-            let report = recovery::check(&dir, &store, true, recovery::Scope::Recent)?;
+            let scope = if opened.new_index {
+                recovery::Scope::Full
+            } else {
+                recovery::Scope::Recent
+            };
+            let report = recovery::check(&dir, &store, true, scope)?;
             crate::record::reserve::ensure(&dir);
             if !report.problems.is_empty() {
                 tracing::info!(
@@ -105,9 +85,8 @@ pub async fn run(
         .await??
     };
     let seg_cfg = SegmenterConfig {
-        segment_90k: cfg.storage.segment_duration.as_millis() as i64 * i64::from(TIMESCALE) / 1000,
-        fragment_90k: cfg.storage.fragment_duration.as_millis() as i64 * i64::from(TIMESCALE)
-            / 1000,
+        segment_90k: clock::duration_90k(cfg.storage.segment_duration),
+        fragment_90k: clock::duration_90k(cfg.storage.fragment_duration),
     };
     // Every stream to ingest (to record, to analyse, or both), with its health,
     // known before anything starts.
@@ -216,8 +195,8 @@ pub async fn run(
                         motion: (cam.record == RecordMode::Motion).then(|| {
                             (
                                 crate::record::motion_gate::MotionGate::new(
-                                    cam.motion.pre_roll.as_micros() as i64,
-                                    cam.motion.post_roll.as_micros() as i64,
+                                    clock::duration_us(cam.motion.pre_roll),
+                                    clock::duration_us(cam.motion.post_roll),
                                 ),
                                 signal.clone(),
                             )
@@ -270,7 +249,7 @@ pub async fn run(
                     if let Some((idle, max)) = sessions {
                         // Expired sessions no request will come back for.
                         let now = chrono::Utc::now().timestamp_micros();
-                        let (idle, max) = (idle.as_micros() as i64, max.as_micros() as i64);
+                        let (idle, max) = (clock::duration_us(idle), clock::duration_us(max));
                         if let Err(e) = store.purge_sessions(now - idle, now - max) {
                             tracing::warn!("cannot remove expired sessions: {e}");
                         }

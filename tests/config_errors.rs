@@ -113,7 +113,19 @@ fn each_kind_of_mistake_is_named() {
         &GOOD.replace("[storage]", "[storage]\nsegment_duration = \"1s\""),
         2,
         "segment_duration",
-        "at least",
+        "between 2s and 1h",
+    );
+    assert_bad(
+        &GOOD.replace("[storage]", "[storage]\nsegment_duration = \"2h\""),
+        2,
+        "segment_duration",
+        "between 2s and 1h",
+    );
+    assert_bad(
+        &GOOD.replace("[storage]", "[storage]\nfragment_duration = \"30s\""),
+        2,
+        "fragment_duration",
+        "between 100ms and 10s",
     );
     assert_bad(
         &GOOD.replace(

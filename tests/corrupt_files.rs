@@ -33,7 +33,7 @@ fn corrupt_segments_are_quarantined_and_recording_goes_on() {
         b
     };
     let random: Vec<u8> = (0..100_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .map(|i| ((i.wrapping_mul(2_654_435_761) >> 11) & 0xff) as u8)
         .collect();
     let mut torn = real.clone();
     torn.extend_from_slice(&[0, 0, 0, 1]);

@@ -37,6 +37,7 @@ fn scenario(middle: &str) -> String {
 }
 
 const SCENARIO_START: &str = r#"
+"$HEARTH" init --config "$CFG" >/dev/null || exit 98
 "$HEARTH" run --config "$CFG" 2>"$LOG" &
 pid=$!
 "#;

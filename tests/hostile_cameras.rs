@@ -41,7 +41,7 @@ fn hostile_server(answer: fn(&str) -> Vec<u8>) -> u16 {
 
 fn garbage(_: &str) -> Vec<u8> {
     (0..2000u32)
-        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .map(|i| ((i.wrapping_mul(2654435761) >> 13) & 0xff) as u8)
         .collect()
 }
 

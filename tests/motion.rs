@@ -189,3 +189,101 @@ fn motion_mode_records_around_events_with_pre_roll_and_off_records_nothing() {
     let r = reports.first().expect("report");
     assert_eq!(r.received, r.recorded + r.before_key + r.idle, "{r:?}");
 }
+
+/// Cameras whose clocks run 5 % slow and 2 % fast (their RTP time against real
+/// time; 50 ppm is common, these are far past what slewing mends). Motion times and
+/// recording times come from one clock model, so motion-only recording still
+/// records every event with its pre-roll, segments never overlap, and events sit
+/// where the motion really was (within the re-anchoring limit, not drifting
+/// further with every minute).
+#[test]
+fn motion_mode_records_every_event_when_the_camera_clock_is_off() {
+    let (slow, fast) = (free_port(), free_port());
+    let _slow = fake_camera_with(slow, None, &["--clock", "0.95"]);
+    let _fast = fake_camera_with(fast, None, &["--clock", "1.02"]);
+    let extra = |port: u16| {
+        format!(
+            "sub_url = \"rtsp://127.0.0.1:{port}/sub\"\nrecord = \"motion\"\n\
+             [cameras.motion]\npre_roll = \"3s\"\npost_roll = \"2s\""
+        )
+    };
+    let (slow_extra, fast_extra) = (extra(slow), extra(fast));
+    let mut nvr = Nvr::new(
+        "min_free = \"1MB\"\nsegment_duration = \"4s\"",
+        &[
+            Cam {
+                name: "slow",
+                url: format!("rtsp://127.0.0.1:{slow}/main"),
+                auth: None,
+                extra: &slow_extra,
+            },
+            Cam {
+                name: "fast",
+                url: format!("rtsp://127.0.0.1:{fast}/main"),
+                auth: None,
+                extra: &fast_extra,
+            },
+        ],
+    );
+    let start_us = now_us();
+    nvr.record_for(68);
+    let store = Store::open(&nvr.data().join("hearth.db")).expect("index");
+    let all = store.all_segments().expect("segments");
+    // Every file whole (not check_segments: ffprobe takes the last frame's length
+    // from the SPS frame rate, which these cameras' timestamps disagree with).
+    for s in &all {
+        let pk = ffprobe_packets(&nvr.data().join(&s.path));
+        assert_eq!(pk.len() as u64, s.progress.frames, "{}", s.path);
+        assert!(pk[0].key, "{}: starts with a key frame", s.path);
+    }
+    for camera in ["slow", "fast"] {
+        let events = store.events_between(camera, 0, i64::MAX).expect("events");
+        // Motion in the loop from 12 s to 20 s, from 32 s, from 52 s: three
+        // events, each where the motion really was (the camera connects within
+        // a second or two of the start).
+        assert!(events.len() >= 3, "{camera}: {events:?}");
+        for (i, e) in events[..3].iter().enumerate() {
+            let at = (e.start_us - start_us) as f64 / 1e6;
+            let want = 12.0 + 20.0 * i as f64;
+            assert!(
+                (want - 1.5..want + 4.0).contains(&at),
+                "{camera}: event {i} at {at:.1} s, motion from {want} s"
+            );
+        }
+        let mut segs: Vec<_> = all.iter().filter(|s| s.camera == camera).collect();
+        segs.sort_by_key(|s| s.start_us);
+        for w in segs.windows(2) {
+            assert!(
+                w[0].end_us() <= w[1].start_us,
+                "{camera}: segments overlap by {} µs",
+                w[0].end_us() - w[1].start_us
+            );
+        }
+        let recorded = |t: i64| segs.iter().any(|s| s.start_us <= t && t < s.end_us());
+        for e in &events[..3] {
+            let first = segs
+                .iter()
+                .filter(|s| s.end_us() > e.start_us - 6_000_000 && s.start_us < e.end_us)
+                .map(|s| s.start_us)
+                .min();
+            let first = first.unwrap_or_else(|| panic!("{camera}: no footage of {e:?}"));
+            assert!(
+                first <= e.start_us - 2_000_000,
+                "{camera}: pre-roll {} s",
+                (e.start_us - first) / 1_000_000
+            );
+            // After it too (past a re-anchoring's gap: a clock 5 % slow covers
+            // only 95 % of the time with media time).
+            assert!(
+                (1..=4).any(|k| recorded(e.end_us + k * 500_000)),
+                "{camera}: post-roll of {:?} in {:?}",
+                (e.start_us - start_us, e.end_us - start_us),
+                segs.iter()
+                    .map(|s| (s.start_us - start_us, s.end_us() - start_us))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+    let log = nvr.log_text();
+    assert!(log.contains("re-anchored on our clock"), "{log}");
+}

@@ -34,7 +34,9 @@ pub fn load(path: &Path) -> anyhow::Result<Clip> {
         .map_err(|e| anyhow!("{}: {e} (an MP4 with avcC is needed)", path.display()))?;
     let rate = stream.avg_frame_rate();
     let fps = if rate.denominator() > 0 && rate.numerator() > 0 {
-        (f64::from(rate.numerator()) / f64::from(rate.denominator())).round() as u32
+        // Rounded to the nearest whole rate.
+        let (num, den) = (i64::from(rate.numerator()), i64::from(rate.denominator()));
+        u32::try_from((num + den / 2) / den).unwrap_or(1)
     } else {
         15
     };

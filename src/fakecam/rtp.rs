@@ -53,6 +53,10 @@ impl Packetizer {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "test data of known small sizes"
+)]
 mod tests {
     use super::*;
 

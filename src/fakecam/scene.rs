@@ -2,6 +2,11 @@
 //! loop, then crossed by moving shapes for its last seconds (by default 12 s still,
 //! 8 s of motion), drawn in YUV 4:2:0 and encoded once with libx264.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "pixel arithmetic of a synthetic picture; float to integer `as` saturates"
+)]
+
 use super::{Clip, EncodedFrame};
 use crate::media::h264::{NAL_PPS, NAL_SPS, annexb_nals, nal_type};
 use anyhow::{Context, anyhow};

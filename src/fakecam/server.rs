@@ -42,6 +42,8 @@ struct Shared {
     main: Clip,
     sub: Clip,
     auth: Option<Auth>,
+    /// How fast the camera's clock runs against real time (1.0: exact).
+    clock: f64,
     nonce: String,
 }
 
@@ -59,11 +61,17 @@ impl Drop for FakeCamera {
 
 impl FakeCamera {
     /// Prepares the video (encoding the scene or reading `file`) and starts serving.
+    /// `clock` is how fast the camera's RTP clock runs against real time (1.0
+    /// for a true clock; 1.03 gains 3 %), as a cheap camera's crystal would.
     pub async fn start(
         listen: &str,
         file: Option<&Path>,
         auth: Option<Auth>,
+        clock: f64,
     ) -> anyhow::Result<FakeCamera> {
+        if !(0.5..=2.0).contains(&clock) {
+            anyhow::bail!("the clock factor must be between 0.5 and 2");
+        }
         let file = file.map(Path::to_path_buf);
         let (main, sub) = tokio::task::spawn_blocking(move || -> anyhow::Result<(Clip, Clip)> {
             match file {
@@ -83,6 +91,7 @@ impl FakeCamera {
             main,
             sub,
             auth,
+            clock,
             nonce: format!("{:032x}", rand::random::<u128>()),
         });
         let task = tokio::spawn(async move {
@@ -384,7 +393,7 @@ async fn serve(sock: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
                         let is_main = std::ptr::eq(c, &shared.main);
                         player = Some(tokio::spawn(async move {
                             let clip = if is_main { &shared.main } else { &shared.sub };
-                            play(clip, channel, seq, rtptime, tx).await;
+                            play(clip, channel, seq, rtptime, shared.clock, tx).await;
                         }));
                         "200 OK"
                     }
@@ -424,8 +433,25 @@ async fn serve(sock: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
     result
 }
 
-/// Sends the clip in a loop at its frame rate, with continuous RTP timestamps.
-async fn play(clip: &Clip, channel: u8, seq: u16, rtptime: u32, tx: mpsc::Sender<Vec<u8>>) {
+/// The low 32 bits of a clock's ticks at frame `n` (RTP time wraps by design).
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "RTP time is the clock's ticks modulo 2^32"
+)]
+fn rtp_ticks(n: u64, ticks: u32, clock: f64) -> u32 {
+    (n as f64 * f64::from(ticks) * clock) as u64 as u32
+}
+
+/// Sends the clip in a loop at its frame rate, with continuous RTP timestamps
+/// from a clock running `clock` times real time.
+async fn play(
+    clip: &Clip,
+    channel: u8,
+    seq: u16,
+    rtptime: u32,
+    clock: f64,
+    tx: mpsc::Sender<Vec<u8>>,
+) {
     let mut pk = Packetizer {
         ssrc: rand::random(),
         seq,
@@ -435,13 +461,15 @@ async fn play(clip: &Clip, channel: u8, seq: u16, rtptime: u32, tx: mpsc::Sender
     let ticks = clip.frame_ticks();
     for n in 0u64.. {
         tick.tick().await;
-        let f = &clip.frames[(n % clip.frames.len() as u64) as usize];
-        let ts = rtptime.wrapping_add((n as u32).wrapping_mul(ticks));
+        let f = &clip.frames[usize::try_from(n).unwrap_or(0) % clip.frames.len()];
+        // RTP timestamps wrap by design: the low 32 bits of the clock's ticks.
+        let ts = rtptime.wrapping_add(rtp_ticks(n, ticks, clock));
         let mut buf = Vec::new();
         pk.picture(&f.nals, ts, |p| {
             buf.push(b'$');
             buf.push(channel);
-            buf.extend_from_slice(&(p.len() as u16).to_be_bytes());
+            // Packets are cut to fit the interleaved frame's 16-bit length.
+            buf.extend_from_slice(&u16::try_from(p.len()).unwrap_or(u16::MAX).to_be_bytes());
             buf.extend_from_slice(&p);
         });
         if tx.send(buf).await.is_err() {

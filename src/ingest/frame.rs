@@ -18,13 +18,16 @@ pub struct VideoParams {
 /// One encoded picture, length-prefixed NAL units as in MP4 samples.
 #[derive(Debug)]
 pub struct Frame {
-    /// Changes whenever the RTSP session is new: timestamps of different
-    /// sessions are unrelated.
+    /// The timeline: changes whenever the RTSP session is new or its clock model
+    /// re-anchored; timestamps of different timelines are unrelated.
     pub session: u64,
     /// Presentation time in 90 kHz units since the session's PLAY (shared with
-    /// the session's audio), extended so it never wraps.
+    /// the session's audio), extended so it never wraps, with the clock model's
+    /// slewed correction applied (`media::clock`).
     pub pts: i64,
-    /// Wall-clock time when the frame arrived, in microseconds since the Unix epoch.
+    /// The frame's wall time under the session's clock model (near its arrival,
+    /// and as smooth as `pts`), in microseconds since the Unix epoch. Recording,
+    /// motion detection and live view all go by it.
     pub wall_us: i64,
     pub key: bool,
     pub data: Bytes,

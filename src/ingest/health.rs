@@ -54,7 +54,7 @@ impl Health {
         let mut h = self.lock();
         h.frames += 1;
         h.bytes += bytes as u64;
-        h.recent.push_back((now, bytes as u32));
+        h.recent.push_back((now, crate::media::len_u32(bytes)));
         while h
             .recent
             .front()

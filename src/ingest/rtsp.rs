@@ -7,7 +7,8 @@ use super::frame::{AudioFrame, AudioParams, Frame, VideoParams};
 use super::health::Health;
 use super::hub::{Hub, StreamEvent};
 use crate::config::{Camera, RtpTransport};
-use crate::media::h265;
+use crate::media::clock::{self, ClockModel};
+use crate::media::{MAX_FRAME_BYTES, h265};
 use anyhow::{Context, anyhow, bail};
 use bytes::Bytes;
 use futures::StreamExt;
@@ -219,7 +220,11 @@ async fn session(
         .context("cannot depacketize the video")?;
     health.connected();
     tracing::info!(camera = %cam.name, stream = spec.kind, "connected");
-    let session_id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+    // A new timeline for each session, and again whenever the clock model has
+    // to re-anchor: consumers start over (a new segment) at a timeline change.
+    let mut session_id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+    let mut clock = ClockModel::new();
+    let mut reanchors = 0u64;
     let mut params: Option<Arc<VideoParams>> = None;
     loop {
         let item = tokio::time::timeout(STALL_TIMEOUT, playing.next())
@@ -233,9 +238,12 @@ async fn session(
             CodecItem::VideoFrame(f) => f,
             CodecItem::AudioFrame(a) => {
                 let Some(p) = &audio_params else { continue };
+                // The same clock as the video: the same correction, at audio's rate.
+                let correction =
+                    clock.correction_90k() * i64::from(p.clock_rate) / clock::TICKS_PER_SECOND;
                 hub.send(StreamEvent::Audio(Arc::new(AudioFrame {
                     session: session_id,
-                    pts: a.timestamp().elapsed(),
+                    pts: a.timestamp().elapsed() + correction,
                     duration: a.frame_length().get(),
                     data: Bytes::copy_from_slice(a.data()),
                     params: p.clone(),
@@ -262,25 +270,51 @@ async fn session(
         }
         let Some(p) = &params else { continue };
         let ts = f.timestamp();
-        let clock = i64::from(ts.clock_rate().get());
-        let pts = if clock == 90_000 {
+        let rate = i64::from(ts.clock_rate().get());
+        let raw_90k = if rate == clock::TICKS_PER_SECOND {
             ts.elapsed()
         } else {
-            ts.elapsed() * 90_000 / clock
+            ts.elapsed() * clock::TICKS_PER_SECOND / rate
         };
         let now = Instant::now();
-        let wall_us = SystemTime::now()
+        let arrival_us = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_micros() as i64);
+            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+        let stamp = clock.stamp(raw_90k, arrival_us);
+        if stamp.reanchored {
+            reanchors += 1;
+            session_id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+            if reanchors == 1 || reanchors % 20 == 0 {
+                tracing::warn!(
+                    camera = %cam.name,
+                    stream = spec.kind,
+                    "the camera's clock and ours are over {} ms apart (time jumped, or it runs \
+                     more than {} ppm off): re-anchored on our clock, a new segment begins \
+                     ({reanchors} times this session)",
+                    clock::REANCHOR_US / 1_000,
+                    clock::MAX_SLEW_PPM
+                );
+            }
+        }
         let key = f.is_random_access_point()
             || (p.codec.starts_with("hvc1") && h265::is_irap_access_unit(f.data()));
         let data = Bytes::from(f.into_data());
+        if data.len() > MAX_FRAME_BYTES {
+            // No camera sends such a picture; everything downstream may rely on it.
+            tracing::warn!(
+                camera = %cam.name,
+                stream = spec.kind,
+                "dropped a frame of {} bytes (more than {MAX_FRAME_BYTES})",
+                data.len()
+            );
+            continue;
+        }
         health.frame(now, data.len());
         stats.frames += 1;
         hub.send(StreamEvent::Frame(Arc::new(Frame {
             session: session_id,
-            pts,
-            wall_us,
+            pts: stamp.pts_90k,
+            wall_us: stamp.wall_us,
             key,
             data,
             params: p.clone(),

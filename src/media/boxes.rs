@@ -6,7 +6,7 @@ pub fn write_box(buf: &mut Vec<u8>, typ: &[u8; 4], body: impl FnOnce(&mut Vec<u8
     buf.extend_from_slice(&[0, 0, 0, 0]);
     buf.extend_from_slice(typ);
     body(buf);
-    let size = (buf.len() - start) as u32;
+    let size = super::len_u32(buf.len() - start);
     buf[start..start + 4].copy_from_slice(&size.to_be_bytes());
 }
 

@@ -155,7 +155,7 @@ fn write_trak(b: &mut Vec<u8>, t: &TrackSpec<'_>) {
                 });
                 write_box(b, b"stbl", |b| {
                     write_full_box(b, b"stsd", 0, 0, |b| {
-                        put_u32(b, t.entries.len() as u32);
+                        put_u32(b, super::len_u32(t.entries.len()));
                         for e in t.entries {
                             b.extend_from_slice(e);
                         }
@@ -204,7 +204,7 @@ pub fn fragment_header(sequence: u32, runs: &[Run<'_>]) -> Vec<u8> {
                 write_full_box(b, b"tfdt", 1, 0, |b| put_u64(b, run.base_decode_time));
                 // data-offset, sample-duration, sample-size, sample-flags.
                 write_full_box(b, b"trun", 0, 0x0701, |b| {
-                    put_u32(b, run.samples.len() as u32);
+                    put_u32(b, super::len_u32(run.samples.len()));
                     offsets.push(b.len());
                     put_u32(b, 0);
                     for s in run.samples {
@@ -222,35 +222,97 @@ pub fn fragment_header(sequence: u32, runs: &[Run<'_>]) -> Vec<u8> {
         .into_iter()
         .zip(runs.iter().filter(|r| !r.samples.is_empty()))
     {
-        b[at..at + 4].copy_from_slice(&(data_at as u32).to_be_bytes());
+        let at_u32 = u32::try_from(data_at).unwrap_or(u32::MAX);
+        b[at..at + 4].copy_from_slice(&at_u32.to_be_bytes());
         data_at += run.samples.iter().map(|s| u64::from(s.size)).sum::<u64>();
     }
-    put_u32(&mut b, (data_at - moof_len) as u32);
+    put_u32(
+        &mut b,
+        u32::try_from(data_at - moof_len).unwrap_or(u32::MAX),
+    );
     b.extend_from_slice(b"mdat");
     b
 }
 
-/// An RFC 6381 codec string for a sample entry, e.g. `avc1.64001f`, for logs and the index.
+/// An RFC 6381 codec string for a sample entry, e.g. `avc1.64001f` or
+/// `hvc1.1.6.L93.B0`, for the index and the browser's `MediaSource`.
 pub fn codec_string(entry: &[u8]) -> String {
-    if entry.len() < 8 {
+    let Some(typ) = entry.get(4..8) else {
         return "unknown".to_owned();
+    };
+    let config = |name: &[u8; 4]| {
+        let pos = entry.windows(4).position(|w| w == name)?;
+        entry.get(pos + 4..)
+    };
+    let described = match typ {
+        // avcC: version, then profile, compatibility, level.
+        b"avc1" => config(b"avcC")
+            .and_then(|c| c.get(1..4))
+            .map(|p| format!("avc1.{:02x}{:02x}{:02x}", p[0], p[1], p[2])),
+        b"hvc1" | b"hev1" => config(b"hvcC").and_then(|c| hevc_string(typ, c)),
+        _ => None,
+    };
+    described.unwrap_or_else(|| String::from_utf8_lossy(typ).into_owned())
+}
+
+/// ISO/IEC 14496-15 annex E: `hvc1.[A-C]<profile>.<compatibility, bit-reversed
+/// hex>.<L|H><level>[.<constraint byte>...]`, trailing zero constraint bytes left out.
+fn hevc_string(typ: &[u8], c: &[u8]) -> Option<String> {
+    let (profile, compat, constraints, level) =
+        (*c.get(1)?, c.get(2..6)?, c.get(6..12)?, *c.get(12)?);
+    let space = ["", "A", "B", "C"][usize::from(profile >> 6)];
+    let tier = if profile & 0x20 != 0 { 'H' } else { 'L' };
+    let flags = u32::from_be_bytes([compat[0], compat[1], compat[2], compat[3]]).reverse_bits();
+    let mut out = format!(
+        "{}.{space}{}.{flags:x}.{tier}{level}",
+        String::from_utf8_lossy(typ),
+        profile & 0x1f
+    );
+    let used = constraints
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |i| i + 1);
+    for b in &constraints[..used] {
+        out.push_str(&format!(".{b:X}"));
     }
-    let typ = String::from_utf8_lossy(&entry[4..8]).into_owned();
-    if &entry[4..8] == b"avc1" {
-        // avcC follows the 78-byte VisualSampleEntry; its bytes 1..4 are profile,
-        // compatibility and level.
-        if let Some(pos) = entry.windows(4).position(|w| w == b"avcC") {
-            if let Some(p) = entry.get(pos + 5..pos + 8) {
-                return format!("avc1.{:02x}{:02x}{:02x}", p[0], p[1], p[2]);
-            }
-        }
-    }
-    typ
+    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codec_strings_follow_rfc_6381() {
+        let entry = |typ: &[u8; 4], cfg: &[u8; 4], body: &[u8]| {
+            let mut e = vec![0, 0, 0, 0];
+            e.extend_from_slice(typ);
+            e.extend_from_slice(&[0; 78]);
+            e.extend_from_slice(&[0, 0, 0, 0]);
+            e.extend_from_slice(cfg);
+            e.extend_from_slice(body);
+            e
+        };
+        assert_eq!(
+            codec_string(&entry(b"avc1", b"avcC", &[1, 0x64, 0, 0x1f])),
+            "avc1.64001f"
+        );
+        // Main profile, compatible with Main and Main 10, level 3.1, progressive
+        // and frame-only constraints: the form browsers ask isTypeSupported about.
+        let main = [1, 0x01, 0x60, 0, 0, 0, 0xb0, 0, 0, 0, 0, 0, 93];
+        assert_eq!(
+            codec_string(&entry(b"hvc1", b"hvcC", &main)),
+            "hvc1.1.6.L93.B0"
+        );
+        // Main 10 in the high tier at level 5.1.
+        let high = [1, 0x22, 0x20, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, 153];
+        assert_eq!(
+            codec_string(&entry(b"hvc1", b"hvcC", &high)),
+            "hvc1.2.4.H153.90"
+        );
+        assert_eq!(codec_string(&entry(b"hvc1", b"hvcC", &[1, 2])), "hvc1");
+        assert_eq!(codec_string(b"abc"), "unknown");
+    }
 
     #[test]
     fn fragment_offsets_point_past_the_mdat_header() {

@@ -89,6 +89,15 @@ const MAX_RUN_SAMPLES: u32 = 1 << 20;
 
 /// `pos + size` within a file of `len` bytes, or `None` (past its end, or a
 /// size so large the sum overflows).
+/// A box's body length as a buffer size (checked: boxes read whole are capped
+/// at [`MAX_META_BOX`], and a 32-bit machine must not wrap a larger claim).
+fn body_len(h: &BoxHeader) -> Result<usize, ReadError> {
+    h.size
+        .checked_sub(h.header_len)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| ReadError::Format(format!("a box of {} bytes", h.size)))
+}
+
 fn end_within(pos: u64, size: u64, len: u64) -> Option<u64> {
     pos.checked_add(size).filter(|&end| end <= len)
 }
@@ -157,7 +166,7 @@ pub fn parse<R: Read + Seek>(r: &mut R) -> Result<ParsedFile, ReadError> {
             if h.size > MAX_META_BOX {
                 return Err(ReadError::Format(format!("a moov box of {} bytes", h.size)));
             }
-            let mut body = vec![0u8; (h.size - h.header_len) as usize];
+            let mut body = vec![0u8; body_len(&h)?];
             r.read_exact(&mut body)?;
             moov = Some(body);
         } else {
@@ -178,7 +187,10 @@ pub fn parse<R: Read + Seek>(r: &mut R) -> Result<ParsedFile, ReadError> {
         if &h.typ != b"moof" || h.size > MAX_META_BOX {
             break;
         }
-        let mut body = vec![0u8; (h.size - h.header_len) as usize];
+        let Ok(len) = body_len(&h) else {
+            break;
+        };
+        let mut body = vec![0u8; len];
         r.read_exact(&mut body)?;
         let Ok(mut frag) = parse_moof(&body, pos) else {
             break;
@@ -464,6 +476,10 @@ fn parse_traf(traf: &[u8], moof_pos: u64) -> Result<Traf, ReadError> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "test data of known small sizes"
+)]
 mod tests {
     use super::*;
     use crate::media::fmp4::{AudioTrack, Run, fragment_header, init_segment};

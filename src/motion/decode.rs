@@ -61,7 +61,7 @@ impl StreamDecoder {
             std::ptr::copy_nonoverlapping(record.as_ptr(), buf, record.len());
             let raw = ctx.as_mut_ptr();
             (*raw).extradata = buf;
-            (*raw).extradata_size = record.len() as i32;
+            (*raw).extradata_size = i32::try_from(record.len()).unwrap_or(0);
         }
         let decoder = open_for_detection(ctx).context("cannot open the decoder")?;
         Ok(StreamDecoder {

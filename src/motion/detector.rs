@@ -13,6 +13,11 @@
 //! (re-baseline) without an event. Foreground that stays put (a parked car) is
 //! absorbed into the background after a while.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "pixel arithmetic on pictures of at most a few thousand pixels a side; float to integer `as` saturates"
+)]
+
 use super::geometry::{Polygon, Rect};
 use std::collections::VecDeque;
 

@@ -85,6 +85,10 @@ impl EventTracker {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "test data of known small sizes"
+)]
 mod tests {
     use super::*;
 

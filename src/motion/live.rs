@@ -40,7 +40,6 @@ pub fn spawn(
                 decoder: None,
                 analyser,
                 tracker: EventTracker::new(fps, MERGE_GAP_S),
-                anchor: None,
                 activity: BTreeMap::new(),
                 peak_picture: None,
                 stats: MotionStats::default(),
@@ -56,9 +55,6 @@ struct Live {
     decoder: Option<(Arc<VideoParams>, StreamDecoder)>,
     analyser: Analyser,
     tracker: EventTracker,
-    /// (session, pts, wall µs) of the session's first frame: times of later frames
-    /// follow the camera's clock from there.
-    anchor: Option<(u64, i64, i64)>,
     /// Highest score per second, not yet stored.
     activity: BTreeMap<i64, f32>,
     /// The picture at the current event's peak, for its snapshot.
@@ -84,9 +80,6 @@ impl Live {
     }
 
     fn frame(&mut self, f: &Frame) {
-        if self.anchor.is_none_or(|(s, _, _)| s != f.session) {
-            self.anchor = Some((f.session, f.pts, f.wall_us));
-        }
         let stale = self.decoder.as_ref().is_none_or(|(p, _)| !f.has_params(p));
         if stale {
             match StreamDecoder::new(&f.params) {
@@ -104,10 +97,8 @@ impl Live {
         let Some(picture) = dec.decode(&f.data, f.pts) else {
             return;
         };
-        let Some((_, pts0, wall0)) = self.anchor else {
-            return;
-        };
-        let t_us = wall0 + (f.pts - pts0) * 1_000_000 / 90_000;
+        // The same time the recorder's gate sees for this frame.
+        let t_us = f.wall_us;
         let t = t_us as f64 / 1e6;
         let d = match self.analyser.analyse(t, picture) {
             Ok(Some(d)) => d,
@@ -147,10 +138,10 @@ impl Live {
         let row = EventRow {
             id: 0,
             camera: self.camera.clone(),
-            start_us: (e.start * 1e6) as i64,
-            end_us: (e.end * 1e6) as i64,
+            start_us: seconds_to_us(e.start),
+            end_us: seconds_to_us(e.end),
             peak: e.peak,
-            peak_us: (e.peak_at * 1e6) as i64,
+            peak_us: seconds_to_us(e.peak_at),
             bbox: e.bbox.map(|b| {
                 format!(
                     "{:.3},{:.3},{:.3},{:.3}",
@@ -191,4 +182,14 @@ impl Live {
             tracing::error!(camera = %self.camera, "cannot store motion activity: {e}");
         }
     }
+}
+
+/// Seconds since 1970 (the tracker's unit) as microseconds; `as` from a float
+/// saturates, and these are times near now.
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "float to integer saturates"
+)]
+fn seconds_to_us(s: f64) -> i64 {
+    (s * 1e6).round() as i64
 }

@@ -10,7 +10,10 @@ pub const ANALYSIS_HEIGHT: u32 = 120;
 /// The analysis size for a picture, keeping its shape (even width).
 pub fn analysis_size(width: u32, height: u32) -> (u32, u32) {
     let h = ANALYSIS_HEIGHT.min(height.max(2));
-    let w = ((u64::from(width) * u64::from(h) / u64::from(height.max(1))) as u32).max(2) & !1;
+    let w = u32::try_from(u64::from(width) * u64::from(h) / u64::from(height.max(1)))
+        .unwrap_or(u32::MAX)
+        .max(2)
+        & !1;
     (w, h)
 }
 

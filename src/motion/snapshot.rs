@@ -11,7 +11,10 @@ pub const THUMB_WIDTH: u32 = 192;
 pub fn jpeg(frame: &ff::frame::Video, max_width: u32) -> anyhow::Result<Vec<u8>> {
     let (fw, fh) = (frame.width().max(2), frame.height().max(2));
     let w = fw.min(max_width).max(2) & !1;
-    let h = ((u64::from(fh) * u64::from(w) / u64::from(fw)) as u32).max(2) & !1;
+    let h = u32::try_from(u64::from(fh) * u64::from(w) / u64::from(fw))
+        .unwrap_or(u32::MAX)
+        .max(2)
+        & !1;
     let mut scaler = ff::software::scaling::Context::get(
         frame.format(),
         fw,

@@ -78,7 +78,7 @@ impl Plan {
             let (from, to) = (start.max(lo) - lo, end.min(hi) - lo);
             match p {
                 Piece::Bytes(b) => out
-                    .write_all(&b[from as usize..to as usize])
+                    .write_all(b.get(to_usize(from)..to_usize(to)).unwrap_or_default())
                     .map_err(ExportError::Write)?,
                 Piece::File { path, offset, .. } => {
                     let file_err = |e: std::io::Error| ExportError::File {
@@ -91,7 +91,7 @@ impl Plan {
                     let Some((_, f)) = open.as_mut() else {
                         continue;
                     };
-                    let mut buf = vec![0u8; (to - from) as usize];
+                    let mut buf = vec![0u8; to_usize(to - from)];
                     f.seek(SeekFrom::Start(offset + from))
                         .and_then(|_| f.read_exact(&mut buf))
                         .map_err(file_err)?;
@@ -119,16 +119,23 @@ fn us_to_90k(us: i64) -> i64 {
 
 /// Converts between timescales without overflow.
 fn rescale(v: i64, from: u32, to: u32) -> i64 {
-    (i128::from(v) * i128::from(to) / i128::from(from.max(1))) as i64
+    let r = i128::from(v) * i128::from(to) / i128::from(from.max(1));
+    i64::try_from(r).unwrap_or(if r < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// A piece's byte offset as an index: pieces are built from slices and files
+/// that fit in memory, so this never saturates on any machine Hearth runs on.
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }
 
 /// Distinct sample entries, in order of first use; returns the 1-based index of each.
 fn index_of<'a>(entries: &mut Vec<&'a [u8]>, e: &'a [u8]) -> u32 {
     match entries.iter().position(|x| *x == e) {
-        Some(i) => i as u32 + 1,
+        Some(i) => crate::media::len_u32(i + 1),
         None => {
             entries.push(e);
-            entries.len() as u32
+            crate::media::len_u32(entries.len())
         }
     }
 }

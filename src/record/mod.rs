@@ -1,6 +1,8 @@
 //! Recording: cutting frames into segments, writing segment files, the on-disk
 //! layout, crash recovery and verification, retention, and export.
 
+pub mod data_dir;
+pub mod dir_sync;
 pub mod export;
 pub mod layout;
 pub mod motion_gate;

@@ -5,6 +5,7 @@
 //! from its file and closed; a file with no index row is indexed; a row whose file
 //! vanished is removed; a half-finished deletion is finished.
 
+use super::dir_sync;
 use super::layout::{self, RECORDINGS};
 use crate::media::fmp4::codec_string;
 use crate::media::reader::{self, ParsedFile};
@@ -39,7 +40,7 @@ pub const QUARANTINE: &str = "mp4.corrupt";
 /// is logged, not fatal (the file stays unindexed either way).
 fn quarantine(path: &Path, rel: &str, why: &str, report: &mut Report) {
     let to = path.with_extension(QUARANTINE);
-    match std::fs::rename(path, &to) {
+    match std::fs::rename(path, &to).and_then(|_| dir_sync::sync_parent(&to)) {
         Ok(()) => {
             tracing::warn!("{rel}: unreadable ({why}); moved aside to .{QUARANTINE}");
             report.quarantined.push(format!("{rel}.corrupt"));
@@ -48,29 +49,48 @@ fn quarantine(path: &Path, rel: &str, why: &str, report: &mut Report) {
     }
 }
 
-/// The index entry a parsed file deserves.
-pub fn progress_of(p: &ParsedFile) -> Progress {
+/// The index entry a parsed file deserves; an error when the index cannot hold
+/// it (a fragment beyond 13 h into the segment, or of more than 65,535 frames:
+/// never written by Hearth, so the file is not one to trust).
+pub fn progress_of(p: &ParsedFile) -> Result<Progress, String> {
     let base = p.fragments.first().map_or(0, |f| f.decode_time);
-    Progress {
-        duration_90k: p.duration(),
-        bytes: p.valid_len,
-        frames: p.frames(),
-        fragments: p
-            .fragments
-            .iter()
-            .map(|f| FragIndex {
-                start_90k: (f.decode_time - base) as u32,
-                frames: f.samples.len() as u16,
+    let fragments = p
+        .fragments
+        .iter()
+        .map(|f| {
+            Ok(FragIndex {
+                start_90k: f
+                    .decode_time
+                    .checked_sub(base)
+                    .and_then(|t| u32::try_from(t).ok())
+                    .ok_or("a fragment starts beyond 13 h into the segment")?,
+                frames: u16::try_from(f.samples.len())
+                    .map_err(|_| "a fragment of more than 65,535 frames")?,
                 key: f.starts_with_key(),
                 offset: f.offset,
             })
-            .collect(),
-    }
+        })
+        .collect::<Result<Vec<_>, &str>>()?;
+    Ok(Progress {
+        duration_90k: p.duration(),
+        bytes: p.valid_len,
+        frames: p.frames(),
+        fragments,
+    })
 }
 
-fn parse_file(path: &Path) -> Result<ParsedFile, String> {
+/// A file parsed, with the index entry it deserves.
+fn parse_file(path: &Path) -> Result<(ParsedFile, Progress), String> {
     let f = File::open(path).map_err(|e| e.to_string())?;
-    reader::parse(&mut BufReader::new(f)).map_err(|e| e.to_string())
+    let parsed = reader::parse(&mut BufReader::new(f)).map_err(|e| e.to_string())?;
+    let progress = progress_of(&parsed)?;
+    Ok((parsed, progress))
+}
+
+/// Removes a file that holds no video, durably.
+fn remove(path: &Path) -> std::io::Result<()> {
+    std::fs::remove_file(path)?;
+    dir_sync::sync_parent(path)
 }
 
 fn truncate(path: &Path, len: u64) -> std::io::Result<()> {
@@ -151,7 +171,7 @@ pub fn check(data_dir: &Path, store: &Store, repair: bool, scope: Scope) -> anyh
             continue;
         }
         match parse_file(&path) {
-            Ok(p) if !p.fragments.is_empty() => {
+            Ok((p, progress)) if !p.fragments.is_empty() => {
                 if p.is_torn() {
                     truncate(&path, p.valid_len)?;
                 }
@@ -174,12 +194,12 @@ pub fn check(data_dir: &Path, store: &Store, repair: bool, scope: Scope) -> anyh
                     // the class usually kept longer, so nothing goes early.
                     class: "motion",
                 })?;
-                store.update_segment(id, &progress_of(&p), SegmentState::Complete)?;
+                store.update_segment(id, &progress, SegmentState::Complete)?;
                 report.segments += 1;
             }
             Ok(_) => {
                 // Only an init segment: no video to keep.
-                std::fs::remove_file(&path)?;
+                remove(&path)?;
             }
             Err(e) => quarantine(&path, &rel, &e, &mut report),
         }
@@ -201,7 +221,10 @@ fn check_row(
         if repair {
             match std::fs::remove_file(&path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                _ => store.delete_segments(&[row.id])?,
+                _ => {
+                    dir_sync::sync_parent(&path)?;
+                    store.delete_segments(&[row.id])?
+                }
             }
         }
         return Ok(());
@@ -213,7 +236,7 @@ fn check_row(
         }
         return Ok(());
     }
-    let parsed = match parse_file(&path) {
+    let (parsed, derived) = match parse_file(&path) {
         Ok(p) => p,
         Err(e) => {
             report.problem(format!("{rel}: unreadable: {e}"));
@@ -225,7 +248,6 @@ fn check_row(
         }
     };
     report.segments += 1;
-    let derived = progress_of(&parsed);
     let mut issues = Vec::new();
     if row.state == SegmentState::Open {
         issues.push("was left open (unclean stop)".to_owned());
@@ -256,7 +278,7 @@ fn check_row(
     report.problem(format!("{rel}: {}", issues.join("; ")));
     if repair {
         if parsed.fragments.is_empty() {
-            std::fs::remove_file(&path)?;
+            remove(&path)?;
             store.delete_segments(&[row.id])?;
             return Ok(());
         }

@@ -4,6 +4,7 @@
 
 use super::layout;
 use crate::store::{SegmentState, Store};
+use anyhow::Context;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -117,6 +118,7 @@ pub fn free_space(path: &Path) -> std::io::Result<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes())
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: statvfs is plain data; all-zero is a valid value to be overwritten.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is a valid NUL-terminated path and `st` a valid out-pointer.
     if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
@@ -157,12 +159,20 @@ pub fn run_once(data_dir: &Path, store: &Store, policy: &Policy) -> anyhow::Resu
     }
     store.set_state(&ids, SegmentState::Deleting)?;
     let mut bytes = 0;
+    let mut dirs = std::collections::BTreeSet::new();
     for r in oldest.iter().filter(|r| ids.contains(&r.id)) {
-        match std::fs::remove_file(layout::absolute(data_dir, &r.path)) {
+        let path = layout::absolute(data_dir, &r.path);
+        match std::fs::remove_file(&path) {
             Ok(()) => bytes += r.bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(anyhow::anyhow!("cannot delete {}: {e}", r.path)),
         }
+        dirs.extend(path.parent().map(Path::to_path_buf));
+    }
+    // The unlinks are durable before the rows go: a power cut can leave rows
+    // marked deleting (finished at start-up), never rows without their files.
+    for d in &dirs {
+        super::dir_sync::sync_dir(d).with_context(|| format!("cannot sync {}", d.display()))?;
     }
     store.delete_segments(&ids)?;
     tracing::info!("retention deleted {} segments, {} bytes", ids.len(), bytes);

@@ -3,9 +3,10 @@
 //! segment); it knows nothing of files, databases or clocks.
 //!
 //! Rules: a segment starts on a key frame; it ends on the first key frame after
-//! the target length, or at a discontinuity (new RTSP session, new codec
-//! parameters, timestamps going backwards or jumping, wall clock and media clock
-//! drifting apart). A fragment holds one GOP or at most the fragment length.
+//! the target length, or at a discontinuity (a new timeline: new RTSP session or
+//! re-anchored clock; new codec parameters, timestamps going backwards or
+//! jumping, wall clock and media clock drifting apart). Segments never overlap.
+//! A fragment holds one GOP or at most the fragment length.
 //!
 //! Audio, when the camera sends it, rides along: each fragment carries the audio
 //! frames up to the end of its video, so the two stay interleaved within a second.
@@ -20,6 +21,9 @@ use std::sync::Arc;
 const MAX_FRAME_GAP_90K: i64 = 5 * TIMESCALE as i64;
 /// Wall clock and media clock may drift this far apart before a segment is cut.
 const MAX_DRIFT_US: i64 = 5_000_000;
+/// A new segment may start this much before the previous one's end (it is moved
+/// to that end); frames stamped earlier still are skipped.
+const MAX_OVERLAP_US: i64 = 200_000;
 /// Audio frames kept while waiting for the first key frame (several seconds of AAC).
 const MAX_AUDIO_WAITING: usize = 256;
 /// Used for the last frame's duration when no interval has been seen yet (10 fps).
@@ -29,6 +33,17 @@ const DEFAULT_INTERVAL_90K: i64 = 9_000;
 pub struct SegmenterConfig {
     pub segment_90k: i64,
     pub fragment_90k: i64,
+}
+
+impl SegmenterConfig {
+    /// The longest a segment may grow while waiting for a key frame to end it on
+    /// (a camera that stopped sending them): four target lengths, at least ten
+    /// minutes, so long-GOP cameras are never cut. Past it the segment ends and
+    /// a gap is recorded until the next key frame. It keeps every in-segment
+    /// time far inside the index's 32-bit 90 kHz offsets (13 h).
+    pub fn max_segment_90k(&self) -> i64 {
+        (self.segment_90k * 4).max(600 * i64::from(TIMESCALE))
+    }
 }
 
 /// A fragment ready to be appended to the current segment file.
@@ -122,7 +137,10 @@ impl Segmenter {
             }
         }
         let Some(c) = &mut self.cur else {
-            if !f.key {
+            // After the camera's clock was re-anchored backwards (it runs fast),
+            // frames stamped before the end of what is written would overlap it:
+            // skipped until the timeline passes that end (at most about a second).
+            if !f.key || f.wall_us < self.prev_end_us.saturating_sub(MAX_OVERLAP_US) {
                 self.skipped += 1;
                 return;
             }
@@ -131,6 +149,12 @@ impl Segmenter {
         };
         let interval = f.pts - c.last_pts;
         self.last_interval = interval;
+        if !f.key && f.pts - c.first_pts >= self.cfg.max_segment_90k() {
+            // No key frame for too long: end here; frames wait for the next one.
+            self.finish(out);
+            self.skipped += 1;
+            return;
+        }
         if f.key && f.pts - c.first_pts >= self.cfg.segment_90k {
             // Roll over: the new segment continues exactly where this one ends.
             let wall = c.wall_us + (f.pts - c.first_pts) * 1_000_000 / i64::from(TIMESCALE);
@@ -225,8 +249,8 @@ impl Segmenter {
             .map(|(i, p)| {
                 let next = pending.get(i + 1).map_or(p.pts + last_duration, |n| n.pts);
                 Sample {
-                    duration: (next - p.pts).clamp(1, i64::from(u32::MAX)) as u32,
-                    size: p.data.len() as u32,
+                    duration: clamp_u32(next - p.pts),
+                    size: crate::media::len_u32(p.data.len()),
                     key: p.key,
                 }
             })
@@ -250,10 +274,10 @@ impl Segmenter {
             .iter()
             .enumerate()
             .map(|(i, a)| Sample {
-                duration: audio.get(i + 1).map_or(a.duration, |n| {
-                    (n.pts - a.pts).clamp(1, i64::from(u32::MAX)) as u32
-                }),
-                size: a.data.len() as u32,
+                duration: audio
+                    .get(i + 1)
+                    .map_or(a.duration, |n| clamp_u32(n.pts - a.pts)),
+                size: crate::media::len_u32(a.data.len()),
                 key: true,
             })
             .collect();
@@ -287,8 +311,8 @@ impl Segmenter {
                 .collect(),
             start_90k,
             duration_90k,
-            frames: samples.len() as u32,
-            audio_frames: audio_samples.len() as u32,
+            frames: crate::media::len_u32(samples.len()),
+            audio_frames: crate::media::len_u32(audio_samples.len()),
             starts_with_key: pending[0].key,
         }));
         if let Some(last) = pending.last() {
@@ -297,7 +321,16 @@ impl Segmenter {
     }
 }
 
+/// A duration in ticks as a sample's 32-bit field, at least 1.
+fn clamp_u32(d: i64) -> u32 {
+    u32::try_from(d.max(1)).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "test data of known small sizes"
+)]
 mod tests {
     use super::*;
     use crate::ingest::frame::{AudioFrame, AudioParams};
@@ -407,11 +440,17 @@ mod tests {
         let p = params(1280);
         let mut s = Segmenter::new(cfg());
         let mut fs = frames(20, 10, 1, &p);
-        fs.extend(frames(20, 10, 2, &p)); // camera restarted
+        // The camera restarted (a new session, its clock from zero again).
+        fs.extend(frames(20, 10, 2, &p).into_iter().map(|f| {
+            Arc::new(Frame {
+                wall_us: f.wall_us + 2_000_000,
+                ..Frame::clone_shallow(&f)
+            })
+        }));
         fs.extend(frames(20, 10, 2, &params(640)).into_iter().map(|f| {
             Arc::new(Frame {
                 pts: f.pts + 20 * 9000,
-                wall_us: f.wall_us + 2_000_000,
+                wall_us: f.wall_us + 4_000_000,
                 ..Frame::clone_shallow(&f)
             })
         }));
@@ -420,6 +459,60 @@ mod tests {
         let sum = summarize(&out);
         assert_eq!(sum.len(), 3);
         assert!(sum.iter().all(|s| s.1 == 20));
+    }
+
+    #[test]
+    fn a_timeline_re_anchored_backwards_never_overlaps_what_was_written() {
+        let p = params(1280);
+        let mut s = Segmenter::new(cfg());
+        let mut fs = frames(30, 10, 1, &p);
+        // The clock model re-anchored 1.5 s back (a fast camera clock): a new
+        // timeline whose first frames are stamped before the end written so far.
+        let (first, end) = (fs[0].wall_us, fs[29].wall_us + 100_000);
+        fs.extend(frames(40, 10, 2, &p).into_iter().map(|f| {
+            Arc::new(Frame {
+                wall_us: f.wall_us - first + end - 1_500_000,
+                ..Frame::clone_shallow(&f)
+            })
+        }));
+        let mut out = run(&mut s, &fs);
+        s.finish(&mut out);
+        let starts: Vec<i64> = out
+            .iter()
+            .filter_map(|a| match a {
+                Action::Start { wall_us, .. } => Some(*wall_us),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(starts.len(), 2);
+        assert!(starts[1] >= end, "overlaps by {} µs", end - starts[1]);
+        // Skipped: the frames before the end, then up to the next key frame.
+        assert_eq!(s.skipped(), 20);
+        assert_eq!(summarize(&out)[1].1, 20);
+    }
+
+    #[test]
+    fn a_camera_that_stops_sending_key_frames_gets_segments_of_bounded_length() {
+        let p = params(1280);
+        let mut s = Segmenter::new(cfg());
+        let cap = cfg().max_segment_90k();
+        // One key frame, then 20 minutes without one, then key frames again.
+        let n = 2 * cap / 9000;
+        let mut fs = frames(n, n, 1, &p);
+        fs.extend(frames(20, 10, 1, &p).into_iter().map(|f| {
+            Arc::new(Frame {
+                pts: f.pts + n * 9000,
+                wall_us: f.wall_us + n * 100_000,
+                ..Frame::clone_shallow(&f)
+            })
+        }));
+        let mut out = run(&mut s, &fs);
+        s.finish(&mut out);
+        let sum = summarize(&out);
+        assert_eq!(sum.len(), 2, "{sum:?}");
+        assert_eq!(sum[0].2 as i64, cap, "ends at the cap");
+        assert_eq!(sum[1].1, 20, "starts again on the next key frame");
+        assert_eq!(s.skipped(), (n - cap / 9000) as u64);
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl SegmentFile {
                 source,
             };
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(io_err)?;
+                super::dir_sync::create_dirs(dest.data_dir, dir).map_err(io_err)?;
             }
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(f) => break (rel, path, f),
@@ -81,7 +81,11 @@ impl SegmentFile {
             path: path.clone(),
             source,
         };
-        let written = file.write_all(&init).and_then(|_| file.sync_data());
+        // The index names the file only once its data and its name are on disk.
+        let written = file
+            .write_all(&init)
+            .and_then(|_| file.sync_data())
+            .and_then(|_| super::dir_sync::sync_parent(&path));
         if let Err(e) = written {
             let _ = std::fs::remove_file(&path);
             return Err(io_err(e));
@@ -136,9 +140,14 @@ impl SegmentFile {
                 source,
             });
         }
+        // The segmenter's length cap keeps both far inside the index's fields.
+        let too_long = |what: &str| WriteError::Io {
+            path: self.path.clone(),
+            source: io::Error::other(format!("{what} too large for the index")),
+        };
         self.progress.fragments.push(FragIndex {
-            start_90k: frag.start_90k as u32,
-            frames: frag.frames as u16,
+            start_90k: u32::try_from(frag.start_90k).map_err(|_| too_long("fragment start"))?,
+            frames: u16::try_from(frag.frames).map_err(|_| too_long("fragment frame count"))?,
             key: frag.starts_with_key,
             offset: self.progress.bytes,
         });
@@ -164,13 +173,14 @@ impl SegmentFile {
     pub fn close(&mut self, store: &Store) -> Result<(), WriteError> {
         if self.progress.fragments.is_empty() {
             store.delete_segments(&[self.id])?;
-            return match std::fs::remove_file(&self.path) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(WriteError::Io {
-                    path: self.path.clone(),
-                    source: e,
-                }),
-                _ => Ok(()),
+            let removed = match std::fs::remove_file(&self.path) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                r => r.and_then(|_| super::dir_sync::sync_parent(&self.path)),
             };
+            return removed.map_err(|source| WriteError::Io {
+                path: self.path.clone(),
+                source,
+            });
         }
         self.sync_and_index(store, SegmentState::Complete)
     }

@@ -30,11 +30,11 @@ pub fn base32(data: &[u8]) -> String {
 pub fn unbase32(s: &str) -> Option<Vec<u8>> {
     let (mut buf, mut bits, mut out) = (0u32, 0, Vec::new());
     for c in s.bytes().filter(|c| *c != b'=' && *c != b' ') {
-        let v = B32.iter().position(|&x| x == c.to_ascii_uppercase())? as u32;
+        let v = u32::try_from(B32.iter().position(|&x| x == c.to_ascii_uppercase())?).ok()?;
         buf = (buf << 5) | v;
         bits += 5;
         if bits >= 8 {
-            out.push((buf >> (bits - 8)) as u8);
+            out.push(((buf >> (bits - 8)) & 0xff) as u8);
             bits -= 8;
         }
     }

@@ -34,11 +34,8 @@ impl Store {
     /// written after it never names an entry a power cut could lose); returns its
     /// id and hash (the new head of the chain).
     pub fn append_audit(&self, r: &Record) -> Result<(i64, Hash)> {
-        let mut c = self.conn();
-        c.pragma_update(None, "synchronous", "full")?;
-        let res = Self::append_in(&mut c, r);
-        c.pragma_update(None, "synchronous", "normal")?;
-        res
+        let mut c = self.durable()?;
+        Self::append_in(&mut c, r)
     }
 
     fn append_in(c: &mut rusqlite::Connection, r: &Record) -> Result<(i64, Hash)> {

@@ -121,12 +121,19 @@ const MIGRATIONS: &[&str] = &[
         last_us INTEGER NOT NULL,
         PRIMARY KEY (user_id, address)
     );",
+    // 10: facts about the index itself: `data_id` is the identity of the data
+    // directory it indexes (record::data_dir), so it is never used with another.
+    "CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {
-    let current: usize = conn
+    let version = conn
         .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
-        .map_err(|e| e.to_string())? as usize;
+        .map_err(|e| e.to_string())?;
+    let current = usize::try_from(version).map_err(|_| format!("schema version {version}"))?;
     if current > MIGRATIONS.len() {
         return Err(format!(
             "schema version {current} is newer than this Hearth knows ({}); upgrade Hearth",

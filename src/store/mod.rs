@@ -12,7 +12,7 @@ mod users;
 
 pub use events::EventRow;
 pub use fragments::FragIndex;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 pub use users::{EndReason, Role, SessionRow, UserRow};
@@ -135,6 +135,30 @@ pub struct Store {
     conn: Mutex<Connection>,
 }
 
+/// See [`Store::durable`]: back to NORMAL when dropped.
+struct Durable<'a>(MutexGuard<'a, Connection>);
+
+impl std::ops::Deref for Durable<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Durable<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0
+    }
+}
+
+impl Drop for Durable<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.pragma_update(None, "synchronous", "normal") {
+            tracing::warn!("index: cannot return to synchronous=NORMAL: {e}");
+        }
+    }
+}
+
 const SEGMENT_COLUMNS: &str = "s.id, s.stream_id, c.name, st.kind, s.start_us, s.path, s.codec, \
      s.width, s.height, s.sample_entry, s.duration_90k, s.bytes, s.frames, s.fragments, s.state, \
      s.audio_sample_entry, s.audio_timescale";
@@ -193,6 +217,46 @@ impl Store {
         // A panic while holding the lock leaves SQLite consistent (statements are
         // atomic), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The connection with `synchronous=FULL` while the guard lives: for
+    /// transactions a power cut must not take back once they returned (the audit
+    /// log, users and their sessions). Recording's frequent small updates keep
+    /// NORMAL: WAL keeps them atomic, and the files are their truth.
+    fn durable(&self) -> Result<Durable<'_>> {
+        let c = self.conn();
+        c.pragma_update(None, "synchronous", "full")?;
+        Ok(Durable(c))
+    }
+
+    /// The identity of the data directory this index belongs to, once set.
+    pub fn data_id(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = 'data_id'", [], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_data_id(&self, id: &str) -> Result<()> {
+        self.durable()?.execute(
+            "INSERT INTO meta (key, value) VALUES ('data_id', ?1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [id],
+        )?;
+        Ok(())
+    }
+
+    /// SQLite's own check of the file: empty when it is sound, else what it found
+    /// (at most 20 lines).
+    pub fn integrity_problems(&self) -> Result<Vec<String>> {
+        let c = self.conn();
+        let mut stmt = c.prepare("PRAGMA integrity_check(20)")?;
+        let lines = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(lines.into_iter().filter(|l| l != "ok").collect())
     }
 
     /// The id of a camera's stream, creating camera and stream rows if needed.
@@ -397,6 +461,25 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durable_writes_sync_fully_and_the_rest_stays_normal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("hearth.db")).unwrap();
+        let level = |c: &Connection| -> i64 {
+            c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!(level(&store.conn()), 1, "NORMAL by default");
+        {
+            let d = store.durable().unwrap();
+            assert_eq!(level(&d), 2, "FULL inside");
+        }
+        assert_eq!(level(&store.conn()), 1, "NORMAL again");
+        assert!(store.integrity_problems().unwrap().is_empty());
+        assert_eq!(store.data_id().unwrap(), None);
+        store.set_data_id("ab").unwrap();
+        assert_eq!(store.data_id().unwrap().as_deref(), Some("ab"));
+    }
 
     #[test]
     fn an_unknown_segment_state_is_corrupt_not_complete() {

@@ -186,7 +186,7 @@ impl Store {
 
     /// Keeps a secret shown to the user until a code confirms it.
     pub fn set_totp_pending(&self, user_id: i64, secret: &str) -> Result<()> {
-        self.conn().execute(
+        self.durable()?.execute(
             "UPDATE users SET totp_pending = ?2 WHERE id = ?1",
             params![user_id, secret],
         )?;
@@ -201,7 +201,7 @@ impl Store {
         step: i64,
         code_hashes: &[Vec<u8>],
     ) -> Result<()> {
-        let mut c = self.conn();
+        let mut c = self.durable()?;
         let tx = c.transaction()?;
         tx.execute(
             "UPDATE users SET totp_secret = ?2, totp_pending = NULL, totp_last_step = ?3 WHERE id = ?1",
@@ -219,7 +219,7 @@ impl Store {
     }
 
     pub fn disable_totp(&self, user_id: i64) -> Result<()> {
-        let mut c = self.conn();
+        let mut c = self.durable()?;
         let tx = c.transaction()?;
         tx.execute(
             "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = ?1",
@@ -232,7 +232,7 @@ impl Store {
 
     /// Records the step of a used code; `false` if that step (or a later one) was used.
     pub fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
-        Ok(self.conn().execute(
+        Ok(self.durable()?.execute(
             "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 \
              AND (totp_last_step IS NULL OR totp_last_step < ?2)",
             params![user_id, step],
@@ -241,7 +241,7 @@ impl Store {
 
     /// Spends a recovery code; `false` if it is unknown or spent.
     pub fn use_recovery_code(&self, user_id: i64, code_hash: &[u8]) -> Result<bool> {
-        Ok(self.conn().execute(
+        Ok(self.durable()?.execute(
             "UPDATE recovery_codes SET used = 1 WHERE user_id = ?1 AND code_hash = ?2 AND used = 0",
             params![user_id, code_hash],
         )? == 1)
@@ -284,7 +284,7 @@ impl Store {
         cameras: &[String],
         now_us: i64,
     ) -> Result<bool> {
-        let mut c = self.conn();
+        let mut c = self.durable()?;
         let tx = c.transaction()?;
         let added = tx.execute(
             "INSERT INTO users (name, role, password_hash, created_us) VALUES (?1, ?2, ?3, ?4) \
@@ -300,7 +300,7 @@ impl Store {
 
     /// Sets a password and ends every session of the user. `false` if no such user.
     pub fn set_password(&self, name: &str, hash: &str) -> Result<bool> {
-        let mut c = self.conn();
+        let mut c = self.durable()?;
         let tx = c.transaction()?;
         let n = tx.execute(
             "UPDATE users SET password_hash = ?2 WHERE name = ?1",
@@ -315,7 +315,7 @@ impl Store {
 
     /// Replaces a user's role and cameras and ends their sessions. `false` if no such user.
     pub fn set_permissions(&self, name: &str, role: Role, cameras: &[String]) -> Result<bool> {
-        let mut c = self.conn();
+        let mut c = self.durable()?;
         let tx = c.transaction()?;
         let Some(id) = user_id(&tx, name)? else {
             return Ok(false);
@@ -333,7 +333,7 @@ impl Store {
 
     /// Removes a user, their permissions and sessions. `false` if no such user.
     pub fn remove_user(&self, name: &str) -> Result<bool> {
-        let mut c = self.conn();
+        let mut c = self.durable()?;
         let tx = c.transaction()?;
         let Some(id) = user_id(&tx, name)? else {
             return Ok(false);
@@ -353,7 +353,7 @@ impl Store {
         now_us: i64,
         address: &str,
     ) -> Result<()> {
-        self.conn().execute(
+        self.durable()?.execute(
             "INSERT INTO sessions (token_hash, user_id, csrf, created_us, last_seen_us, address) \
              VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
             params![token_hash, user_id, csrf, now_us, address],
@@ -402,7 +402,7 @@ impl Store {
     }
 
     pub fn remember_login_address(&self, user_id: i64, address: &str, now_us: i64) -> Result<()> {
-        self.conn().execute(
+        self.durable()?.execute(
             "INSERT INTO login_addresses (user_id, address, last_us) VALUES (?1, ?2, ?3) \
              ON CONFLICT (user_id, address) DO UPDATE SET last_us = ?3",
             params![user_id, address, now_us],
@@ -412,7 +412,7 @@ impl Store {
 
     /// Ends one session, remembering why.
     pub fn end_session(&self, token_hash: &[u8], reason: EndReason) -> Result<()> {
-        let mut c = self.conn();
+        let mut c = self.durable()?;
         let tx = c.transaction()?;
         tx.execute(
             "INSERT OR REPLACE INTO ended_sessions (token_hash, reason, ended_us) \
@@ -426,7 +426,7 @@ impl Store {
 
     /// Ends every session of a user (a second factor reset, say), remembering why.
     pub fn end_sessions_of(&self, user_id: i64, reason: EndReason) -> Result<()> {
-        let mut c = self.conn();
+        let mut c = self.durable()?;
         let tx = c.transaction()?;
         end_user_sessions(&tx, user_id, reason, now_us())?;
         tx.commit()?;
@@ -449,7 +449,7 @@ impl Store {
     /// Deletes sessions idle since before `idle_before_us` or created before
     /// `created_before_us`, and forgets old reasons.
     pub fn purge_sessions(&self, idle_before_us: i64, created_before_us: i64) -> Result<usize> {
-        let c = self.conn();
+        let c = self.durable()?;
         c.execute(
             "DELETE FROM ended_sessions WHERE ended_us < ?1",
             [now_us() - ENDED_KEPT_US],

@@ -94,7 +94,7 @@ pub fn camera_statuses(state: &AppState, a: &Authed) -> Vec<CameraStatus> {
                         connected_since: s.connected_since.and_then(|t| {
                             t.duration_since(UNIX_EPOCH)
                                 .ok()
-                                .map(|d| rfc3339(d.as_micros() as i64))
+                                .map(|d| rfc3339(crate::media::clock::duration_us(d)))
                         }),
                         fps: (s.fps * 10.0).round() / 10.0,
                         bitrate_bps: s.bitrate_bps.round(),

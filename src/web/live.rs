@@ -157,8 +157,8 @@ async fn stream(
         last_pts = f.pts;
         seq = seq.wrapping_add(1);
         let sample = [Sample {
-            duration: interval as u32,
-            size: f.data.len() as u32,
+            duration: u32::try_from(interval).unwrap_or(1),
+            size: crate::media::len_u32(f.data.len()),
             key: f.key,
         }];
         let mut msg = fragment_header(

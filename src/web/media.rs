@@ -83,7 +83,7 @@ fn body(state: &AppState, cam: &CameraAccess, plan: Arc<Plan>, start: u64, end: 
                 return;
             }
             let to = (at + CHUNK).min(end);
-            let mut buf = Vec::with_capacity((to - at) as usize);
+            let mut buf = Vec::with_capacity(usize::try_from(to - at).unwrap_or(0));
             let r = plan
                 .write_range(at, to, &mut buf)
                 .map(|_| buf)

@@ -153,8 +153,8 @@ pub async fn camera(
         .camera(&cam.camera)
         .map_or((5_000_000, 10_000_000), |c| {
             (
-                c.motion.pre_roll.as_micros() as i64,
-                c.motion.post_roll.as_micros() as i64,
+                crate::media::clock::duration_us(c.motion.pre_roll),
+                crate::media::clock::duration_us(c.motion.post_roll),
             )
         });
     let events = api::event_list(&state, &cam.camera, start, end)

@@ -151,7 +151,8 @@ pub struct Nvr {
 }
 
 impl Nvr {
-    /// Writes a config (`storage_extra` goes into `[storage]`) without starting.
+    /// Writes a config (`storage_extra` goes into `[storage]`) and makes its data
+    /// directory (`hearth init`), without starting.
     pub fn new(storage_extra: &str, cams: &[Cam<'_>]) -> Nvr {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut text = format!("[storage]\ndata_dir = \"data\"\n{storage_extra}\n");
@@ -167,12 +168,15 @@ impl Nvr {
         let config = dir.path().join("hearth.toml");
         std::fs::write(&config, text).expect("write config");
         let log = dir.path().join("hearth.log");
-        Nvr {
+        let nvr = Nvr {
             dir,
             config,
             log,
             proc: None,
-        }
+        };
+        let (ok, out) = nvr.cli(&["init"]);
+        assert!(ok, "hearth init: {out}");
+        nvr
     }
 
     /// One camera named `name` at `url`, with `storage_extra` in `[storage]`.
@@ -482,7 +486,7 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
 pub fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
 
