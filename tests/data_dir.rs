@@ -92,36 +92,16 @@ fn new_names_and_unlinks_are_synced_at_the_directory() {
     let port = free_port();
     let _cam = fake_camera(port, None);
     // Retention deletes as it goes: about 170 kB/s into 700 kB.
-    let nvr = one(
+    let mut nvr = one(
         port,
         "segment_duration = \"2s\"\nretention_interval = \"1s\"\nmax_bytes = \"700kB\"\nmin_free = \"0\"",
     );
-    let trace = nvr.dir.path().join("strace.txt");
-    let mut child = Command::new("strace")
-        .args(["-f", "-y", "-qq", "-e", "trace=fsync,unlink,unlinkat", "-o"])
-        .arg(&trace)
-        .arg(HEARTH)
-        .args(["run", "--config"])
-        .arg(&nvr.config)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&nvr.log).expect("log"))
-        .spawn()
-        .expect("strace (Debian package strace)");
+    let trace = nvr.start_traced("fsync,unlink,unlinkat");
     let deleted = wait_until(Duration::from_secs(60), || {
         nvr.log_text().contains("retention deleted")
     });
     sleep_s(2);
-    // strace blocks fatal signals while it traces: stop Hearth itself, its child.
-    let children = format!("/proc/{0}/task/{0}/children", child.id());
-    let hearth: i32 = std::fs::read_to_string(&children)
-        .ok()
-        .and_then(|t| t.split_whitespace().next()?.parse().ok())
-        .expect("hearth under strace");
-    // SAFETY: kill on a process we started.
-    unsafe { libc::kill(hearth, libc::SIGTERM) };
-    let status = child.wait().expect("wait");
-    assert!(status.success(), "{}", nvr.log_text());
+    nvr.stop();
     assert!(deleted, "retention never ran: {}", nvr.log_text());
     let text = std::fs::read_to_string(&trace).expect("trace");
     let synced = synced_paths(&text);

@@ -12,7 +12,7 @@ use crate::media::fmp4::{
     AUDIO_TRACK, AudioTrack, Run, Sample, VIDEO_TRACK, fragment_header, init_segment,
 };
 use crate::media::reader::parse_moof;
-use crate::store::Store;
+use crate::store::{SegmentRow, Store};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -154,6 +154,41 @@ pub fn plan(
         return Err(ExportError::BadRange);
     }
     let segs = store.segments_between(camera, stream, from_us, to_us)?;
+    plan_segments(data_dir, &segs, camera, from_us, to_us)
+}
+
+/// What a plan of `[from_us, to_us)` over these segments depends on: equal
+/// fingerprints mean byte-identical plans (segments are append-only; retention
+/// and recovery change ids, sizes or states). Stable across restarts.
+pub fn fingerprint(segs: &[SegmentRow], from_us: i64, to_us: i64) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(from_us.to_be_bytes());
+    h.update(to_us.to_be_bytes());
+    for s in segs {
+        h.update(s.id.to_be_bytes());
+        h.update(s.progress.bytes.to_be_bytes());
+        h.update(s.progress.duration_90k.to_be_bytes());
+        h.update([s.state as u8]);
+    }
+    let d = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d[..16]);
+    out
+}
+
+/// Plans the export over segments already read from the index (those of
+/// [`Store::segments_between`]), reading the `moof` boxes it takes.
+pub fn plan_segments(
+    data_dir: &Path,
+    segs: &[SegmentRow],
+    camera: &str,
+    from_us: i64,
+    to_us: i64,
+) -> Result<Plan, ExportError> {
+    if to_us <= from_us {
+        return Err(ExportError::BadRange);
+    }
     let first = segs.first().ok_or_else(|| ExportError::Empty {
         camera: camera.to_owned(),
     })?;
@@ -161,7 +196,7 @@ pub fn plan(
     let mut audio_entries: Vec<&[u8]> = Vec::new();
     // The audio timescale of the export: the first segment with audio sets it.
     let audio_rate = segs.iter().find_map(|s| s.audio.as_ref().map(|a| a.1));
-    for s in &segs {
+    for s in segs {
         index_of(&mut video_entries, &s.sample_entry);
         if let Some((e, rate)) = &s.audio {
             if Some(*rate) == audio_rate {
@@ -189,7 +224,7 @@ pub fn plan(
     let to_90k = us_to_90k(to_us);
     let mut origin_90k: Option<i64> = None;
     let mut sequence = 0;
-    'segments: for seg in &segs {
+    'segments: for seg in segs {
         let sdi = index_of(&mut video_entries, &seg.sample_entry);
         let audio_sdi = seg
             .audio

@@ -5,6 +5,7 @@
 use super::api::RangeQuery;
 use super::auth::CameraAccess;
 use super::error::WebError;
+use super::plan_cache;
 use super::session_watch::{SessionWatch, Throttled};
 use super::state::AppState;
 use crate::record::export::{self, ExportError, Plan};
@@ -46,20 +47,47 @@ pub fn parse_range(h: Option<&HeaderValue>, len: u64) -> Result<Option<(u64, u64
     Ok(Some((start, end)))
 }
 
+/// A range's plan and its ETag: kept from an earlier request while the index
+/// still fingerprints the range the same, made (reading its `moof`s) otherwise.
+/// Whether a Range may be served under `If-Range` (RFC 9110 13.1.5): no
+/// If-Range, or the same strong ETag. A date never matches: plans have no
+/// modification time.
+pub fn if_range_holds(h: Option<&HeaderValue>, etag: &str) -> bool {
+    h.is_none_or(|v| v.to_str().is_ok_and(|v| v.trim() == etag))
+}
+
 async fn plan(
     state: &AppState,
     cam: &CameraAccess,
     q: &RangeQuery,
-) -> Result<(Arc<Plan>, i64, i64), WebError> {
+) -> Result<(Arc<Plan>, String, i64, i64), WebError> {
     let (from, to, stream) = q.parse()?;
     let name = cam.camera.clone();
     let p = state
-        .blocking(move |s| {
-            export::plan(&s.cfg.storage.data_dir, &s.store, &name, &stream, from, to)
+        .blocking(move |s| -> Result<_, ExportError> {
+            if to <= from {
+                return Err(ExportError::BadRange);
+            }
+            let segs = s.store.segments_between(&name, &stream, from, to)?;
+            let fp = export::fingerprint(&segs, from, to);
+            let key = (name, stream, from, to);
+            let tag = plan_cache::etag(&fp);
+            if let Some(p) = s.plans.get(&key, &fp) {
+                return Ok((p, tag));
+            }
+            let p = Arc::new(export::plan_segments(
+                &s.cfg.storage.data_dir,
+                &segs,
+                &key.0,
+                from,
+                to,
+            )?);
+            s.plans.put(key, fp, p.clone());
+            Ok((p, tag))
         })
         .await?;
     match p {
-        Ok(p) => Ok((Arc::new(p), from, to)),
+        Ok((p, tag)) => Ok((p, tag, from, to)),
         Err(ExportError::Empty { .. }) => Err(WebError::NotFound),
         Err(ExportError::BadRange) => Err(WebError::BadRequest("to must be after from".into())),
         Err(e) => Err(WebError::Internal(e.to_string())),
@@ -212,9 +240,14 @@ pub async fn view(
     headers: HeaderMap,
     Query(q): Query<RangeQuery>,
 ) -> Result<Response, WebError> {
-    let (plan, from, to) = plan(&state, &cam, &q).await?;
+    let (plan, tag, from, to) = plan(&state, &cam, &q).await?;
     let len = plan.len;
-    let range = match parse_range(headers.get(header::RANGE), len) {
+    // A Range for other bytes than these (the recording changed since the
+    // player's first request) gets the whole new response instead.
+    let asked = headers
+        .get(header::RANGE)
+        .filter(|_| if_range_holds(headers.get(header::IF_RANGE), &tag));
+    let range = match parse_range(asked, len) {
         Ok(r) => r,
         Err(BadRange) => {
             return Ok((
@@ -239,6 +272,9 @@ pub async fn view(
         HeaderValue::from_static("private, no-store"),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        h.insert(header::ETAG, v);
+    }
     if status == StatusCode::PARTIAL_CONTENT {
         if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{len}", end - 1)) {
             h.insert(header::CONTENT_RANGE, v);
@@ -253,7 +289,7 @@ pub async fn download(
     cam: CameraAccess,
     Query(q): Query<RangeQuery>,
 ) -> Result<Response, WebError> {
-    let (plan, from, to) = plan(&state, &cam, &q).await?;
+    let (plan, _, from, to) = plan(&state, &cam, &q).await?;
     audit_once(&state, &cam, action::EXPORT, from, to, None).await?;
     let name = format!(
         "{}-{}.mp4",
@@ -280,6 +316,19 @@ pub async fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn if_range_matches_only_the_same_strong_etag() {
+        let v = |s: &str| HeaderValue::from_str(s).unwrap();
+        assert!(if_range_holds(None, "\"ab\""));
+        assert!(if_range_holds(Some(&v("\"ab\"")), "\"ab\""));
+        assert!(!if_range_holds(Some(&v("\"cd\"")), "\"ab\""));
+        assert!(!if_range_holds(Some(&v("W/\"ab\"")), "\"ab\""));
+        assert!(!if_range_holds(
+            Some(&v("Tue, 01 Dec 2026 10:00:00 GMT")),
+            "\"ab\""
+        ));
+    }
 
     fn r(s: &str, len: u64) -> Result<Option<(u64, u64)>, BadRange> {
         parse_range(Some(&HeaderValue::from_str(s).unwrap()), len)

@@ -15,6 +15,7 @@ pub mod login;
 pub mod media;
 pub mod origin;
 pub mod pages;
+pub mod plan_cache;
 pub mod session_watch;
 pub mod state;
 pub mod tls;

@@ -41,6 +41,8 @@ pub struct Inner {
     pub verifications: tokio::sync::Semaphore,
     /// Playbacks already audited, and when.
     pub audited: Mutex<HashMap<PlaybackKey, i64>>,
+    /// Playback plans reused across a player's Range requests.
+    pub plans: super::plan_cache::PlanCache,
     pub tls: bool,
     /// The audit log's verification at start-up: when, and the entries or what is wrong.
     pub audit_check: std::sync::OnceLock<(i64, Result<usize, String>)>,
@@ -88,6 +90,7 @@ impl AppState {
             refusals: Mutex::new(Refusals::new(LOGIN_WINDOW_US)),
             verifications: tokio::sync::Semaphore::new(VERIFICATIONS),
             audited: Mutex::new(HashMap::new()),
+            plans: Default::default(),
             tls,
             audit_check: std::sync::OnceLock::new(),
             live_viewers: Arc::new(Mutex::new(super::conn_limit::Book::new(

@@ -32,8 +32,17 @@ pub struct Proc {
 }
 
 impl Proc {
+    /// The process to signal: the child, or for `strace PROG` (which blocks
+    /// fatal signals while it traces) the program it runs.
     pub fn pid(&self) -> i32 {
-        self.child.id() as i32
+        let own = self.child.id() as i32;
+        if !self.name.starts_with("strace") {
+            return own;
+        }
+        std::fs::read_to_string(format!("/proc/{own}/task/{own}/children"))
+            .ok()
+            .and_then(|t| t.split_whitespace().next()?.parse().ok())
+            .unwrap_or(own)
     }
 
     pub fn signal(&self, sig: i32) {
@@ -242,22 +251,38 @@ impl Nvr {
 
     /// Starts `hearth run`; its log is appended to `self.log`.
     pub fn start(&mut self) {
+        self.spawn(Command::new(HEARTH), "hearth run");
+    }
+
+    /// Starts `hearth run` under `strace -f -y` of `syscalls` (Debian's strace);
+    /// returns the trace file, which names every fd's path.
+    pub fn start_traced(&mut self, syscalls: &str) -> PathBuf {
+        let trace = self.dir.path().join("strace.txt");
+        let mut cmd = Command::new("strace");
+        cmd.args(["-f", "-y", "-qq", "-e", &format!("trace={syscalls}"), "-o"])
+            .arg(&trace)
+            .arg(HEARTH);
+        self.spawn(cmd, "strace hearth run");
+        trace
+    }
+
+    fn spawn(&mut self, mut cmd: Command, name: &str) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.log)
             .expect("log");
-        let child = Command::new(HEARTH)
+        let child = cmd
             .args(["run", "--config"])
             .arg(&self.config)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .expect("start hearth");
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
         self.proc = Some(Proc {
             child,
-            name: "hearth run".into(),
+            name: name.into(),
         });
     }
 
