@@ -215,7 +215,7 @@ pub struct Camera {
 #[derive(Clone, Debug)]
 pub struct Motion {
     pub enabled: bool,
-    pub detector: crate::motion::detector::DetectorConfig,
+    pub detector: crate::motion_settings::DetectorConfig,
     /// Footage kept before an event starts (motion recording mode).
     pub pre_roll: Duration,
     /// Footage kept after an event ends.
@@ -226,7 +226,7 @@ impl Default for Motion {
     fn default() -> Self {
         Motion {
             enabled: true,
-            detector: crate::motion::detector::DetectorConfig::default(),
+            detector: crate::motion_settings::DetectorConfig::default(),
             pre_roll: Duration::from_secs(5),
             post_roll: Duration::from_secs(10),
         }
@@ -492,7 +492,7 @@ impl Ctx<'_> {
         &self,
         key: &str,
         v: &Spanned<Vec<[f64; 2]>>,
-    ) -> Result<crate::motion::geometry::Polygon, ConfigError> {
+    ) -> Result<crate::motion_settings::Polygon, ConfigError> {
         let pts = v.get_ref();
         if pts.len() < 3 {
             return Err(self.err(v.span().start, key, "a polygon needs at least 3 points"));
@@ -504,13 +504,13 @@ impl Ctx<'_> {
                 "points are [x, y] from 0 to 1 across and down the picture",
             ));
         }
-        Ok(crate::motion::geometry::Polygon(
+        Ok(crate::motion_settings::Polygon(
             pts.iter().map(|[x, y]| (narrow(*x), narrow(*y))).collect(),
         ))
     }
 
     fn motion(&self, m: &RawMotion) -> Result<Motion, ConfigError> {
-        let d = crate::motion::detector::DetectorConfig::default();
+        let d = crate::motion_settings::DetectorConfig::default();
         let mut zones = Vec::new();
         for z in &m.zones {
             if !valid_name(z.name.get_ref()) {
@@ -528,7 +528,7 @@ impl Ctx<'_> {
         let def = Motion::default();
         Ok(Motion {
             enabled: m.enabled.unwrap_or(true),
-            detector: crate::motion::detector::DetectorConfig {
+            detector: crate::motion_settings::DetectorConfig {
                 sensitivity: self
                     .number(
                         "sensitivity",

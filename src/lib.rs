@@ -1,6 +1,7 @@
 //! Hearth: a self-hosted network video recorder. The binary's CLI lives in
 //! `main.rs`; everything it runs lives here so tests can reach it.
 
+pub mod audit_record;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -8,6 +9,7 @@ pub mod fakecam;
 pub mod ingest;
 pub mod media;
 pub mod motion;
+pub mod motion_settings;
 pub mod nvr;
 pub mod record;
 pub mod security;

@@ -18,40 +18,9 @@
     reason = "pixel arithmetic on pictures of at most a few thousand pixels a side; float to integer `as` saturates"
 )]
 
-use super::geometry::{Polygon, Rect};
+use super::geometry::Rect;
+pub use crate::motion_settings::DetectorConfig;
 use std::collections::VecDeque;
-
-#[derive(Clone, Debug)]
-pub struct DetectorConfig {
-    /// 0 (only big, clear changes) to 1 (the faintest).
-    pub sensitivity: f32,
-    /// Smallest blob that counts, as a fraction of the analysed area.
-    pub min_area: f32,
-    /// Consecutive motion frames before motion is reported.
-    pub min_frames: u32,
-    /// Regions to ignore (trees, flags, a busy street).
-    pub masks: Vec<Polygon>,
-    /// Named regions; decisions say which ones motion touched.
-    pub zones: Vec<(String, Polygon)>,
-    /// Seconds after which something that stopped moving becomes background.
-    pub absorb_s: f32,
-    /// Analysis rate: the detector's time constants are in frames of this rate.
-    pub fps: f32,
-}
-
-impl Default for DetectorConfig {
-    fn default() -> Self {
-        DetectorConfig {
-            sensitivity: 0.5,
-            min_area: 0.002,
-            min_frames: 2,
-            masks: Vec::new(),
-            zones: Vec::new(),
-            absorb_s: 30.0,
-            fps: 5.0,
-        }
-    }
-}
 
 /// What the detector made of one picture.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -427,6 +396,7 @@ mod tests {
     //! One test per hazard, on synthetic pictures: a textured background, sensor
     //! noise, and textured objects.
     use super::*;
+    use crate::motion_settings::Polygon;
 
     const W: usize = 160;
     const H: usize = 90;

@@ -1,10 +1,9 @@
 //! Polygons in normalised coordinates (0..1 across and down the picture), and the
 //! pixel masks they rasterise to.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Polygon(pub Vec<(f32, f32)>);
+pub use crate::motion_settings::Polygon;
 
 impl Polygon {
     /// Even-odd rule point-in-polygon test.

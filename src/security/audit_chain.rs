@@ -1,96 +1,10 @@
 //! The tamper-evident audit log's hash chain (pure): each entry's hash covers its
 //! fields and the previous entry's hash, so editing or deleting any entry breaks
-//! every hash after it. Appending and reading live in the store.
+//! every hash after it, checked here against anchors kept apart from the log.
+//! The entries and their hash are `audit_record`'s, below the store that appends
+//! them inside its transaction.
 
-use sha2::{Digest, Sha256};
-
-pub type Hash = [u8; 32];
-
-/// The hash before the first entry.
-pub const GENESIS: Hash = [0; 32];
-
-/// What happened: one of a fixed set of actions.
-pub mod action {
-    pub const LOGIN: &str = "login";
-    pub const LOGIN_FAILED: &str = "login_failed";
-    pub const LOGOUT: &str = "logout";
-    pub const PLAYBACK: &str = "playback";
-    pub const EXPORT: &str = "export";
-    pub const LIVE_START: &str = "live_start";
-    pub const LIVE_STOP: &str = "live_stop";
-    pub const SNAPSHOT: &str = "snapshot";
-    pub const USER_ADD: &str = "user_add";
-    pub const USER_REMOVE: &str = "user_remove";
-    pub const PASSWORD_CHANGE: &str = "password_change";
-    pub const PERMISSION_CHANGE: &str = "permission_change";
-    pub const TOTP_ENABLED: &str = "totp_enabled";
-    pub const TOTP_DISABLED: &str = "totp_disabled";
-    /// An admin turned another user's second factor off.
-    pub const TOTP_RESET: &str = "totp_reset";
-}
-
-/// An entry's content, before it has an id and hashes.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Record {
-    pub time_us: i64,
-    pub user: Option<String>,
-    pub address: Option<String>,
-    pub action: String,
-    pub camera: Option<String>,
-    pub from_us: Option<i64>,
-    pub to_us: Option<i64>,
-    pub detail: Option<String>,
-}
-
-/// A stored entry.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Entry {
-    pub id: i64,
-    #[serde(flatten)]
-    pub record: Record,
-    #[serde(skip)]
-    pub prev_hash: Hash,
-    #[serde(skip)]
-    pub hash: Hash,
-}
-
-fn put_opt_str(h: &mut Sha256, v: &Option<String>) {
-    match v {
-        None => h.update([0u8]),
-        Some(s) => {
-            h.update([1u8]);
-            h.update((s.len() as u64).to_be_bytes());
-            h.update(s.as_bytes());
-        }
-    }
-}
-
-fn put_opt_i64(h: &mut Sha256, v: Option<i64>) {
-    match v {
-        None => h.update([0u8]),
-        Some(n) => {
-            h.update([1u8]);
-            h.update(n.to_be_bytes());
-        }
-    }
-}
-
-/// The hash of entry `id` with content `r` following `prev`.
-pub fn hash(prev: &Hash, id: i64, r: &Record) -> Hash {
-    let mut h = Sha256::new();
-    h.update(b"hearth-audit-v1");
-    h.update(prev);
-    h.update(id.to_be_bytes());
-    h.update(r.time_us.to_be_bytes());
-    put_opt_str(&mut h, &r.user);
-    put_opt_str(&mut h, &r.address);
-    put_opt_str(&mut h, &Some(r.action.clone()));
-    put_opt_str(&mut h, &r.camera);
-    put_opt_i64(&mut h, r.from_us);
-    put_opt_i64(&mut h, r.to_us);
-    put_opt_str(&mut h, &r.detail);
-    h.finalize().into()
-}
+pub use crate::audit_record::{Entry, GENESIS, Hash, Record, action, hash};
 
 /// Checks a whole log, oldest first, against anchors recorded apart from it: the
 /// head file and checkpoints (an entry's id and hash). Each anchor's entry must

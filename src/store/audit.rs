@@ -2,7 +2,7 @@
 //! schema refuse updates and deletes; the hash chain catches edits made around them.
 
 use super::{Result, Store};
-use crate::security::audit_chain::{self as audit, Entry, GENESIS, Hash, Record};
+use crate::audit_record::{self as audit, Entry, GENESIS, Hash, Record};
 use rusqlite::{OptionalExtension, params};
 
 /// A stored hash; one of another length is a corrupt entry (column `col`), never
