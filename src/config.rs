@@ -363,11 +363,10 @@ impl Config {
 }
 
 /// Camera names become directory names, so they are kept strictly to a safe set.
-/// A checked config number as the detector's `f32` (every such number is range
-/// checked first, far inside `f32`).
+/// A polygon point (checked to lie in 0..1) as the detector's `f32`s.
 #[allow(clippy::cast_possible_truncation, reason = "range-checked values")]
-fn narrow(v: f64) -> f32 {
-    v as f32
+fn to_f32(x: f64, y: f64) -> (f32, f32) {
+    (x as f32, y as f32)
 }
 
 pub fn valid_name(name: &str) -> bool {
@@ -470,6 +469,20 @@ impl Ctx<'_> {
         parse_size(v.get_ref()).map_err(|m| self.err(v.span().start, key, &m))
     }
 
+    /// A range-checked number as the detector's `f32` (every such range lies far
+    /// inside `f32`).
+    fn number_f32(
+        &self,
+        key: &str,
+        v: &Option<Spanned<f64>>,
+        default: f32,
+        range: std::ops::RangeInclusive<f64>,
+    ) -> Result<f32, ConfigError> {
+        #[allow(clippy::cast_possible_truncation, reason = "range-checked values")]
+        self.number(key, v, f64::from(default), range)
+            .map(|n| n as f32)
+    }
+
     fn number<T: Copy + PartialOrd + fmt::Display>(
         &self,
         key: &str,
@@ -505,7 +518,7 @@ impl Ctx<'_> {
             ));
         }
         Ok(crate::motion_settings::Polygon(
-            pts.iter().map(|[x, y]| (narrow(*x), narrow(*y))).collect(),
+            pts.iter().map(|&[x, y]| to_f32(x, y)).collect(),
         ))
     }
 
@@ -529,17 +542,13 @@ impl Ctx<'_> {
         Ok(Motion {
             enabled: m.enabled.unwrap_or(true),
             detector: crate::motion_settings::DetectorConfig {
-                sensitivity: self
-                    .number(
-                        "sensitivity",
-                        &m.sensitivity,
-                        f64::from(d.sensitivity),
-                        0.0..=1.0,
-                    )
-                    .map(narrow)?,
-                min_area: self
-                    .number("min_area", &m.min_area, f64::from(d.min_area), 0.0..=1.0)
-                    .map(narrow)?,
+                sensitivity: self.number_f32(
+                    "sensitivity",
+                    &m.sensitivity,
+                    d.sensitivity,
+                    0.0..=1.0,
+                )?,
+                min_area: self.number_f32("min_area", &m.min_area, d.min_area, 0.0..=1.0)?,
                 min_frames: self
                     .number(
                         "min_frames",
@@ -548,9 +557,7 @@ impl Ctx<'_> {
                         1..=100,
                     )
                     .map(|n| u32::try_from(n).unwrap_or(u32::MAX))?,
-                fps: self
-                    .number("fps", &m.fps, f64::from(d.fps), 0.5..=30.0)
-                    .map(narrow)?,
+                fps: self.number_f32("fps", &m.fps, d.fps, 0.5..=30.0)?,
                 absorb_s: self
                     .opt(&m.absorb, |v| self.duration("absorb", v))?
                     .map_or(d.absorb_s, |v| v.as_secs_f32()),

@@ -19,10 +19,7 @@ fn demo_records_and_stops_cleanly() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start demo");
-    let mut demo = Proc {
-        child,
-        name: "hearth demo".into(),
-    };
+    let mut demo = Proc::new(child, "hearth demo");
     let config = data.join("demo.toml");
     assert!(wait_until(std::time::Duration::from_secs(120), || {
         std::fs::read_to_string(&out_path).is_ok_and(|s| s.contains("Ctrl-C"))

@@ -280,6 +280,19 @@ async fn session(
         let arrival_us = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+        let key = f.is_random_access_point()
+            || (p.codec.starts_with("hvc1") && h265::is_irap_access_unit(f.data()));
+        let data = Bytes::from(f.into_data());
+        if data.len() > MAX_FRAME_BYTES {
+            // No camera sends such a picture; everything downstream may rely on it.
+            tracing::warn!(
+                camera = %cam.name,
+                stream = spec.kind,
+                "dropped a frame of {} bytes (more than {MAX_FRAME_BYTES})",
+                data.len()
+            );
+            continue;
+        }
         let stamp = clock.stamp(raw_90k, arrival_us);
         if stamp.reanchored {
             reanchors += 1;
@@ -295,19 +308,6 @@ async fn session(
                     clock::MAX_SLEW_PPM
                 );
             }
-        }
-        let key = f.is_random_access_point()
-            || (p.codec.starts_with("hvc1") && h265::is_irap_access_unit(f.data()));
-        let data = Bytes::from(f.into_data());
-        if data.len() > MAX_FRAME_BYTES {
-            // No camera sends such a picture; everything downstream may rely on it.
-            tracing::warn!(
-                camera = %cam.name,
-                stream = spec.kind,
-                "dropped a frame of {} bytes (more than {MAX_FRAME_BYTES})",
-                data.len()
-            );
-            continue;
         }
         health.frame(now, data.len());
         stats.frames += 1;

@@ -150,9 +150,6 @@ pub fn plan(
     from_us: i64,
     to_us: i64,
 ) -> Result<Plan, ExportError> {
-    if to_us <= from_us {
-        return Err(ExportError::BadRange);
-    }
     let segs = store.segments_between(camera, stream, from_us, to_us)?;
     plan_segments(data_dir, &segs, camera, from_us, to_us)
 }

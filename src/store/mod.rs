@@ -425,7 +425,8 @@ impl Store {
         from_us: i64,
         to_us: i64,
     ) -> Result<Vec<SegmentRow>> {
-        // A segment is at most a few minutes long; bound the scan by start time.
+        // A segment is at most four hours long (the segmenter's cap); bound the
+        // scan by start time.
         let rows = self.query_segments(
             "WHERE c.name = ?1 AND st.kind = ?2 AND s.state != 2 AND s.start_us < ?4 \
              AND s.start_us >= ?3 - 86400000000 ORDER BY s.start_us, s.id",

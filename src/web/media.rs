@@ -65,9 +65,6 @@ async fn plan(
     let name = cam.camera.clone();
     let p = state
         .blocking(move |s| -> Result<_, ExportError> {
-            if to <= from {
-                return Err(ExportError::BadRange);
-            }
             let segs = s.store.segments_between(&name, &stream, from, to)?;
             let fp = export::fingerprint(&segs, from, to);
             let key = (name, stream, from, to);

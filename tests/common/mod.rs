@@ -29,14 +29,24 @@ pub fn free_port() -> u16 {
 pub struct Proc {
     pub child: Child,
     pub name: String,
+    /// The child is `strace PROG`: signals go to PROG (strace blocks fatal
+    /// signals while it traces).
+    pub tracer: bool,
 }
 
 impl Proc {
-    /// The process to signal: the child, or for `strace PROG` (which blocks
-    /// fatal signals while it traces) the program it runs.
+    pub fn new(child: Child, name: &str) -> Proc {
+        Proc {
+            child,
+            name: name.to_owned(),
+            tracer: false,
+        }
+    }
+
+    /// The process to signal: the child, or the program a tracer runs.
     pub fn pid(&self) -> i32 {
         let own = self.child.id() as i32;
-        if !self.name.starts_with("strace") {
+        if !self.tracer {
             return own;
         }
         std::fs::read_to_string(format!("/proc/{own}/task/{own}/children"))
@@ -103,10 +113,7 @@ fn spawn_ready(name: &str, cmd: &mut Command, ready: &str) -> Proc {
             }
         }
     });
-    let mut p = Proc {
-        child,
-        name: name.to_owned(),
-    };
+    let mut p = Proc::new(child, name);
     if rx.recv_timeout(Duration::from_secs(120)).is_err() {
         p.kill9();
         panic!("{name} never became ready");
@@ -251,7 +258,7 @@ impl Nvr {
 
     /// Starts `hearth run`; its log is appended to `self.log`.
     pub fn start(&mut self) {
-        self.spawn(Command::new(HEARTH), "hearth run");
+        self.spawn(Command::new(HEARTH), "hearth run", false);
     }
 
     /// Starts `hearth run` under `strace -f -y` of `syscalls` (Debian's strace);
@@ -262,11 +269,11 @@ impl Nvr {
         cmd.args(["-f", "-y", "-qq", "-e", &format!("trace={syscalls}"), "-o"])
             .arg(&trace)
             .arg(HEARTH);
-        self.spawn(cmd, "strace hearth run");
+        self.spawn(cmd, "strace hearth run", true);
         trace
     }
 
-    fn spawn(&mut self, mut cmd: Command, name: &str) {
+    fn spawn(&mut self, mut cmd: Command, name: &str, tracer: bool) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -280,10 +287,9 @@ impl Nvr {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("start {name}: {e}"));
-        self.proc = Some(Proc {
-            child,
-            name: name.into(),
-        });
+        let mut p = Proc::new(child, name);
+        p.tracer = tracer;
+        self.proc = Some(p);
     }
 
     /// Starts, records for `secs` seconds, stops; returns the wall time (µs since

@@ -27,10 +27,7 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver (Debian package chromium-driver)");
-        let driver = Proc {
-            child,
-            name: "chromedriver".into(),
-        };
+        let driver = Proc::new(child, "chromedriver");
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(120)))
