@@ -11,7 +11,7 @@ use crate::record::recorder::{self, RecorderConfig, RecorderStats};
 use crate::record::retention::{self, Policy};
 use crate::record::segmenter::SegmenterConfig;
 use crate::record::{data_dir, recovery};
-use crate::store::Store;
+use crate::store::{SegmentClass, Store};
 use anyhow::Context;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -33,11 +33,11 @@ pub fn retention_policy(cfg: &Config) -> Policy {
             .collect(),
         min_free: cfg.storage.min_free,
         class_max_age_us: [
-            ("continuous", cfg.storage.continuous_max_age),
-            ("motion", cfg.storage.motion_max_age),
+            (SegmentClass::Continuous, cfg.storage.continuous_max_age),
+            (SegmentClass::Motion, cfg.storage.motion_max_age),
         ]
         .into_iter()
-        .filter_map(|(c, a)| a.map(|a| (c.to_owned(), clock::duration_us(a))))
+        .filter_map(|(c, a)| a.map(|a| (c, clock::duration_us(a))))
         .collect(),
         event_max_age_us: cfg.storage.event_max_age.map(clock::duration_us),
     }

@@ -7,6 +7,8 @@
 mod common;
 
 use common::*;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 #[test]
 fn kill_9_at_random_moments_loses_at_most_the_flush_interval() {
@@ -56,4 +58,108 @@ fn kill_9_at_random_moments_loses_at_most_the_flush_interval() {
     }
     println!("{cycles} kill -9 cycles: at most {worst_loss_ms} ms lost (flush interval 2000 ms)");
     assert!(!nvr.log_text().contains("panicked"), "{}", nvr.log_text());
+}
+
+/// Another process (Python's sqlite3 here, as a backup tool or a curious owner
+/// with a shell would) holds the index's write lock for 20 s mid-recording.
+#[test]
+fn an_index_locked_by_another_process_for_20_s_loses_no_frame() {
+    let port = free_port();
+    let _cam = fake_camera(port, None);
+    let mut nvr = Nvr::one(
+        "segment_duration = \"4s\"\nflush_interval = \"1s\"",
+        "porch",
+        format!("rtsp://127.0.0.1:{port}/main"),
+        None,
+    );
+    nvr.start();
+    assert!(
+        wait_until(Duration::from_secs(30), || nvr.segments().len() >= 2),
+        "no footage before the lock: {}",
+        nvr.log_text()
+    );
+    let db = nvr.data().join("hearth.db");
+    let mut locker = Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import sqlite3, sys, time\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n\
+             c.execute('BEGIN EXCLUSIVE')\n\
+             print('locked', flush=True)\n\
+             time.sleep(20)\n\
+             c.execute('COMMIT')\n",
+        ])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(locker.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("read");
+    assert_eq!(line.trim(), "locked");
+    let indexed_at_lock = nvr.segments().len();
+    // While the index is locked, segments still reach the disk.
+    let files = || mp4_files(&nvr.data().join("recordings")).len();
+    sleep_s(12);
+    let during = (files(), nvr.segments().len());
+    assert!(
+        during.0 >= indexed_at_lock + 2 && during.1 <= indexed_at_lock + 1,
+        "12 s into the lock: {} files, {} indexed (at the lock: {indexed_at_lock} indexed)",
+        during.0,
+        during.1
+    );
+    assert!(locker.wait().expect("python3").success());
+    // The index catches up.
+    assert!(
+        wait_until(Duration::from_secs(30), || files() == nvr.segments().len()),
+        "index never caught up: {} files, {} indexed",
+        files(),
+        nvr.segments().len()
+    );
+    sleep_s(5);
+    nvr.stop();
+
+    let log = nvr.log_text();
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(log.contains("index caught up"), "{log}");
+    let reports = stop_reports(&log, "porch", "main");
+    assert_eq!(reports.len(), 1, "{log}");
+    let r = reports[0];
+    assert_eq!((r.failed, r.dropped), (0, 0), "{r:?}");
+    assert_eq!(r.recorded + r.before_key, r.received, "{r:?}");
+    let segs = nvr.segments();
+    assert_eq!(check_segments(&nvr.data(), &segs), r.recorded);
+    for w in segs.windows(2) {
+        let gap = w[1].start_us - w[0].end_us();
+        assert!(
+            gap.abs() <= 1,
+            "segments not contiguous ({gap} µs): {segs:?}"
+        );
+    }
+    let (ok, out) = nvr.cli(&["verify"]);
+    assert!(ok && out.starts_with("OK:"), "verify: {out}");
+    println!(
+        "index locked 20 s: {} segments, {} frames recorded, none lost; {} of them written while locked",
+        segs.len(),
+        r.recorded,
+        during.0 - indexed_at_lock
+    );
+}
+
+fn mp4_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(mp4_files(&p));
+            } else if p.extension().is_some_and(|x| x == "mp4") {
+                out.push(p);
+            }
+        }
+    }
+    out
 }

@@ -4,6 +4,7 @@
 pub mod data_dir;
 pub mod dir_sync;
 pub mod export;
+pub mod indexer;
 pub mod layout;
 pub mod motion_gate;
 pub mod recorder;

@@ -1,12 +1,14 @@
 //! The recorder of one camera stream: a dedicated thread that takes frames from the
-//! hub, cuts them with the [`Segmenter`] and writes them with [`SegmentFile`].
-//! Blocking file and SQLite work stays off the async runtime.
+//! hub, cuts them with the [`Segmenter`] and writes them with [`SegmentFile`]; its
+//! [`Indexer`] thread brings the index along. Blocking file and SQLite work stays
+//! off the async runtime.
 
+use super::indexer::Indexer;
 use super::motion_gate::MotionGate;
 use super::segmenter::{Action, Segmenter, SegmenterConfig};
 use super::writer::{Destination, SegmentFile, WriteError};
 use crate::ingest::hub::StreamEvent;
-use crate::store::Store;
+use crate::store::{SegmentClass, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -49,22 +51,24 @@ pub fn spawn(
     store: Arc<Store>,
     rx: mpsc::Receiver<StreamEvent>,
 ) -> std::io::Result<std::thread::JoinHandle<RecorderStats>> {
+    let label = format!("{}-{}", cfg.camera, cfg.stream);
+    let index = Indexer::spawn(store, cfg.data_dir.clone(), label.clone())?;
     std::thread::Builder::new()
-        .name(format!("rec-{}-{}", cfg.camera, cfg.stream))
-        .spawn(move || Recorder::new(cfg, store).run(rx))
+        .name(format!("rec-{label}"))
+        .spawn(move || Recorder::new(cfg, index).run(rx))
 }
 
 struct Recorder {
     cfg: RecorderConfig,
-    store: Arc<Store>,
+    index: Indexer,
     seg: Segmenter,
     file: Option<SegmentFile>,
     /// A write failed: drop fragments until the next segment starts.
     broken: bool,
     /// Failing since the last successful write (errors are logged once per run of failures).
     failing: bool,
-    /// Ended segments whose closing failed (a full disk can refuse the index update);
-    /// retried at every flush and at the end.
+    /// Ended segments whose closing failed (their data would not sync); retried at
+    /// every flush and at the end.
     closing: Vec<SegmentFile>,
     last_flush: Instant,
     stats: RecorderStats,
@@ -72,11 +76,11 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn new(cfg: RecorderConfig, store: Arc<Store>) -> Self {
+    fn new(cfg: RecorderConfig, index: Indexer) -> Self {
         Recorder {
             seg: Segmenter::new(cfg.segmenter),
             cfg,
-            store,
+            index,
             file: None,
             broken: false,
             failing: false,
@@ -141,6 +145,7 @@ impl Recorder {
             self.stats.frames_idle += gate.held();
         }
         self.stats.frames_before_key = self.seg.skipped();
+        self.index.finish();
         self.stats
     }
 
@@ -168,13 +173,19 @@ impl Recorder {
                         camera: &self.cfg.camera,
                         stream: &self.cfg.stream,
                         class: if self.cfg.motion.is_some() {
-                            "motion"
+                            SegmentClass::Motion
                         } else {
-                            "continuous"
+                            SegmentClass::Continuous
                         },
                     };
-                    match SegmentFile::create(dest, &self.store, wall_us, &params, audio.as_deref())
-                    {
+                    let file = SegmentFile::create(
+                        dest,
+                        &mut self.index,
+                        wall_us,
+                        &params,
+                        audio.as_deref(),
+                    );
+                    match file {
                         Ok(f) => {
                             self.file = Some(f);
                             self.broken = false;
@@ -207,7 +218,7 @@ impl Recorder {
                 }
                 Action::End => {
                     if let Some(mut f) = self.file.take() {
-                        if let Err(e) = f.close(&self.store) {
+                        if let Err(e) = f.close(&self.index) {
                             self.fail(&e);
                             self.closing.push(f);
                         }
@@ -218,29 +229,25 @@ impl Recorder {
     }
 
     fn retry_closing(&mut self) {
-        let store = &self.store;
-        self.closing.retain_mut(|f| f.close(store).is_err());
-        if !self.closing.is_empty() {
-            // The index may be what is full, and retention may have taken the
-            // reserve back meanwhile: give it that space and try once more.
-            super::reserve::release(&self.cfg.data_dir);
-            self.closing.retain_mut(|f| f.close(store).is_err());
-        }
+        let index = &self.index;
+        self.closing.retain_mut(|f| f.close(index).is_err());
     }
 
     fn flush(&mut self) {
         self.last_flush = Instant::now();
         self.retry_closing();
         if let Some(f) = &mut self.file {
-            if let Err(e) = f.flush(&self.store) {
+            if let Err(e) = f.flush(&self.index) {
                 self.fail(&e);
             }
         }
     }
 
     fn fail(&mut self, e: &WriteError) {
-        // Whatever failed, give the index room to be brought in line.
-        super::reserve::release(&self.cfg.data_dir);
+        if e.is_disk_full() {
+            // Give the index room to be brought in line with the files.
+            super::reserve::release(&self.cfg.data_dir);
+        }
         if !self.failing {
             tracing::error!(
                 camera = %self.cfg.camera,

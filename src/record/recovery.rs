@@ -10,7 +10,7 @@ use super::layout::{self, RECORDINGS};
 use crate::media::fmp4::codec_string;
 use crate::media::reader::{self, ParsedFile};
 use crate::store::{
-    AudioTrackInfo, FragIndex, NewSegment, Progress, SegmentRow, SegmentState, Store,
+    AudioTrackInfo, FragIndex, NewSegment, Progress, SegmentClass, SegmentRow, SegmentState, Store,
 };
 use std::fs::{File, OpenOptions};
 use std::io::BufReader;
@@ -180,19 +180,19 @@ pub fn check(data_dir: &Path, store: &Store, repair: bool, scope: Scope) -> anyh
                 let id = store.insert_segment(&NewSegment {
                     stream_id,
                     start_us,
-                    path: &rel,
-                    codec: &codec_string(entry),
+                    path: rel.clone(),
+                    codec: codec_string(entry),
                     width: p.width,
                     height: p.height,
-                    sample_entry: entry,
+                    sample_entry: entry.clone(),
                     audio: p.audio.as_ref().map(|a| AudioTrackInfo {
-                        sample_entry: &a.sample_entries[0],
+                        sample_entry: a.sample_entries[0].clone(),
                         timescale: a.timescale,
                     }),
                     bytes: p.valid_len,
                     // Which mode wrote it is not in the file; motion footage is
                     // the class usually kept longer, so nothing goes early.
-                    class: "motion",
+                    class: SegmentClass::Motion,
                 })?;
                 store.update_segment(id, &progress, SegmentState::Complete)?;
                 report.segments += 1;

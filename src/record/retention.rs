@@ -3,7 +3,7 @@
 //! byte cap, per-camera byte caps and a minimum of free disk space.
 
 use super::layout;
-use crate::store::{SegmentState, Store};
+use crate::store::{SegmentClass, SegmentState, Store};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,8 +12,8 @@ use std::path::Path;
 pub struct Policy {
     /// Age limit of every recording, unless its class has its own.
     pub max_age_us: Option<i64>,
-    /// Age limits by class (`continuous`, `motion`): layered retention.
-    pub class_max_age_us: HashMap<String, i64>,
+    /// Age limits by class: layered retention.
+    pub class_max_age_us: HashMap<SegmentClass, i64>,
     pub max_bytes: Option<u64>,
     pub camera_max_bytes: HashMap<String, u64>,
     pub min_free: u64,
@@ -28,7 +28,7 @@ pub struct Candidate {
     pub camera: String,
     pub end_us: i64,
     pub bytes: u64,
-    pub class: String,
+    pub class: SegmentClass,
 }
 
 /// Returns the ids to delete. `segments` are the oldest complete segments, oldest
@@ -148,7 +148,7 @@ pub fn run_once(data_dir: &Path, store: &Store, policy: &Policy) -> anyhow::Resu
             camera: r.camera.clone(),
             end_us: r.end_us,
             bytes: r.bytes,
-            class: r.class.clone(),
+            class: r.class,
         })
         .collect();
     let now_us = chrono::Utc::now().timestamp_micros();
@@ -192,7 +192,11 @@ mod tests {
                 camera: if i % 2 == 0 { "a" } else { "b" }.into(),
                 end_us: i * 60_000_000,
                 bytes: 100,
-                class: if i % 3 == 0 { "motion" } else { "continuous" }.into(),
+                class: if i % 3 == 0 {
+                    SegmentClass::Motion
+                } else {
+                    SegmentClass::Continuous
+                },
             })
             .collect()
     }
@@ -219,8 +223,9 @@ mod tests {
             max_age_us: Some(600_000_000),
             ..Policy::default()
         };
-        p.class_max_age_us.insert("continuous".into(), 300_000_000);
-        p.class_max_age_us.insert("motion".into(), 420_000_000);
+        p.class_max_age_us
+            .insert(SegmentClass::Continuous, 300_000_000);
+        p.class_max_age_us.insert(SegmentClass::Motion, 420_000_000);
         // At 10 min: continuous older than 5 min goes (1, 2, 4), motion older than
         // 7 min (0); motion segment 3 (ends 3 min) stays though continuous 4 goes.
         assert_eq!(

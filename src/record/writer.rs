@@ -1,25 +1,36 @@
 //! One segment file being written: creates it with its init segment, appends
-//! fragments, syncs data and index together at each flush, and closes it.
+//! fragments, syncs the data at each flush and then tells the index, and closes it.
 //!
-//! Order for crash safety: the file and its init are synced before the index row
-//! exists; fragments are appended as they come, and every flush syncs the data
-//! before the index is told about it. Recovery re-derives everything from the file.
+//! Order for crash safety: the file and its init are synced before the index is
+//! sent its row; fragments are appended as they come, and every flush syncs the
+//! data before the index hears of it. The index takes the changes on its own
+//! thread ([`Indexer`]), so a busy index never holds up the file. Recovery
+//! re-derives everything from the file.
 
+use super::indexer::{Change, Indexer, Key};
 use super::layout;
 use super::segmenter::FragmentOut;
 use crate::ingest::frame::{AudioParams, VideoParams};
 use crate::media::fmp4::{AudioTrack, init_segment};
-use crate::store::{AudioTrackInfo, FragIndex, NewSegment, Progress, SegmentState, Store};
+use crate::store::{AudioTrackInfo, FragIndex, NewSegment, Progress, SegmentClass, SegmentState};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// A segment file that could not be written.
 #[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+#[error("{path}: {source}")]
+pub struct WriteError {
+    pub path: PathBuf,
+    pub source: io::Error,
+}
+
+impl WriteError {
+    /// The disk (or the user's quota on it) is full.
+    pub fn is_disk_full(&self) -> bool {
+        self.source.kind() == io::ErrorKind::StorageFull
+            || self.source.raw_os_error() == Some(libc::EDQUOT)
+    }
 }
 
 /// Where a stream's segments go: its directory and its index row.
@@ -29,14 +40,13 @@ pub struct Destination<'a> {
     pub stream_id: i64,
     pub camera: &'a str,
     pub stream: &'a str,
-    /// `continuous` or `motion`.
-    pub class: &'a str,
+    pub class: SegmentClass,
 }
 
 pub struct SegmentFile {
     file: File,
     path: PathBuf,
-    id: i64,
+    key: Key,
     progress: Progress,
     synced: bool,
 }
@@ -44,7 +54,7 @@ pub struct SegmentFile {
 impl SegmentFile {
     pub fn create(
         dest: Destination<'_>,
-        store: &Store,
+        index: &mut Indexer,
         start_us: i64,
         params: &VideoParams,
         audio: Option<&AudioParams>,
@@ -53,7 +63,7 @@ impl SegmentFile {
         let (rel, path, mut file) = loop {
             let rel = layout::segment_path(dest.camera, dest.stream, start_us, n);
             let path = layout::absolute(dest.data_dir, &rel);
-            let io_err = |source| WriteError::Io {
+            let io_err = |source| WriteError {
                 path: path.clone(),
                 source,
             };
@@ -77,7 +87,7 @@ impl SegmentFile {
             params.height,
             audio_track,
         );
-        let io_err = |source| WriteError::Io {
+        let io_err = |source| WriteError {
             path: path.clone(),
             source,
         };
@@ -90,33 +100,29 @@ impl SegmentFile {
             let _ = std::fs::remove_file(&path);
             return Err(io_err(e));
         }
-        let inserted = store.insert_segment(&NewSegment {
-            stream_id: dest.stream_id,
-            start_us,
-            path: &rel,
-            codec: &params.codec,
-            width: params.width,
-            height: params.height,
-            sample_entry: &params.sample_entry,
-            audio: audio.map(|a| AudioTrackInfo {
-                sample_entry: &a.sample_entry,
-                timescale: a.clock_rate,
-            }),
-            bytes: init.len() as u64,
-            class: dest.class,
-        });
-        let id = match inserted {
-            Ok(id) => id,
-            Err(e) => {
-                // Without its index row the file would be an orphan holding no video.
-                let _ = std::fs::remove_file(&path);
-                return Err(e.into());
-            }
-        };
+        let key = index.new_key();
+        index.send(Change::Insert(
+            key,
+            NewSegment {
+                stream_id: dest.stream_id,
+                start_us,
+                path: rel,
+                codec: params.codec.clone(),
+                width: params.width,
+                height: params.height,
+                sample_entry: params.sample_entry.clone(),
+                audio: audio.map(|a| AudioTrackInfo {
+                    sample_entry: a.sample_entry.clone(),
+                    timescale: a.clock_rate,
+                }),
+                bytes: init.len() as u64,
+                class: dest.class,
+            },
+        ));
         Ok(SegmentFile {
             file,
             path,
-            id,
+            key,
             progress: Progress {
                 bytes: init.len() as u64,
                 ..Progress::default()
@@ -135,13 +141,13 @@ impl SegmentFile {
         }
         if let Err(source) = res {
             let _ = self.file.set_len(self.progress.bytes);
-            return Err(WriteError::Io {
+            return Err(WriteError {
                 path: self.path.clone(),
                 source,
             });
         }
         // The segmenter's length cap keeps both far inside the index's fields.
-        let too_long = |what: &str| WriteError::Io {
+        let too_long = |what: &str| WriteError {
             path: self.path.clone(),
             source: io::Error::other(format!("{what} too large for the index")),
         };
@@ -158,39 +164,32 @@ impl SegmentFile {
         Ok(())
     }
 
-    /// Syncs the data written so far and records it in the index.
-    pub fn flush(&mut self, store: &Store) -> Result<(), WriteError> {
+    /// Syncs the data written so far and tells the index.
+    pub fn flush(&mut self, index: &Indexer) -> Result<(), WriteError> {
         if self.synced {
             return Ok(());
         }
-        self.sync_and_index(store, SegmentState::Open)?;
+        self.sync_and_index(index, SegmentState::Open)?;
         self.synced = true;
         Ok(())
     }
 
     /// Syncs and marks the segment complete; may be retried after an error. A
     /// segment that got no video (its first fragment failed) is removed, row first.
-    pub fn close(&mut self, store: &Store) -> Result<(), WriteError> {
+    pub fn close(&mut self, index: &Indexer) -> Result<(), WriteError> {
         if self.progress.fragments.is_empty() {
-            store.delete_segments(&[self.id])?;
-            let removed = match std::fs::remove_file(&self.path) {
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-                r => r.and_then(|_| super::dir_sync::sync_parent(&self.path)),
-            };
-            return removed.map_err(|source| WriteError::Io {
-                path: self.path.clone(),
-                source,
-            });
+            index.send(Change::Discard(self.key, self.path.clone()));
+            return Ok(());
         }
-        self.sync_and_index(store, SegmentState::Complete)
+        self.sync_and_index(index, SegmentState::Complete)
     }
 
-    fn sync_and_index(&mut self, store: &Store, state: SegmentState) -> Result<(), WriteError> {
-        self.file.sync_data().map_err(|source| WriteError::Io {
+    fn sync_and_index(&mut self, index: &Indexer, state: SegmentState) -> Result<(), WriteError> {
+        self.file.sync_data().map_err(|source| WriteError {
             path: self.path.clone(),
             source,
         })?;
-        store.update_segment(self.id, &self.progress, state)?;
+        index.send(Change::Progress(self.key, self.progress.clone(), state));
         Ok(())
     }
 }

@@ -27,6 +27,14 @@ pub enum StoreError {
     Corrupt(i64),
 }
 
+impl StoreError {
+    /// SQLite found no room on the disk for the change.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::DiskFull)
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// Where a segment is in its life. Deleting is the crash-safe mark before unlink.
@@ -54,25 +62,56 @@ impl SegmentState {
     }
 }
 
+/// What kind of recording a segment is, for retention by class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SegmentClass {
+    /// Recorded all the time.
+    Continuous,
+    /// Recorded around motion (motion-only mode).
+    Motion,
+}
+
+impl SegmentClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SegmentClass::Continuous => "continuous",
+            SegmentClass::Motion => "motion",
+        }
+    }
+
+    /// The class a row holds; any other text is a corrupt row.
+    fn from_sql(v: &str) -> rusqlite::Result<SegmentClass> {
+        match v {
+            "continuous" => Ok(SegmentClass::Continuous),
+            "motion" => Ok(SegmentClass::Motion),
+            _ => Err(rusqlite::Error::FromSqlConversionFailure(
+                6,
+                rusqlite::types::Type::Text,
+                format!("segment class {v:?}").into(),
+            )),
+        }
+    }
+}
+
 /// A new segment, inserted when its file is created.
-pub struct NewSegment<'a> {
+#[derive(Clone, Debug)]
+pub struct NewSegment {
     pub stream_id: i64,
     pub start_us: i64,
-    pub path: &'a str,
-    pub codec: &'a str,
+    pub path: String,
+    pub codec: String,
     pub width: u32,
     pub height: u32,
-    pub sample_entry: &'a [u8],
-    pub audio: Option<AudioTrackInfo<'a>>,
+    pub sample_entry: Vec<u8>,
+    pub audio: Option<AudioTrackInfo>,
     pub bytes: u64,
-    /// `continuous` or `motion`.
-    pub class: &'a str,
+    pub class: SegmentClass,
 }
 
 /// A segment's audio track: its sample entry and timescale (samples per second).
-#[derive(Clone, Copy, Debug)]
-pub struct AudioTrackInfo<'a> {
-    pub sample_entry: &'a [u8],
+#[derive(Clone, Debug)]
+pub struct AudioTrackInfo {
+    pub sample_entry: Vec<u8>,
     pub timescale: u32,
 }
 
@@ -99,7 +138,7 @@ pub struct CameraUsage {
 #[derive(Clone, Debug)]
 pub struct SegmentBrief {
     pub id: i64,
-    pub class: String,
+    pub class: SegmentClass,
     pub camera: String,
     pub start_us: i64,
     pub end_us: i64,
@@ -213,6 +252,12 @@ impl Store {
         })
     }
 
+    /// How long a statement waits for another process's lock on the file before
+    /// it fails as busy (10 s unless changed).
+    pub fn set_busy_timeout(&self, wait: std::time::Duration) -> Result<()> {
+        Ok(self.conn().busy_timeout(wait)?)
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (statements are
         // atomic), so a poisoned lock is still usable.
@@ -279,7 +324,7 @@ impl Store {
         )?)
     }
 
-    pub fn insert_segment(&self, s: &NewSegment<'_>) -> Result<i64> {
+    pub fn insert_segment(&self, s: &NewSegment) -> Result<i64> {
         let c = self.conn();
         c.execute(
             "INSERT INTO segments (stream_id, start_us, path, codec, width, height, sample_entry, \
@@ -294,9 +339,9 @@ impl Store {
                 s.height,
                 s.sample_entry,
                 s.bytes as i64,
-                s.audio.map(|a| a.sample_entry),
-                s.audio.map(|a| a.timescale),
-                s.class
+                s.audio.as_ref().map(|a| &a.sample_entry),
+                s.audio.as_ref().map(|a| a.timescale),
+                s.class.as_str()
             ],
         )?;
         Ok(c.last_insert_rowid())
@@ -394,7 +439,7 @@ impl Store {
                 end_us: r.get(3)?,
                 bytes: r.get::<_, i64>(4)? as u64,
                 path: r.get(5)?,
-                class: r.get(6)?,
+                class: SegmentClass::from_sql(&r.get::<_, String>(6)?)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
