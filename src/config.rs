@@ -369,6 +369,37 @@ fn to_f32(x: f64, y: f64) -> (f32, f32) {
     (x as f32, y as f32)
 }
 
+/// Which of a camera's streams: its main stream (`url`) or its sub stream
+/// (`sub_url`). Paths, the index and the web API spell them `main` and `sub`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StreamKind {
+    Main,
+    Sub,
+}
+
+impl StreamKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Main => "main",
+            StreamKind::Sub => "sub",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StreamKind> {
+        match s {
+            "main" => Some(StreamKind::Main),
+            "sub" => Some(StreamKind::Sub),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for StreamKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64

@@ -470,6 +470,9 @@ fn export(
 ) -> anyhow::Result<ExitCode> {
     let from_us = parse_time("--from", from)?;
     let to_us = parse_time("--to", to)?;
+    let Some(stream) = hearth::config::StreamKind::parse(stream) else {
+        bail!("--stream {stream:?}: a camera's streams are main and sub");
+    };
     if cfg.camera(camera).is_none() {
         bail!("no camera named {camera:?} in the config");
     }

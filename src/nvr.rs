@@ -2,7 +2,7 @@
 //! one ingest task and one recorder per camera stream plus periodic retention, and
 //! on shutdown lets every recorder finish its open segment.
 
-use crate::config::{Config, RecordMode};
+use crate::config::{Config, RecordMode, StreamKind};
 use crate::ingest::health::Health;
 use crate::ingest::hub::Hub;
 use crate::ingest::rtsp::{self, StreamSpec};
@@ -47,7 +47,7 @@ pub fn retention_policy(cfg: &Config) -> Policy {
 #[derive(Debug, Clone)]
 pub struct StreamReport {
     pub camera: String,
-    pub stream: &'static str,
+    pub stream: StreamKind,
     pub frames_received: u64,
     pub recorder: RecorderStats,
 }
@@ -92,7 +92,7 @@ pub async fn run(
     // known before anything starts.
     struct Planned<'a> {
         cam: &'a crate::config::Camera,
-        kind: &'static str,
+        kind: StreamKind,
         url: url::Url,
         record: bool,
         motion: bool,
@@ -106,7 +106,7 @@ pub async fn run(
         if record || cam.sub_url.is_none() {
             planned.push(Planned {
                 cam,
-                kind: "main",
+                kind: StreamKind::Main,
                 url: cam.url.clone(),
                 record,
                 motion: analyse_main,
@@ -116,7 +116,7 @@ pub async fn run(
             if cam.record_sub || cam.motion.enabled || !record {
                 planned.push(Planned {
                     cam,
-                    kind: "sub",
+                    kind: StreamKind::Sub,
                     url: sub.clone(),
                     record: record && cam.record_sub,
                     motion: cam.motion.enabled,
@@ -134,10 +134,10 @@ pub async fn run(
     let hubs: Vec<Arc<Hub>> = planned
         .iter()
         .map(|p| {
-            let live = p.kind == "sub"
+            let live = p.kind == StreamKind::Sub
                 || !planned
                     .iter()
-                    .any(|o| o.cam.name == p.cam.name && o.kind == "sub");
+                    .any(|o| o.cam.name == p.cam.name && o.kind == StreamKind::Sub);
             if live { Hub::with_live() } else { Hub::new() }
         })
         .collect();
@@ -188,7 +188,7 @@ pub async fn run(
                     RecorderConfig {
                         data_dir: dir.clone(),
                         camera: cam.name.clone(),
-                        stream: kind.to_owned(),
+                        stream: kind,
                         stream_id,
                         segmenter: seg_cfg,
                         flush_interval: cfg.storage.flush_interval,
@@ -286,7 +286,7 @@ pub async fn run(
             .await?
             .map_err(|_| anyhow::anyhow!("the recorder of {camera}/{stream} panicked"))?;
         tracing::info!(
-            camera = %camera, stream,
+            camera = %camera, stream = stream.as_str(),
             "stopped: frames received {frames_received}, recorded {}, before first key frame {}, failed {}, dropped {}, segments {}, idle {}",
             recorder.frames_written, recorder.frames_before_key, recorder.frames_failed, recorder.frames_dropped, recorder.segments, recorder.frames_idle
         );

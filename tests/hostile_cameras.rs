@@ -7,7 +7,9 @@ mod common;
 use common::*;
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Serves `answer(cseq)` to every request on every connection, forever.
 fn hostile_server(answer: fn(&str) -> Vec<u8>) -> u16 {
@@ -305,4 +307,107 @@ fn a_camera_cannot_point_hearth_at_another_host() {
         "recorded from a camera that points elsewhere"
     );
     assert!(!log.contains("s3cret-cam"), "password in the log");
+}
+
+/// VLC's RTSP server (Debian's `vlc-bin`) ends its `a=fmtp` line with `;`, which
+/// retina refuses, and sends no parameter sets in-band: Hearth reads them from the
+/// raw SDP and records, over UDP (all VLC offers), on one connection. (The clip
+/// has no B-frames, as IP cameras send; VLC ends its stream at each loop, so the
+/// clip outlasts the test.)
+#[test]
+fn records_vlc_whose_sdp_the_rtsp_library_refuses() {
+    use std::os::unix::fs::PermissionsExt;
+    // VLC refuses to run as root: as root it runs as nobody, who must read the clip.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let clip = dir.path().join("clip.mp4");
+    let made = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=640x360:rate=15",
+            "-t",
+            "60",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-profile:v",
+            "high",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            "30",
+        ])
+        .args(["-bf", "0"])
+        .arg(&clip)
+        .status()
+        .expect("ffmpeg");
+    assert!(made.success());
+    std::fs::set_permissions(&clip, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let port = free_port();
+    let mut cmd = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "cvlc",
+        ]);
+        c
+    } else {
+        Command::new("cvlc")
+    };
+    cmd.arg("-q")
+        .arg(&clip)
+        .arg("--loop")
+        .arg("--sout")
+        .arg(format!("#rtp{{sdp=rtsp://127.0.0.1:{port}/cam}}"))
+        .env("HOME", dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _vlc = Proc::new(cmd.spawn().expect("cvlc (Debian's vlc-bin)"), "cvlc");
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        }),
+        "VLC never listened"
+    );
+    let mut nvr = Nvr::new(
+        "",
+        &[Cam {
+            name: "vlc",
+            url: format!("rtsp://127.0.0.1:{port}/cam"),
+            auth: None,
+            extra: "transport = \"udp\"",
+        }],
+    );
+    nvr.record_for(20);
+    let log = nvr.log_text();
+    assert!(
+        log.contains("read them leniently (avc1.640016 640x360)"),
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("rtsp: connected").count(),
+        1,
+        "reconnected: {log}"
+    );
+    let segs = nvr.segments();
+    let frames = check_segments(&nvr.data(), &segs);
+    // 15 fps for most of the 20 s (VLC takes a moment to start its stream).
+    assert!(
+        frames >= 15 * 10,
+        "{frames} frames in {} segments: {log}",
+        segs.len()
+    );
+    assert!(segs.iter().all(|s| (s.width, s.height) == (640, 360)));
+}
+
+fn is_root() -> bool {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() == 0 }
 }

@@ -287,3 +287,85 @@ fn motion_mode_records_every_event_when_the_camera_clock_is_off() {
     let log = nvr.log_text();
     assert!(log.contains("re-anchored on our clock"), "{log}");
 }
+
+/// Frames the motion thread misses mid-GOP (it fell behind; the hub says so with a
+/// gap) must not turn into motion: the simulated camera's scene is decoded by the
+/// real detector thread, with the two seconds around the key frame at 20 s (where
+/// the shapes stop) missing. The one true event is the shapes' crossing at 12–20 s.
+#[test]
+fn frames_missed_mid_gop_make_no_motion_event() {
+    use hearth::fakecam::scene::{SceneSpec, encode};
+    use hearth::ingest::frame::{Frame, VideoParams};
+    use hearth::ingest::hub::StreamEvent;
+    use std::sync::Arc;
+
+    let spec = SceneSpec::sub();
+    let clip = encode(&spec).expect("encode the scene");
+    let p = hearth::media::h264::avc_sample_entry(&clip.sps, &clip.pps).expect("sample entry");
+    let params = Arc::new(VideoParams {
+        codec: p.codec,
+        width: p.width,
+        height: p.height,
+        sample_entry: p.sample_entry,
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(&dir.path().join("hearth.db")).expect("index"));
+    let (tx, rx) = tokio::sync::mpsc::channel(1000);
+    let detector = hearth::motion::live::spawn(
+        "porch".into(),
+        hearth::config::Motion::default(),
+        store.clone(),
+        Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
+        rx,
+    )
+    .expect("motion thread");
+    let t0 = now_us();
+    let fps = i64::from(spec.fps);
+    // 0–31 s: still, shapes crossing from 12 s, still again from 20 s.
+    let (missed_from, missed_to) = (19 * fps, 21 * fps);
+    for i in 0..31 * fps {
+        if (missed_from..missed_to).contains(&i) {
+            continue;
+        }
+        if i == missed_to {
+            tx.blocking_send(StreamEvent::Gap {
+                dropped: u64::try_from(missed_to - missed_from).expect("count"),
+            })
+            .expect("send");
+        }
+        let f = &clip.frames[usize::try_from(i).expect("index") % clip.frames.len()];
+        let mut data = Vec::new();
+        for nal in &f.nals {
+            data.extend_from_slice(&u32::try_from(nal.len()).expect("len").to_be_bytes());
+            data.extend_from_slice(nal);
+        }
+        let frame = Frame {
+            session: 1,
+            pts: i * 90_000 / fps,
+            wall_us: t0 + i * 1_000_000 / fps,
+            key: f.key,
+            data: data.into(),
+            params: params.clone(),
+            audio: None,
+        };
+        tx.blocking_send(StreamEvent::Frame(Arc::new(frame)))
+            .expect("send");
+    }
+    drop(tx);
+    let stats = detector.join().expect("motion thread");
+    let events: Vec<(f64, f64)> = store
+        .events_between("porch", t0 - 1, t0 + 60_000_000)
+        .expect("events")
+        .iter()
+        .map(|e| ((e.start_us - t0) as f64 / 1e6, (e.end_us - t0) as f64 / 1e6))
+        .collect();
+    assert!(stats.analysed > 100, "{stats:?}");
+    assert_eq!(events.len(), 1, "events (s from the start): {events:?}");
+    let (start, end) = events[0];
+    // The last picture before the gap is at 18.9 s; nothing after it moves.
+    assert!(
+        (11.5..=13.5).contains(&start) && end <= 20.0,
+        "event at {start}–{end} s"
+    );
+    println!("one event, {start:.1}–{end:.1} s, with 19–21 s missed");
+}

@@ -197,6 +197,25 @@ class Rain(Walkers):
         return f
 
 
+class IrSwitch(Walkers):
+    """The day-to-night switch as cameras make it: over a few frames (the IR-cut
+    filter moving, the gain settling) the picture turns grey with infrared's own
+    brightness per material (green things light up, red and blue ones less),
+    brighter overall, and its noise rises with the gain."""
+
+    def __init__(self, *a, at=12.0, settle=0.3, night_sigma=7.0, **kw):
+        super().__init__(*a, **kw)
+        self.at, self.settle, self.night_sigma = at, settle, night_sigma
+        ir = self.bg @ np.array([0.15, 0.75, 0.10], dtype=np.float32)
+        self.ir = (ir * 1.4 + 28.0)[..., None]
+
+    def render(self, t):
+        p = min(max((t - self.at) / self.settle, 0.0), 1.0)
+        f = self.bg * (1.0 - p) + self.ir * p
+        self.noise(f, self.sigma + p * (self.night_sigma - self.sigma))
+        return f
+
+
 def scenes():
     coffee = fit(data.coffee())
     rocket = fit(data.rocket())
@@ -246,6 +265,8 @@ def scenes():
               [(5, 9, 170)], seed=9),
         Walkers("night", "a dark, noisy night; a dim person crosses", 34, night,
                 [(12, 19, 170)], sigma=7.0, seed=10),
+        IrSwitch("ir_switch", "nothing moves; day to IR night mode over 0.3 s, noise rising", 30,
+                 chelsea, [], seed=12),
         Walkers("low_bitrate_detail", "gravel texture at 150 kbit/s; a person crosses", 34,
                 gravel, [(14, 20, 180)], bitrate="150k", seed=11),
     ]

@@ -180,6 +180,21 @@ async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(
     }))
 }
 
+/// Reads every request in `data` as the server would (stopping at the first
+/// malformed one) and parses their Authorization headers; returns how many were
+/// whole. For fuzzing: the server's parsing, without a socket.
+pub fn parse_requests(data: &[u8]) -> usize {
+    let mut r = data;
+    let mut n = 0;
+    while let Ok(Some(req)) = futures::executor::block_on(read_request(&mut r)) {
+        if let Some(a) = req.headers.get("authorization") {
+            auth_params(a);
+        }
+        n += 1;
+    }
+    n
+}
+
 async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R) -> std::io::Result<String> {
     let mut line = Vec::new();
     let mut limited = r.take(MAX_LINE as u64);

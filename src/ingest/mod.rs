@@ -6,3 +6,4 @@ pub mod frame;
 pub mod health;
 pub mod hub;
 pub mod rtsp;
+pub mod sdp_params;

@@ -6,9 +6,9 @@ use super::base_url;
 use super::frame::{AudioFrame, AudioParams, Frame, VideoParams};
 use super::health::Health;
 use super::hub::{Hub, StreamEvent};
-use crate::config::{Camera, RtpTransport};
+use crate::config::{Camera, RtpTransport, StreamKind};
 use crate::media::clock::{self, ClockModel};
-use crate::media::{MAX_FRAME_BYTES, h265};
+use crate::media::{MAX_FRAME_BYTES, h264, h265};
 use anyhow::{Context, anyhow, bail};
 use bytes::Bytes;
 use futures::StreamExt;
@@ -27,6 +27,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// No frame for this long means the camera is gone, whatever TCP says; no answer
 /// to a request (DESCRIBE, SETUP, PLAY) for this long fails the session too.
 const STALL_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long video may come without codec parameters (in the SDP or in-band)
+/// before the session is given up as undecodable.
+const NO_PARAMETERS_FOR: Duration = Duration::from_secs(10);
 /// A session that lasted this long resets the backoff.
 const STABLE: Duration = Duration::from_secs(60);
 
@@ -36,8 +39,7 @@ static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 pub struct StreamSpec {
     pub camera: Camera,
-    /// `main` or `sub`.
-    pub kind: &'static str,
+    pub kind: StreamKind,
     pub url: url::Url,
 }
 
@@ -62,13 +64,14 @@ pub async fn run(
     while !*shutdown.borrow() {
         let stale = group.stale_sessions();
         if stale.num_sessions > 0 {
-            tracing::info!(camera = %name, stream = spec.kind, "waiting for {} earlier sessions to end on the camera", stale.num_sessions);
+            tracing::info!(camera = %name, stream = spec.kind.as_str(), "waiting for {} earlier sessions to end on the camera", stale.num_sessions);
             tokio::select! {
                 _ = group.await_stale_sessions(&stale) => {}
                 _ = shutdown.wait_for(|&s| s) => break,
             }
         }
         let started = Instant::now();
+        let frames_before = stats.frames;
         let res = tokio::select! {
             r = session(&spec, &group, &hub, &health, &mut stats) => r,
             _ = shutdown.wait_for(|&s| s) => break,
@@ -78,12 +81,14 @@ pub async fn run(
             Ok(()) => anyhow!("the camera ended the stream"),
             Err(e) => e,
         };
-        let msg = one_line(&format!("{err:#}"), 300);
-        tracing::warn!(camera = %name, stream = spec.kind, "stream failed: {msg}; reconnecting in {}s", backoff.as_secs());
-        health.disconnected(msg);
-        if started.elapsed() > STABLE {
+        // A camera that sent video was up: it is tried again soon, however often it
+        // drops; one that never got as far backs off.
+        if started.elapsed() > STABLE || stats.frames > frames_before {
             backoff = MIN_BACKOFF;
         }
+        let msg = one_line(&format!("{err:#}"), 300);
+        tracing::warn!(camera = %name, stream = spec.kind.as_str(), "stream failed: {msg}; reconnecting in {}s", backoff.as_secs());
+        health.disconnected(msg);
         tokio::select! {
             _ = tokio::time::sleep(backoff) => {}
             _ = shutdown.wait_for(|&s| s) => break,
@@ -109,6 +114,37 @@ async fn answered<T>(
 }
 
 /// The video stream and, when wanted, the AAC audio stream to set up.
+/// The video stream's parameters read from the raw SDP, when retina could not
+/// read them there (see `sdp_params`).
+fn sdp_video_params(d: &Described, video: usize, cam: &str) -> Option<Arc<VideoParams>> {
+    let s = &d.streams()[video];
+    if s.parameters().is_some() || !s.encoding_name().eq_ignore_ascii_case("h264") {
+        return None;
+    }
+    let (sps, pps) = super::sdp_params::h264_parameter_sets(d.sdp(), s.rtp_payload_type())?;
+    match h264::avc_sample_entry(&sps, &pps) {
+        Ok(p) => {
+            tracing::info!(
+                camera = %cam,
+                "the camera's SDP has H.264 parameters in a form the RTSP library refused; read them leniently ({} {}x{})",
+                p.codec,
+                p.width,
+                p.height
+            );
+            Some(Arc::new(VideoParams {
+                codec: p.codec,
+                width: p.width,
+                height: p.height,
+                sample_entry: p.sample_entry,
+            }))
+        }
+        Err(e) => {
+            tracing::warn!(camera = %cam, "the camera's SDP has unusable H.264 parameters: {e}");
+            None
+        }
+    }
+}
+
 fn pick(d: &Described, audio: bool) -> anyhow::Result<(usize, Option<usize>)> {
     let video = d
         .streams()
@@ -210,22 +246,26 @@ async fn session(
             }
         }
         None if cam.audio => {
-            tracing::warn!(camera = %cam.name, stream = spec.kind, "audio = true, but the camera offers no AAC audio")
+            tracing::warn!(camera = %cam.name, stream = spec.kind.as_str(), "audio = true, but the camera offers no AAC audio")
         }
         None => {}
     }
+    // The raw SDP goes with PLAY: read what retina could not from it first.
+    let sdp_params = sdp_video_params(&described, video, &cam.name);
     let mut playing = answered("PLAY", described.play(PlayOptions::default()))
         .await?
         .demuxed()
         .context("cannot depacketize the video")?;
     health.connected();
-    tracing::info!(camera = %cam.name, stream = spec.kind, "connected");
+    tracing::info!(camera = %cam.name, stream = spec.kind.as_str(), "connected");
     // A new timeline for each session, and again whenever the clock model has
     // to re-anchor: consumers start over (a new segment) at a timeline change.
     let mut session_id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
     let mut clock = ClockModel::new();
     let mut reanchors = 0u64;
     let mut params: Option<Arc<VideoParams>> = None;
+    // Since when video has come without codec parameters.
+    let mut unparameterised: Option<Instant> = None;
     loop {
         let item = tokio::time::timeout(STALL_TIMEOUT, playing.next())
             .await
@@ -253,20 +293,33 @@ async fn session(
             _ => continue,
         };
         if params.is_none() || f.has_new_parameters() {
-            let Some(ParametersRef::Video(v)) = playing.streams()[f.stream_id()].parameters()
-            else {
-                bail!("video frame without codec parameters");
-            };
-            let (width, height) = v.pixel_dimensions();
-            params = Some(Arc::new(VideoParams {
-                codec: v.rfc6381_codec().to_owned(),
-                width,
-                height,
-                sample_entry: v
-                    .mp4_sample_entry()
-                    .build()
-                    .map_err(|e| anyhow!("cannot describe the codec: {e}"))?,
-            }));
+            match playing.streams()[f.stream_id()].parameters() {
+                Some(ParametersRef::Video(v)) => {
+                    let (width, height) = v.pixel_dimensions();
+                    params = Some(Arc::new(VideoParams {
+                        codec: v.rfc6381_codec().to_owned(),
+                        width,
+                        height,
+                        sample_entry: v
+                            .mp4_sample_entry()
+                            .build()
+                            .map_err(|e| anyhow!("cannot describe the codec: {e}"))?,
+                    }));
+                }
+                _ if sdp_params.is_some() => params = sdp_params.clone(),
+                _ => {
+                    // Parameter sets may still come in-band: wait for them a while.
+                    let since = *unparameterised.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= NO_PARAMETERS_FOR {
+                        bail!(
+                            "no H.264/H.265 parameter sets: none readable in the SDP and none in the \
+                             video for {} s",
+                            NO_PARAMETERS_FOR.as_secs()
+                        );
+                    }
+                    continue;
+                }
+            }
         }
         let Some(p) = &params else { continue };
         let ts = f.timestamp();
@@ -287,7 +340,7 @@ async fn session(
             // No camera sends such a picture; everything downstream may rely on it.
             tracing::warn!(
                 camera = %cam.name,
-                stream = spec.kind,
+                stream = spec.kind.as_str(),
                 "dropped a frame of {} bytes (more than {MAX_FRAME_BYTES})",
                 data.len()
             );
@@ -300,7 +353,7 @@ async fn session(
             if reanchors == 1 || reanchors % 20 == 0 {
                 tracing::warn!(
                     camera = %cam.name,
-                    stream = spec.kind,
+                    stream = spec.kind.as_str(),
                     "the camera's clock and ours are over {} ms apart (time jumped, or it runs \
                      more than {} ppm off): re-anchored on our clock, a new segment begins \
                      ({reanchors} times this session)",

@@ -1,5 +1,6 @@
 //! H.264 bitstream helpers: splitting Annex B and length-prefixed access units into
-//! NAL units, and reading an `AVCDecoderConfigurationRecord`.
+//! NAL units, reading an `AVCDecoderConfigurationRecord`, and making an `avc1`
+//! sample entry from an SPS and a PPS.
 
 /// The NAL unit type of a NAL unit (its first byte's low five bits).
 pub fn nal_type(nal: &[u8]) -> u8 {
@@ -98,6 +99,72 @@ pub fn parse_avcc(rec: &[u8]) -> Result<AvcConfig, String> {
         sps,
         pps,
         length_size,
+    })
+}
+
+/// What a stream needs to know of its codec, made from its parameter sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AvcParams {
+    /// RFC 6381, as the RTSP library writes it (`avc1.64001F`).
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    /// The complete `avc1` sample entry box, with its `avcC`.
+    pub sample_entry: Vec<u8>,
+}
+
+/// The `avc1` sample entry (ISO/IEC 14496-15 5.4.2) for one SPS and one PPS (NAL
+/// units with their headers), with the picture size read from the SPS.
+pub fn avc_sample_entry(sps: &[u8], pps: &[u8]) -> Result<AvcParams, String> {
+    if nal_type(sps) != NAL_SPS || nal_type(pps) != NAL_PPS {
+        return Err("not an SPS and a PPS".into());
+    }
+    let rbsp = h264_reader::rbsp::decode_nal(sps).map_err(|e| format!("bad SPS: {e}"))?;
+    let (profile, compat, level) = match rbsp.get(..3) {
+        Some(&[p, c, l]) => (p, c, l),
+        _ => return Err("SPS too short".into()),
+    };
+    let parsed = h264_reader::nal::sps::SeqParameterSet::from_bits(
+        h264_reader::rbsp::BitReader::new(&*rbsp),
+    )
+    .map_err(|e| format!("bad SPS: {e:?}"))?;
+    let (width, height) = parsed
+        .pixel_dimensions()
+        .map_err(|e| format!("SPS picture size: {e:?}"))?;
+    let dim = |v: u32| u16::try_from(v).map_err(|_| format!("picture size {width}x{height}"));
+    let (w16, h16) = (dim(width)?, dim(height)?);
+    let len16 = |n: &[u8]| u16::try_from(n.len()).map_err(|_| "parameter set too long".to_string());
+    let (sps_len, pps_len) = (len16(sps)?, len16(pps)?);
+    let mut entry = Vec::with_capacity(120 + sps.len() + pps.len());
+    super::boxes::write_box(&mut entry, b"avc1", |b| {
+        b.extend_from_slice(&[0; 6]); // reserved
+        super::boxes::put_u16(b, 1); // data reference index
+        b.extend_from_slice(&[0; 16]); // pre-defined, reserved
+        super::boxes::put_u16(b, w16);
+        super::boxes::put_u16(b, h16);
+        super::boxes::put_u32(b, 0x0048_0000); // 72 dpi
+        super::boxes::put_u32(b, 0x0048_0000);
+        super::boxes::put_u32(b, 0); // reserved
+        super::boxes::put_u16(b, 1); // frame count
+        b.extend_from_slice(&[0; 32]); // compressor name
+        super::boxes::put_u16(b, 0x0018); // depth
+        super::boxes::put_u16(b, 0xffff); // pre-defined -1
+        super::boxes::write_box(b, b"avcC", |c| {
+            c.extend_from_slice(&[1, profile, compat, level]);
+            c.push(0xff); // 4-byte NAL lengths
+            c.push(0xe1); // one SPS
+            super::boxes::put_u16(c, sps_len);
+            c.extend_from_slice(sps);
+            c.push(1); // one PPS
+            super::boxes::put_u16(c, pps_len);
+            c.extend_from_slice(pps);
+        });
+    });
+    Ok(AvcParams {
+        codec: format!("avc1.{profile:02X}{compat:02X}{level:02X}"),
+        width,
+        height,
+        sample_entry: entry,
     })
 }
 

@@ -51,6 +51,15 @@ impl Analyser {
         Ok(Some(det.push(scaler.scale(picture)?)))
     }
 
+    /// Forgets the pictures seen so far: the next one is learnt as the scene, not
+    /// compared with the last (after frames went missing).
+    pub fn restart(&mut self) {
+        if let Some(d) = &mut self.detector {
+            let (w, h) = d.size();
+            *d = Detector::new(self.cfg.clone(), w, h);
+        }
+    }
+
     /// The analysed pictures' size, once there is one.
     pub fn size(&self) -> Option<(usize, usize)> {
         self.detector.as_ref().map(Detector::size)

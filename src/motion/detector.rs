@@ -9,9 +9,12 @@
 //! frames, and a blob counts only while it is moving: part of it must differ from
 //! the picture of about half a second before (fitted the same way), so something
 //! that has stopped, or the ghost of something that was there when watching began,
-//! is no motion. When most of the picture changes at once the background is reset
-//! (re-baseline) without an event. Foreground that stays put (a parked car) is
-//! absorbed into the background after a while.
+//! is no motion. When most of the picture changes at once, or the light changes
+//! from one picture to the next (a switch to IR night mode brightens materials
+//! unevenly, so the fit to the background leaves part of the picture unexplained),
+//! the background is reset (re-baseline) without an event and learnt again.
+//! Foreground that stays put (a parked car) is absorbed into the background after
+//! a while.
 
 #![allow(
     clippy::cast_possible_truncation,
@@ -39,7 +42,15 @@ pub struct Decision {
 
 /// Share of the watched area that, changing at once, means a re-baseline.
 const REBASELINE_SHARE: f32 = 0.45;
-/// Pictures used to learn the background and noise before deciding anything.
+/// Share of the watched area differing from the background above which the
+/// picture is checked for a change of light since the last one.
+const LIGHT_CHECK_SHARE: f32 = 0.02;
+/// A change of the picture's mean brightness (luma levels) from one picture to
+/// the next, explained by the fit between them, that is a change of light rather
+/// than anything moving: cameras' exposure drifts far slower.
+const LIGHT_STEP: f32 = 5.0;
+/// Pictures used to learn the background and noise before deciding anything
+/// (again after a re-baseline).
 const WARMUP_FRAMES: u32 = 4;
 /// How far back (seconds) a blob is compared to tell moving from standing still.
 const MOVING_LOOKBACK_S: f32 = 0.6;
@@ -130,12 +141,23 @@ impl Detector {
             changed += usize::from(fg);
         }
         let warming = self.frames <= WARMUP_FRAMES;
-        if changed as f32 > REBASELINE_SHARE * self.watched_count as f32 {
+        let share = changed as f32 / self.watched_count as f32;
+        // The light changed since the last picture (beyond what the fit to the
+        // background explains, as in a switch to IR, where materials brighten
+        // unevenly): checked only when part of the picture differs at all.
+        let light_changed = share > LIGHT_CHECK_SHARE
+            && self
+                .history
+                .back()
+                .is_some_and(|prev| self.light_step(prev) > LIGHT_STEP);
+        if share > REBASELINE_SHARE || light_changed {
             // The whole picture changed: new light, IR on or off, the camera moved.
+            // Learn it afresh, warming up again.
             self.bg.copy_from_slice(&self.cur);
             self.fg_frames.fill(0);
             self.consecutive = 0;
             self.history.clear();
+            self.frames = 1;
             self.remember();
             return Decision {
                 rebaseline: true,
@@ -208,6 +230,22 @@ impl Detector {
                 (self.cur[i] - (a * past[i] + b)).abs() > (k * self.noise[i]).max(floor)
             })
             .count()
+    }
+
+    /// How far the fit from `prev` to the current picture moves the brightness at
+    /// `prev`'s mean level: a gain the fit cannot pin down in a dark, noisy picture
+    /// moves little there.
+    fn light_step(&self, prev: &[f32]) -> f32 {
+        let (a, b) = self.fit(prev);
+        let (mut sum, mut n) = (0f64, 0f64);
+        for i in (0..prev.len()).step_by(2) {
+            if self.watched[i] {
+                sum += f64::from(prev[i]);
+                n += 1.0;
+            }
+        }
+        let mean = if n > 0.0 { (sum / n) as f32 } else { 0.0 };
+        ((a - 1.0) * mean + b).abs()
     }
 
     /// Least-squares fit of the picture to `reference` (the background or an earlier

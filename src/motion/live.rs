@@ -1,6 +1,11 @@
 //! Live motion detection of one camera: a dedicated thread that takes the frames
 //! of the analysed stream from the hub, decodes them, analyses at the configured
 //! rate, and stores events and the per-second activity level.
+//!
+//! Where frames are missing (the hub's gap: this thread fell behind, or the
+//! session ended), decoding starts over at the next key frame and the detector
+//! learns the picture afresh: pictures decoded from missing references are
+//! damaged, and the jump to the true picture would look like motion.
 
 use super::analyser::Analyser;
 use super::decode::StreamDecoder;
@@ -38,6 +43,7 @@ pub fn spawn(
                 store,
                 last_motion,
                 decoder: None,
+                awaiting_key: true,
                 analyser,
                 tracker: EventTracker::new(fps, MERGE_GAP_S),
                 activity: BTreeMap::new(),
@@ -53,6 +59,8 @@ struct Live {
     store: Arc<Store>,
     last_motion: Arc<std::sync::atomic::AtomicI64>,
     decoder: Option<(Arc<VideoParams>, StreamDecoder)>,
+    /// Frames are skipped until a key frame: at the start and after a gap.
+    awaiting_key: bool,
     analyser: Analyser,
     tracker: EventTracker,
     /// Highest score per second, not yet stored.
@@ -65,8 +73,14 @@ struct Live {
 impl Live {
     fn run(mut self, mut rx: mpsc::Receiver<StreamEvent>) -> MotionStats {
         while let Some(ev) = rx.blocking_recv() {
-            if let StreamEvent::Frame(f) = ev {
-                self.frame(&f);
+            match ev {
+                StreamEvent::Frame(f) => self.frame(&f),
+                StreamEvent::Gap { .. } => {
+                    self.decoder = None;
+                    self.awaiting_key = true;
+                    self.analyser.restart();
+                }
+                StreamEvent::Audio(_) => {}
             }
             if self.activity.len() >= 5 {
                 self.flush_activity();
@@ -80,6 +94,10 @@ impl Live {
     }
 
     fn frame(&mut self, f: &Frame) {
+        if self.awaiting_key && !f.key {
+            return;
+        }
+        self.awaiting_key = false;
         let stale = self.decoder.as_ref().is_none_or(|(p, _)| !f.has_params(p));
         if stale {
             match StreamDecoder::new(&f.params) {

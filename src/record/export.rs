@@ -146,7 +146,7 @@ pub fn plan(
     data_dir: &Path,
     store: &Store,
     camera: &str,
-    stream: &str,
+    stream: crate::config::StreamKind,
     from_us: i64,
     to_us: i64,
 ) -> Result<Plan, ExportError> {

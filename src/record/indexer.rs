@@ -321,7 +321,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("index.db");
         let store = Arc::new(Store::open(&db).unwrap());
-        let stream_id = store.stream_id("front", "main").unwrap();
+        let stream_id = store
+            .stream_id("front", crate::config::StreamKind::Main)
+            .unwrap();
         // Another process's write lock, held while the recorder goes on.
         let other = rusqlite::Connection::open(&db).unwrap();
         other.execute_batch("BEGIN EXCLUSIVE").unwrap();

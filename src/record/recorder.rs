@@ -7,6 +7,7 @@ use super::indexer::Indexer;
 use super::motion_gate::MotionGate;
 use super::segmenter::{Action, Segmenter, SegmenterConfig};
 use super::writer::{Destination, SegmentFile, WriteError};
+use crate::config::StreamKind;
 use crate::ingest::hub::StreamEvent;
 use crate::store::{SegmentClass, Store};
 use std::path::PathBuf;
@@ -21,7 +22,7 @@ pub const MIN_FREE_TO_RETRY: u64 = 2 << 20;
 pub struct RecorderConfig {
     pub data_dir: PathBuf,
     pub camera: String,
-    pub stream: String,
+    pub stream: StreamKind,
     pub stream_id: i64,
     pub segmenter: SegmenterConfig,
     pub flush_interval: Duration,
@@ -171,7 +172,7 @@ impl Recorder {
                         data_dir: &self.cfg.data_dir,
                         stream_id: self.cfg.stream_id,
                         camera: &self.cfg.camera,
-                        stream: &self.cfg.stream,
+                        stream: self.cfg.stream,
                         class: if self.cfg.motion.is_some() {
                             SegmentClass::Motion
                         } else {

@@ -175,7 +175,7 @@ pub fn check(data_dir: &Path, store: &Store, repair: bool, scope: Scope) -> anyh
                 if p.is_torn() {
                     truncate(&path, p.valid_len)?;
                 }
-                let stream_id = store.stream_id(&camera, &stream)?;
+                let stream_id = store.stream_id(&camera, stream)?;
                 let entry = &p.sample_entries[0];
                 let id = store.insert_segment(&NewSegment {
                     stream_id,

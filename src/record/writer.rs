@@ -10,6 +10,7 @@
 use super::indexer::{Change, Indexer, Key};
 use super::layout;
 use super::segmenter::FragmentOut;
+use crate::config::StreamKind;
 use crate::ingest::frame::{AudioParams, VideoParams};
 use crate::media::fmp4::{AudioTrack, init_segment};
 use crate::store::{AudioTrackInfo, FragIndex, NewSegment, Progress, SegmentClass, SegmentState};
@@ -39,7 +40,7 @@ pub struct Destination<'a> {
     pub data_dir: &'a Path,
     pub stream_id: i64,
     pub camera: &'a str,
-    pub stream: &'a str,
+    pub stream: StreamKind,
     pub class: SegmentClass,
 }
 

@@ -10,6 +10,7 @@ pub mod fragments;
 mod migrations;
 mod users;
 
+use crate::config::StreamKind;
 pub use events::EventRow;
 pub use fragments::FragIndex;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -305,7 +306,8 @@ impl Store {
     }
 
     /// The id of a camera's stream, creating camera and stream rows if needed.
-    pub fn stream_id(&self, camera: &str, kind: &str) -> Result<i64> {
+    pub fn stream_id(&self, camera: &str, kind: StreamKind) -> Result<i64> {
+        let kind = kind.as_str();
         let c = self.conn();
         c.execute(
             "INSERT INTO cameras (name) VALUES (?1) ON CONFLICT (name) DO NOTHING",
@@ -466,10 +468,11 @@ impl Store {
     pub fn segments_between(
         &self,
         camera: &str,
-        stream: &str,
+        stream: StreamKind,
         from_us: i64,
         to_us: i64,
     ) -> Result<Vec<SegmentRow>> {
+        let stream = stream.as_str();
         // A segment is at most four hours long (the segmenter's cap); bound the
         // scan by start time.
         let rows = self.query_segments(
@@ -531,7 +534,7 @@ mod tests {
     fn an_unknown_segment_state_is_corrupt_not_complete() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("hearth.db")).unwrap();
-        let stream = store.stream_id("front", "main").unwrap();
+        let stream = store.stream_id("front", StreamKind::Main).unwrap();
         store
             .conn()
             .execute(

@@ -4,6 +4,7 @@
 use super::auth::{Admin, Authed, CameraAccess};
 use super::error::WebError;
 use super::state::AppState;
+use crate::config::StreamKind;
 use crate::store::Role;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -22,7 +23,7 @@ pub struct RangeQuery {
 pub const MAX_RANGE_US: i64 = 24 * 3600 * 1_000_000;
 
 impl RangeQuery {
-    pub fn parse(&self) -> Result<(i64, i64, String), WebError> {
+    pub fn parse(&self) -> Result<(i64, i64, StreamKind), WebError> {
         let t = |name: &str, v: &str| {
             chrono::DateTime::parse_from_rfc3339(v)
                 .map(|t| t.timestamp_micros())
@@ -39,10 +40,11 @@ impl RangeQuery {
         if to - from > MAX_RANGE_US {
             return Err(WebError::BadRequest("a range is at most 24 hours".into()));
         }
-        let stream = self.stream.clone().unwrap_or_else(|| "main".into());
-        if stream != "main" && stream != "sub" {
-            return Err(WebError::BadRequest("stream is main or sub".into()));
-        }
+        let stream = match self.stream.as_deref() {
+            None => StreamKind::Main,
+            Some(s) => StreamKind::parse(s)
+                .ok_or_else(|| WebError::BadRequest("stream is main or sub".into()))?,
+        };
         Ok((from, to, stream))
     }
 }
@@ -89,7 +91,7 @@ pub fn camera_statuses(state: &AppState, a: &Authed) -> Vec<CameraStatus> {
                 .map(|((_, stream), h)| {
                     let s = h.snapshot();
                     StreamStatus {
-                        stream,
+                        stream: stream.as_str(),
                         connected: s.connected_since.is_some(),
                         connected_since: s.connected_since.and_then(|t| {
                             t.duration_since(UNIX_EPOCH)
@@ -133,7 +135,7 @@ pub async fn recordings(
     let (from, to, stream) = q.parse()?;
     let name = cam.camera.clone();
     let rows = state
-        .blocking(move |s| s.store.segments_between(&name, &stream, from, to))
+        .blocking(move |s| s.store.segments_between(&name, stream, from, to))
         .await??;
     Ok(Json(
         rows.into_iter()

@@ -47,8 +47,6 @@ pub fn parse_range(h: Option<&HeaderValue>, len: u64) -> Result<Option<(u64, u64
     Ok(Some((start, end)))
 }
 
-/// A range's plan and its ETag: kept from an earlier request while the index
-/// still fingerprints the range the same, made (reading its `moof`s) otherwise.
 /// Whether a Range may be served under `If-Range` (RFC 9110 13.1.5): no
 /// If-Range, or the same strong ETag. A date never matches: plans have no
 /// modification time.
@@ -56,6 +54,8 @@ pub fn if_range_holds(h: Option<&HeaderValue>, etag: &str) -> bool {
     h.is_none_or(|v| v.to_str().is_ok_and(|v| v.trim() == etag))
 }
 
+/// A range's plan and its ETag: kept from an earlier request while the index
+/// still fingerprints the range the same, made (reading its `moof`s) otherwise.
 async fn plan(
     state: &AppState,
     cam: &CameraAccess,
@@ -65,7 +65,7 @@ async fn plan(
     let name = cam.camera.clone();
     let p = state
         .blocking(move |s| -> Result<_, ExportError> {
-            let segs = s.store.segments_between(&name, &stream, from, to)?;
+            let segs = s.store.segments_between(&name, stream, from, to)?;
             let fp = export::fingerprint(&segs, from, to);
             let key = (name, stream, from, to);
             let tag = plan_cache::etag(&fp);

@@ -126,7 +126,10 @@ pub async fn camera(
     let end = start + 86_400_000_000;
     let name = cam.camera.clone();
     let rows = state
-        .blocking(move |s| s.store.segments_between(&name, "main", start, end))
+        .blocking(move |s| {
+            s.store
+                .segments_between(&name, crate::config::StreamKind::Main, start, end)
+        })
         .await??;
     let mut runs: Vec<(i64, i64)> = Vec::new();
     for r in &rows {

@@ -5,13 +5,14 @@
 //! fingerprint for it (`export::fingerprint`: retention, recovery or a growing
 //! segment change it), and its fingerprint is the ETag that `If-Range` checks.
 
+use crate::config::StreamKind;
 use crate::record::export::Plan;
 use std::sync::{Arc, Mutex};
 
 /// Plans kept; the least recently used goes first.
 const KEEP: usize = 16;
 
-type Key = (String, String, i64, i64);
+type Key = (String, StreamKind, i64, i64);
 /// A kept plan under its key and the fingerprint it was made for.
 type Entry = (Key, [u8; 16], Arc<Plan>);
 
@@ -72,7 +73,7 @@ mod tests {
     #[test]
     fn plans_are_reused_only_for_the_same_index_state_and_the_oldest_go() {
         let c = PlanCache::default();
-        let key = |n: i64| ("front".to_owned(), "main".to_owned(), n, n + 10);
+        let key = |n: i64| ("front".to_owned(), StreamKind::Main, n, n + 10);
         c.put(key(0), [1; 16], plan());
         assert!(c.get(&key(0), &[1; 16]).is_some());
         assert!(c.get(&key(0), &[2; 16]).is_none(), "the index changed");

@@ -1,7 +1,7 @@
 //! What every request handler can reach: the config, the index, the audit log,
 //! stream health, the login rate limiter. Blocking work goes through [`AppState::blocking`].
 
-use crate::config::Config;
+use crate::config::{Config, StreamKind};
 use crate::ingest::health::Health;
 use crate::security::audit_chain::Record;
 use crate::security::audit_log::AuditLog;
@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// Health of each (camera, stream).
-pub type HealthMap = BTreeMap<(String, &'static str), Arc<Health>>;
+pub type HealthMap = BTreeMap<(String, StreamKind), Arc<Health>>;
 
 /// Failed logins allowed per address and per user name within the window.
 pub const LOGIN_FAILURES: usize = 5;

@@ -499,7 +499,40 @@ pub fn check_segments(data: &Path, segs: &[SegmentRow]) -> u64 {
         );
         total += s.progress.frames;
     }
+    if let Some(s) = segs.first() {
+        save_fuzz_seeds(data, s);
+    }
     total
+}
+
+/// Keeps the start of a real recorded file (at most its first two fragments and
+/// 32 KiB) and its sample entry as seeds for the fuzzers (`scripts/fuzz.sh`).
+fn save_fuzz_seeds(data: &Path, s: &SegmentRow) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-seeds");
+    let name = format!(
+        "{}-{}x{}{}",
+        s.codec,
+        s.width,
+        s.height,
+        if s.audio.is_some() { "-audio" } else { "" }
+    );
+    let Ok(file) = std::fs::read(data.join(&s.path)) else {
+        return;
+    };
+    let end = s
+        .progress
+        .fragments
+        .get(2)
+        .map_or(file.len() as u64, |f| f.offset)
+        .min(32 << 10);
+    let head = &file[..file.len().min(end as usize)];
+    for (target, bytes) in [("mp4_file", head), ("parameter_sets", &s.sample_entry[..])] {
+        let d = dir.join(target);
+        let tmp = d.join(format!(".{name}.{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&d)
+            .and_then(|_| std::fs::write(&tmp, bytes))
+            .and_then(|_| std::fs::rename(&tmp, d.join(&name)));
+    }
 }
 
 /// Polls `f` every 100 ms until it holds or `limit` passes.

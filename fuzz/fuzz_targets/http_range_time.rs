@@ -1,0 +1,4 @@
+//! libFuzzer entry for `hearth_fuzz::http_range_time` (see `fuzz/src/lib.rs`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| hearth_fuzz::http_range_time(data));
