@@ -113,7 +113,6 @@ async fn answered<T>(
         .with_context(|| format!("{what} failed"))
 }
 
-/// The video stream and, when wanted, the AAC audio stream to set up.
 /// The video stream's parameters read from the raw SDP, when retina could not
 /// read them there (see `sdp_params`).
 fn sdp_video_params(d: &Described, video: usize, cam: &str) -> Option<Arc<VideoParams>> {
@@ -145,6 +144,7 @@ fn sdp_video_params(d: &Described, video: usize, cam: &str) -> Option<Arc<VideoP
     }
 }
 
+/// The video stream and, when wanted, the AAC audio stream to set up.
 fn pick(d: &Described, audio: bool) -> anyhow::Result<(usize, Option<usize>)> {
     let video = d
         .streams()
