@@ -321,32 +321,22 @@ fn records_vlc_whose_sdp_the_rtsp_library_refuses() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let clip = dir.path().join("clip.mp4");
-    let made = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=640x360:rate=15",
-            "-t",
-            "60",
-        ])
-        .args([
-            "-c:v",
-            "libx264",
+    testsrc_clip(
+        &clip,
+        "640x360",
+        15,
+        60,
+        &[
             "-profile:v",
             "high",
             "-pix_fmt",
             "yuv420p",
             "-g",
             "30",
-        ])
-        .args(["-bf", "0"])
-        .arg(&clip)
-        .status()
-        .expect("ffmpeg");
-    assert!(made.success());
+            "-bf",
+            "0",
+        ],
+    );
     std::fs::set_permissions(&clip, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let port = free_port();
     let mut cmd = if is_root() {

@@ -129,22 +129,13 @@ fn record_gst(args: &[&str], camera_extra: &str, secs: u64) -> (Nvr, Vec<Segment
 fn fake_camera_replays_a_file_in_a_loop_with_continuous_time() {
     let dir = tempfile::tempdir().expect("tempdir");
     let clip = dir.path().join("clip.mp4");
-    let made = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:rate=10",
-        ])
-        .args([
-            "-t", "4", "-c:v", "libx264", "-g", "10", "-bf", "0", "-pix_fmt", "yuv420p",
-        ])
-        .arg(&clip)
-        .status()
-        .expect("ffmpeg");
-    assert!(made.success());
+    testsrc_clip(
+        &clip,
+        "320x240",
+        10,
+        4,
+        &["-g", "10", "-bf", "0", "-pix_fmt", "yuv420p"],
+    );
     let port = free_port();
     let _cam = fake_camera_with(port, None, &["--file", clip.to_str().expect("path")]);
     let mut nvr = Nvr::one(

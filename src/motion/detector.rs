@@ -129,7 +129,7 @@ impl Detector {
             self.remember();
             return Decision::default();
         }
-        let (a, b) = self.fit(&self.bg);
+        let (a, b, _) = self.fit(&self.bg);
         let sens = self.cfg.sensitivity.clamp(0.0, 1.0);
         let k = 3.0 + 4.0 * (1.0 - sens);
         let floor = 5.0 + 10.0 * (1.0 - sens);
@@ -170,7 +170,10 @@ impl Detector {
         let big: Vec<&Blob> = blobs.iter().filter(|b| b.area >= min_px).collect();
         // The fit to the earlier picture only when there is a blob to test (rarely).
         let (pa, pb) = match self.history.front() {
-            Some(past) if !big.is_empty() => self.fit(past),
+            Some(past) if !big.is_empty() => {
+                let (a, b, _) = self.fit(past);
+                (a, b)
+            }
             _ => (1.0, 0.0),
         };
         let kept: Vec<&Blob> = big
@@ -236,23 +239,17 @@ impl Detector {
     /// `prev`'s mean level: a gain the fit cannot pin down in a dark, noisy picture
     /// moves little there.
     fn light_step(&self, prev: &[f32]) -> f32 {
-        let (a, b) = self.fit(prev);
-        let (mut sum, mut n) = (0f64, 0f64);
-        for i in (0..prev.len()).step_by(2) {
-            if self.watched[i] {
-                sum += f64::from(prev[i]);
-                n += 1.0;
-            }
-        }
-        let mean = if n > 0.0 { (sum / n) as f32 } else { 0.0 };
+        let (a, b, mean) = self.fit(prev);
         ((a - 1.0) * mean + b).abs()
     }
 
     /// Least-squares fit of the picture to `reference` (the background or an earlier
     /// picture) over watched pixels, twice: the second time without the pixels the
-    /// first fit left unexplained.
-    fn fit(&self, reference: &[f32]) -> (f32, f32) {
+    /// first fit left unexplained. Also returns the reference's mean over the
+    /// pixels of the first pass.
+    fn fit(&self, reference: &[f32]) -> (f32, f32, f32) {
         let mut ab = (1.0f32, 0.0f32);
+        let mut mean = 0.0f32;
         for pass in 0..2 {
             let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0f64, 0f64, 0f64, 0f64, 0f64);
             for i in (0..self.cur.len()).step_by(2) {
@@ -271,7 +268,10 @@ impl Detector {
                 sxy += x * y;
             }
             if n < 16.0 {
-                return ab;
+                return (ab.0, ab.1, mean);
+            }
+            if pass == 0 {
+                mean = (sx / n) as f32;
             }
             let var = sxx / n - (sx / n).powi(2);
             let a = if var > 25.0 {
@@ -281,7 +281,7 @@ impl Detector {
             };
             ab = (a as f32, ((sy - a * sx) / n) as f32);
         }
-        ab
+        (ab.0, ab.1, mean)
     }
 
     fn update_background(&mut self, a: f32, b: f32) {

@@ -557,3 +557,17 @@ pub fn now_us() -> i64 {
 pub fn sleep_s(s: u64) {
     std::thread::sleep(Duration::from_secs(s));
 }
+
+/// An H.264 test clip from FFmpeg's `testsrc` (`size` like `640x360`), with the
+/// encoder options `extra` (GOP, profile, B-frames).
+pub fn testsrc_clip(path: &Path, size: &str, rate: u32, secs: u32, extra: &[&str]) {
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc=size={size}:rate={rate}"))
+        .args(["-t", &secs.to_string(), "-c:v", "libx264"])
+        .args(extra)
+        .arg(path)
+        .status()
+        .expect("ffmpeg");
+    assert!(made.success(), "ffmpeg could not make {}", path.display());
+}
