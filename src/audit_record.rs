@@ -19,6 +19,9 @@ pub mod action {
     pub const EXPORT: &str = "export";
     pub const LIVE_START: &str = "live_start";
     pub const LIVE_STOP: &str = "live_stop";
+    /// Live stills (a wall tile that cannot play video): once per session and
+    /// camera in ten minutes.
+    pub const LIVE_STILL: &str = "live_still";
     pub const SNAPSHOT: &str = "snapshot";
     pub const USER_ADD: &str = "user_add";
     pub const USER_REMOVE: &str = "user_remove";

@@ -3,6 +3,7 @@
 //! Every error names the file, the line and the key, so the owner can fix it
 //! without guessing. Passwords are kept in [`Secret`], whose `Debug` hides them.
 
+use crate::local_time::Zone;
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -86,6 +87,7 @@ struct RawStorage {
     max_bytes: Option<Spanned<String>>,
     min_free: Option<Spanned<String>>,
     retention_interval: Option<Spanned<String>>,
+    index_cache: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -97,6 +99,7 @@ struct RawServer {
     key_file: Option<Spanned<String>>,
     session_idle: Option<Spanned<String>>,
     session_max: Option<Spanned<String>>,
+    timezone: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -165,6 +168,8 @@ pub struct Server {
     pub session_idle: Duration,
     /// A session ends this long after login, used or not.
     pub session_max: Duration,
+    /// The household's time zone: every time the web pages show or take.
+    pub timezone: Zone,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -176,6 +181,9 @@ pub enum Tls {
     /// The owner's certificate chain and key, PEM.
     Files { cert: PathBuf, key: PathBuf },
 }
+
+/// SQLite's own default page cache, 2 MiB.
+pub const DEFAULT_INDEX_CACHE: u64 = 2 << 20;
 
 #[derive(Clone, Debug)]
 pub struct Storage {
@@ -194,6 +202,9 @@ pub struct Storage {
     pub max_bytes: Option<u64>,
     pub min_free: u64,
     pub retention_interval: Duration,
+    /// Memory the index (SQLite) may keep of its file's pages; it fills as the
+    /// index grows, then stays.
+    pub index_cache: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -267,7 +278,14 @@ impl Config {
                 .opt(&s.min_free, |v| ctx.size("min_free", v))?
                 .unwrap_or(1 << 30),
             retention_interval: ctx.duration_or("retention_interval", &s.retention_interval, 30)?,
+            index_cache: ctx
+                .opt(&s.index_cache, |v| ctx.size("index_cache", v))?
+                .unwrap_or(DEFAULT_INDEX_CACHE),
         };
+        if !(64 << 10..=1 << 30).contains(&storage.index_cache) {
+            let v = s.index_cache.as_ref().map_or(0, |v| v.span().start);
+            return Err(ctx.err(v, "index_cache", "must be between 64KiB and 1GiB"));
+        }
         if !(Duration::from_secs(2)..=Duration::from_secs(3600)).contains(&storage.segment_duration)
         {
             let v = s.segment_duration.as_ref().map_or(0, |v| v.span().start);
@@ -649,6 +667,17 @@ impl Ctx<'_> {
             tls,
             session_idle: self.duration_or("session_idle", &sv.session_idle, 30 * 60)?,
             session_max: self.duration_or("session_max", &sv.session_max, 7 * 86400)?,
+            timezone: match &sv.timezone {
+                None => Zone::system(),
+                Some(z) => Zone::named(z.get_ref()).ok_or_else(|| {
+                    self.err(
+                        z.span().start,
+                        "timezone",
+                        "not a time zone: expected an IANA name such as \"Europe/Berlin\" \
+                         or \"America/New_York\" (see /usr/share/zoneinfo)",
+                    )
+                })?,
+            },
         })
     }
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod fakecam;
 pub mod ingest;
+pub mod local_time;
 pub mod media;
 pub mod motion;
 pub mod motion_settings;

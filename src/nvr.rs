@@ -59,11 +59,12 @@ pub async fn run(
 ) -> anyhow::Result<Vec<StreamReport>> {
     let dir = cfg.storage.data_dir.clone();
     let (_lock, store) = {
-        let dir = dir.clone();
+        let (dir, cache) = (dir.clone(), cfg.storage.index_cache);
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let lock = data_dir::lock(&dir)?;
             let opened = data_dir::open(&dir)?;
             let store = opened.store;
+            store.set_cache_size(cache)?;
             for w in crate::security::file_modes::check(&dir) {
                 tracing::warn!("{w}");
             }
@@ -130,23 +131,15 @@ pub async fn run(
         .zip(&health)
         .map(|(p, h)| ((p.cam.name.clone(), p.kind), h.clone()))
         .collect();
-    // Live view watches the sub stream when there is one: its hub keeps a GOP.
-    let hubs: Vec<Arc<Hub>> = planned
-        .iter()
-        .map(|p| {
-            let live = p.kind == StreamKind::Sub
-                || !planned
-                    .iter()
-                    .any(|o| o.cam.name == p.cam.name && o.kind == StreamKind::Sub);
-            if live { Hub::with_live() } else { Hub::new() }
-        })
-        .collect();
+    // Every hub keeps its current GOP, so a live viewer of either stream
+    // starts at once.
+    let hubs: Vec<Arc<Hub>> = planned.iter().map(|_| Hub::with_live()).collect();
     let live_hubs = planned
         .iter()
         .zip(&hubs)
-        .filter(|(_, h)| h.keeps_gop())
-        .map(|(p, h)| (p.cam.name.clone(), h.clone()))
+        .map(|(p, h)| ((p.cam.name.clone(), p.kind), h.clone()))
         .collect();
+    let notices = crate::motion::notices::channel();
     // The web server first: a port that is taken or a bad certificate stops the
     // start before any recording begins.
     let web = match &cfg.server {
@@ -157,6 +150,7 @@ pub async fn run(
                 store.clone(),
                 health_map,
                 live_hubs,
+                notices.clone(),
                 shutdown.clone(),
             )
             .await?,
@@ -216,6 +210,7 @@ pub async fn run(
                     cam.motion.clone(),
                     store.clone(),
                     signal.clone(),
+                    notices.clone(),
                     rx,
                 )?,
             ));
@@ -315,7 +310,8 @@ async fn start_web(
     server: &crate::config::Server,
     store: Arc<Store>,
     health: crate::web::state::HealthMap,
-    live: std::collections::BTreeMap<String, Arc<Hub>>,
+    live: crate::web::state::HubMap,
+    notices: crate::motion::notices::Notices,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
     let listener = std::net::TcpListener::bind(server.listen)
@@ -327,6 +323,7 @@ async fn start_web(
         store,
         health,
         live,
+        notices,
         tls_cfg != crate::config::Tls::Off,
     );
     let s = state.clone();

@@ -100,19 +100,20 @@ fn chromium_logs_in_and_plays_a_recording() {
     let (ok, out) = nvr.cli(&["audit", "list", "--user", "ann"]);
     assert!(ok && out.contains("playback\tfront"), "{out}");
     assert!(out.contains("live_start\tfront"), "{out}");
+    // Two live views ended: the wall's at login (its tile) and the camera page's.
+    let stops = || {
+        let (_, out) = nvr.cli(&["audit", "list", "--user", "ann"]);
+        out.lines()
+            .filter(|l| l.contains("live_stop\tfront"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
     assert!(
-        wait_until(Duration::from_secs(10), || {
-            nvr.cli(&["audit", "list", "--user", "ann"])
-                .1
-                .contains("live_stop\tfront")
-        }),
-        "the end of the live view was not audited"
+        wait_until(Duration::from_secs(10), || stops().len() == 2),
+        "the end of the live view was not audited: {:?}",
+        stops()
     );
-    let (_, out) = nvr.cli(&["audit", "list", "--user", "ann"]);
-    let stop = out
-        .lines()
-        .find(|l| l.contains("live_stop"))
-        .unwrap_or_default();
+    let stop = stops().pop().unwrap_or_default();
     let secs: u64 = stop
         .split("watched ")
         .nth(1)
@@ -120,4 +121,325 @@ fn chromium_logs_in_and_plays_a_recording() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(secs >= 3 && secs <= watched + 2, "{stop}");
+}
+
+/// Where each page's screenshot is kept for review.
+fn screenshots() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+/// Waits until every tile's video has played past `t` seconds; the seconds it took.
+fn all_tiles_play(b: &Browser, t: f64) -> Option<f64> {
+    let t0 = std::time::Instant::now();
+    wait_until(Duration::from_secs(40), || {
+        b.script(&format!(
+            "const v = [...document.querySelectorAll('.tile video')]; \
+             return v.length > 0 && v.every(v => v.currentTime > {t})"
+        ))
+        .as_bool()
+        .unwrap_or(false)
+    })
+    .then(|| t0.elapsed().as_secs_f64())
+}
+
+#[test]
+fn the_live_wall_plays_every_camera_in_the_household_time_zone() {
+    let (p1, p2) = (free_port(), free_port());
+    let _cams = (fake_camera(p1, None), fake_camera(p2, None));
+    let web = free_port();
+    // A zone no test machine is in: UTC+13:45 in summer, +12:45 in winter.
+    let zone_name = "Pacific/Chatham";
+    let mut nvr = Nvr::new(
+        &format!(
+            "segment_duration = \"4s\"\nmin_free = \"1MB\"\n\n[server]\nlisten = \"127.0.0.1:{web}\"\n\
+             tls = \"off\"\ntimezone = \"{zone_name}\"\n"
+        ),
+        &[
+            Cam {
+                name: "front",
+                url: format!("rtsp://127.0.0.1:{p1}/main"),
+                auth: None,
+                extra: &format!("sub_url = \"rtsp://127.0.0.1:{p1}/sub\"\n"),
+            },
+            Cam {
+                name: "garden",
+                url: format!("rtsp://127.0.0.1:{p2}/main"),
+                auth: None,
+                extra: "",
+            },
+        ],
+    );
+    nvr.add_user("ann", "viewer", "front,garden", "ann-password-1");
+    nvr.start();
+    let url = nvr.web_url();
+    sleep_s(8);
+    let shots = screenshots();
+
+    let b = Browser::start();
+    assert!(b.log_in(&url, "ann", "ann-password-1"), "{}", b.url());
+    let tiles =
+        b.script("return [...document.querySelectorAll('.tile')].map(t => t.dataset.camera)");
+    assert_eq!(tiles, serde_json::json!(["front", "garden"]));
+    let took = all_tiles_play(&b, 0.5);
+    b.screenshot(&shots.join("wall.png"));
+    let state = b.script(
+        "return [...document.querySelectorAll('.tile')].map(t => ({cam: t.dataset.camera, \
+         t: t.querySelector('video').currentTime, note: t.querySelector('.tile-note').textContent, \
+         badge: t.querySelector('.badge') && t.querySelector('.badge').textContent}))",
+    );
+    let took = took.unwrap_or_else(|| panic!("not every tile played: {state}"));
+    println!("live wall, 2 tiles: every tile moving {took:.2} s after the page opened");
+    for t in state.as_array().expect("tiles") {
+        assert!(
+            t["badge"].as_str().unwrap_or_default().starts_with("live"),
+            "{state}"
+        );
+    }
+    // Each tile's live view is audited, with the stream it shows: the sub
+    // stream where there is one.
+    let (_, audit) = nvr.cli(&["audit", "list", "--user", "ann"]);
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("live_start\tfront") && l.contains("sub stream")),
+        "{audit}"
+    );
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("live_start\tgarden") && l.contains("main stream")),
+        "{audit}"
+    );
+    // One tile at a time: the other tile is hidden and stops streaming.
+    b.click("button[data-layout='1']");
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            b.script(
+                "const t = [...document.querySelectorAll('.tile')]; \
+                 return t[0].hidden === false && t[1].hidden === true && \
+                 !t[1].querySelector('video').src",
+            )
+            .as_bool()
+            .unwrap_or(false)
+        }),
+        "layout 1 did not hide and stop the second tile"
+    );
+    b.click("button[data-layout='4']");
+    // Enter on a tile opens the camera.
+    b.script("document.querySelector('.tile').focus()");
+    let tile = b.find(".tile[data-camera='front']");
+    b.cmd_keys(&tile, "\u{E007}");
+    assert!(
+        wait_until(Duration::from_secs(10), || b.url()
+            == format!("{url}cameras/front")),
+        "{}",
+        b.url()
+    );
+
+    // The camera page speaks the household's time: the first recording's start
+    // as the zone's clock shows it.
+    let zone = hearth::local_time::Zone::named(zone_name).expect("zone");
+    let first = nvr
+        .segments()
+        .into_iter()
+        .filter(|s| s.camera == "front" && s.stream == "main")
+        .map(|s| s.start_us)
+        .min()
+        .expect("a recording");
+    let label = b.script("return document.querySelector('.spans button').textContent");
+    assert!(
+        label
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(&zone.time(first)),
+        "{label} should start at {}",
+        zone.time(first)
+    );
+    let note = b.script("return document.getElementById('zone').textContent");
+    assert!(
+        note.as_str().unwrap_or_default().contains(zone_name),
+        "{note}"
+    );
+    // A range picked on the zone's clock plays from that instant.
+    let at = first + 2_000_000;
+    b.script(&format!(
+        "document.getElementById('from').value = '{}'; \
+         document.getElementById('to').value = '{}'; \
+         document.getElementById('range').requestSubmit()",
+        zone.time(at),
+        zone.time(at + 60_000_000)
+    ));
+    let want = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(at / 1_000_000 * 1_000_000)
+        .expect("time")
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let src = b.script("return document.getElementById('player').src");
+    assert!(
+        src.as_str()
+            .unwrap_or_default()
+            .contains(&format!("from={want}")),
+        "{src} should play from {want}"
+    );
+    b.screenshot(&shots.join("camera.png"));
+
+    // At phone width no page scrolls sideways.
+    b.resize(390, 844);
+    for page in ["", "cameras/front", "events", "audit", "account"] {
+        b.goto(&format!("{url}{page}"));
+        let w = b.script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+        );
+        let name = if page.is_empty() { "wall" } else { page };
+        b.screenshot(&shots.join(format!("phone-{}.png", name.replace('/', "-"))));
+        assert!(
+            w[0].as_i64() <= w[1].as_i64(),
+            "{page} scrolls sideways at 390 px: {w}"
+        );
+    }
+}
+
+#[test]
+fn a_browser_without_media_source_gets_refreshing_stills_audited_once() {
+    let port = free_port();
+    let _cam = fake_camera(port, None);
+    let web = free_port();
+    let mut nvr = Nvr::new(
+        &format!(
+            "segment_duration = \"4s\"\nmin_free = \"1MB\"\n\n[server]\nlisten = \"127.0.0.1:{web}\"\ntls = \"off\"\n"
+        ),
+        &[Cam {
+            name: "front",
+            url: format!("rtsp://127.0.0.1:{port}/main"),
+            auth: None,
+            extra: "",
+        }],
+    );
+    nvr.add_user("ann", "viewer", "front", "ann-password-1");
+    nvr.start();
+    let url = nvr.web_url();
+    sleep_s(6);
+    let b = Browser::start();
+    // As a browser with neither MediaSource nor ManagedMediaSource.
+    b.before_scripts("delete window.MediaSource; delete window.ManagedMediaSource;");
+    assert!(b.log_in(&url, "ann", "ann-password-1"), "{}", b.url());
+    // Two different stills: the picture refreshes.
+    let mut srcs = std::collections::BTreeSet::new();
+    let refreshed = wait_until(Duration::from_secs(30), || {
+        let s = b.script(
+            "const i = document.querySelector('.tile .still'); \
+             return !i.hidden && i.complete && i.naturalWidth > 0 ? i.src : null",
+        );
+        if let Some(s) = s.as_str() {
+            srcs.insert(s.to_owned());
+        }
+        srcs.len() >= 2
+    });
+    b.screenshot(&screenshots().join("wall-stills.png"));
+    let note = b.script("return document.querySelector('.tile-note').textContent");
+    assert!(refreshed, "no refreshing still: {srcs:?} {note}");
+    assert!(
+        note.as_str().unwrap_or_default().contains("still"),
+        "{note}"
+    );
+    let (_, audit) = nvr.cli(&["audit", "list", "--user", "ann"]);
+    let stills = audit
+        .lines()
+        .filter(|l| l.contains("live_still\tfront"))
+        .count();
+    assert_eq!(stills, 1, "{audit}");
+    assert!(!audit.contains("live_start"), "{audit}");
+}
+
+#[test]
+fn events_arrive_by_themselves_play_and_are_marked_reviewed() {
+    let port = free_port();
+    // 12 s still, 8 s of shapes moving, looped: an event every 20 s.
+    let _cam = fake_camera(port, None);
+    let web = free_port();
+    let mut nvr = Nvr::new(
+        &format!(
+            "segment_duration = \"4s\"\nmin_free = \"1MB\"\n\n[server]\nlisten = \"127.0.0.1:{web}\"\ntls = \"off\"\n"
+        ),
+        &[Cam {
+            name: "porch",
+            url: format!("rtsp://127.0.0.1:{port}/main"),
+            auth: None,
+            extra: "",
+        }],
+    );
+    nvr.add_user("ann", "viewer", "porch", "ann-password-1");
+    nvr.start();
+    let url = nvr.web_url();
+    let b = Browser::start();
+    b.before_scripts(
+        "window.errors = []; \
+         addEventListener('error', e => errors.push(String(e.message))); \
+         addEventListener('unhandledrejection', e => errors.push(String(e.reason)));",
+    );
+    assert!(b.log_in(&url, "ann", "ann-password-1"), "{}", b.url());
+    b.goto(&format!("{url}events"));
+    let before = b.script("return document.querySelectorAll('.event[data-id]').length");
+    // An event ends and its card, with its thumbnail, appears without a reload.
+    let arrived = wait_until(Duration::from_secs(90), || {
+        b.script(
+            "const e = document.querySelector('.event[data-id]'); \
+             const i = e && e.querySelector('img'); \
+             return Boolean(i && i.complete && i.naturalWidth > 0)",
+        )
+        .as_bool()
+        .unwrap_or(false)
+    });
+    b.screenshot(&screenshots().join("events.png"));
+    let page = b.script("return [window.errors, document.getElementById('events').outerHTML]");
+    assert!(
+        arrived,
+        "no event arrived (before: {before}): {page}\n{}",
+        nvr.log_text()
+    );
+    assert_eq!(
+        before,
+        serde_json::json!(0),
+        "the page was not empty to start with"
+    );
+    let id = b.script("return document.querySelector('.event[data-id]').dataset.id");
+    // A click plays it, pre-roll included.
+    b.click(".event[data-id]");
+    let played = wait_until(Duration::from_secs(30), || {
+        b.script("return document.getElementById('player').currentTime")
+            .as_f64()
+            .is_some_and(|t| t > 1.0)
+    });
+    assert!(played, "the event did not play");
+    // Reviewed, and still so after a reload.
+    b.click(".event[data-id] .review");
+    assert!(wait_until(Duration::from_secs(10), || {
+        b.script("return document.querySelector('.event[data-id]').classList.contains('reviewed')")
+            .as_bool()
+            .unwrap_or(false)
+    }));
+    b.goto(&format!("{url}events"));
+    let kept = b.script(&format!(
+        "const e = document.querySelector('.event[data-id=\"{}\"]'); return e && e.classList.contains('reviewed')",
+        id.as_str().unwrap_or_default()
+    ));
+    assert_eq!(kept, serde_json::json!(true));
+    // The stream ends with the session: after a logout it closes for good.
+    b.script(
+        "window.es = new EventSource('/api/events/stream'); \
+         window.es.onopen = () => { window.opened = true; };",
+    );
+    assert!(wait_until(Duration::from_secs(10), || {
+        b.script("return window.opened === true")
+            .as_bool()
+            .unwrap_or(false)
+    }));
+    b.script(
+        "fetch('/api/logout', {method: 'POST', headers: {'x-csrf-token': \
+         document.querySelector('meta[name=csrf-token]').content}})",
+    );
+    let closed = wait_until(Duration::from_secs(20), || {
+        b.script("return window.es.readyState").as_i64() == Some(2)
+    });
+    assert!(closed, "the event stream outlived the session");
 }

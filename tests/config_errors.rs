@@ -128,6 +128,21 @@ fn each_kind_of_mistake_is_named() {
         "between 100ms and 10s",
     );
     assert_bad(
+        &GOOD.replace("[storage]", "[storage]\nindex_cache = \"16KiB\""),
+        2,
+        "index_cache",
+        "between 64KiB and 1GiB",
+    );
+    assert_bad(
+        &GOOD.replace(
+            "[storage]",
+            "[server]\nlisten = \"127.0.0.1:8443\"\ntimezone = \"Europe/Atlantis\"\n\n[storage]",
+        ),
+        3,
+        "timezone",
+        "IANA name",
+    );
+    assert_bad(
         &GOOD.replace(
             "password = \"topsecret\"",
             "password_file = \"missing.pass\"",

@@ -316,6 +316,7 @@ fn frames_missed_mid_gop_make_no_motion_event() {
         hearth::config::Motion::default(),
         store.clone(),
         Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
+        hearth::motion::notices::channel(),
         rx,
     )
     .expect("motion thread");

@@ -63,11 +63,17 @@ fn every_route_answers_each_role_as_the_table_says() {
         (("GET", "/api/cameras/{name}/export.mp4"), 200),
         // Without the WebSocket handshake: the permission first, then 400.
         (("GET", "/api/cameras/{name}/live"), 400),
+        (("GET", "/api/cameras/{name}/live.jpg"), 200),
         (("GET", "/api/cameras/{name}/events"), 200),
         (("GET", "/api/cameras/{name}/activity"), 200),
         // No such event: the permission is checked first, the event after.
         (("GET", "/api/cameras/{name}/events/{id}/snapshot.jpg"), 404),
         (("GET", "/api/cameras/{name}/events/{id}/thumb.jpg"), 404),
+        (("GET", "/events"), 200),
+        (("GET", "/api/events"), 200),
+        (("GET", "/api/events/stream"), 200),
+        // The body lacks `reviewed`: the permission first, then 422.
+        (("POST", "/api/cameras/{name}/events/{id}/reviewed"), 422),
         (("GET", "/api/storage"), 200),
         (("GET", "/api/audit"), 200),
         (("GET", "/api/users"), 200),
@@ -112,6 +118,10 @@ fn every_route_answers_each_role_as_the_table_says() {
                 Who::ViewerWith => logged_in(&s, ANN),
                 Who::Admin => logged_in(&s, ADMIN),
             };
+            if url.ends_with("/stream") {
+                assert_eq!(c.stream_status(&url), expected, "{url} as {who:?}");
+                continue;
+            }
             let r = match method.as_str() {
                 "GET" => c.get(&url),
                 _ if url == "/login" => c.post_raw(

@@ -50,6 +50,16 @@ impl Hub {
         })
     }
 
+    /// The current GOP's key frame, when the hub keeps one.
+    pub fn key_frame(&self) -> Option<Arc<Frame>> {
+        let gop = self.gop.as_ref()?;
+        gop.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .first()
+            .filter(|f| f.key)
+            .cloned()
+    }
+
     pub fn keeps_gop(&self) -> bool {
         self.gop.is_some()
     }

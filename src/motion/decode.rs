@@ -70,6 +70,16 @@ impl StreamDecoder {
         })
     }
 
+    /// Decodes a key frame on its own (the decoder drained after it): a still.
+    pub fn decode_key_frame(mut self, data: &[u8]) -> Option<ff::frame::Video> {
+        let mut p = ff::Packet::copy(data);
+        p.set_pts(Some(0));
+        self.decoder.send_packet(&p).ok()?;
+        self.decoder.send_eof().ok()?;
+        self.decoder.receive_frame(&mut self.frame).ok()?;
+        Some(self.frame)
+    }
+
     /// Decodes one access unit; returns the picture it completed, if any.
     pub fn decode(&mut self, data: &[u8], pts: i64) -> Option<&ff::frame::Video> {
         let mut p = ff::Packet::copy(data);

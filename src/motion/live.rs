@@ -10,6 +10,7 @@
 use super::analyser::Analyser;
 use super::decode::StreamDecoder;
 use super::events::{Event, EventTracker, MERGE_GAP_S};
+use super::notices::{Notice, Notices, Phase};
 use crate::config::Motion;
 use crate::ingest::frame::{Frame, VideoParams};
 use crate::ingest::hub::StreamEvent;
@@ -31,6 +32,7 @@ pub fn spawn(
     motion: Motion,
     store: Arc<Store>,
     last_motion: Arc<std::sync::atomic::AtomicI64>,
+    notices: Notices,
     rx: mpsc::Receiver<StreamEvent>,
 ) -> std::io::Result<std::thread::JoinHandle<MotionStats>> {
     std::thread::Builder::new()
@@ -48,6 +50,8 @@ pub fn spawn(
                 tracker: EventTracker::new(fps, MERGE_GAP_S),
                 activity: BTreeMap::new(),
                 peak_picture: None,
+                notices,
+                told: None,
                 stats: MotionStats::default(),
             }
             .run(rx)
@@ -67,6 +71,9 @@ struct Live {
     activity: BTreeMap<i64, f32>,
     /// The picture at the current event's peak, for its snapshot.
     peak_picture: Option<ffmpeg_next::frame::Video>,
+    notices: Notices,
+    /// The running event last told of: its start, and when (seconds).
+    told: Option<(f64, f64)>,
     stats: MotionStats,
 }
 
@@ -149,6 +156,23 @@ impl Live {
         if peak.is_some() {
             self.peak_picture = peak;
         }
+        self.tell_running(t);
+    }
+
+    /// A notice of the running event: when it starts, then at most once a second.
+    fn tell_running(&mut self, t: f64) {
+        let Some(e) = self.tracker.current() else {
+            return;
+        };
+        let phase = match self.told {
+            Some((start, _)) if start != e.start => Phase::Started,
+            None => Phase::Started,
+            Some((_, at)) if t - at >= 1.0 => Phase::Updated,
+            Some(_) => return,
+        };
+        let n = notice(&self.camera, phase, None, e);
+        self.told = Some((e.start, t));
+        let _ = self.notices.send(n);
     }
 
     fn store_event(&mut self, e: &Event) {
@@ -186,7 +210,13 @@ impl Live {
             &row,
             pictures.as_ref().map(|(f, t)| (f.as_slice(), t.as_slice())),
         ) {
-            Ok(_) => self.stats.events += 1,
+            Ok(id) => {
+                self.stats.events += 1;
+                self.told = None;
+                let _ = self
+                    .notices
+                    .send(notice(&self.camera, Phase::Ended, Some(id), e));
+            }
             Err(e) => tracing::error!(camera = %self.camera, "cannot store a motion event: {e}"),
         }
     }
@@ -199,6 +229,18 @@ impl Live {
         if let Err(e) = self.store.add_activity(&self.camera, &levels) {
             tracing::error!(camera = %self.camera, "cannot store motion activity: {e}");
         }
+    }
+}
+
+fn notice(camera: &str, phase: Phase, id: Option<i64>, e: &Event) -> Notice {
+    Notice {
+        camera: camera.to_owned(),
+        phase,
+        id,
+        start_us: seconds_to_us(e.start),
+        end_us: seconds_to_us(e.end),
+        peak: e.peak,
+        zones: e.zones.clone(),
     }
 }
 

@@ -9,5 +9,6 @@ pub mod events;
 pub mod geometry;
 pub mod live;
 pub mod luma;
+pub mod notices;
 pub mod offline;
 pub mod snapshot;

@@ -127,6 +127,13 @@ const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
+    // 11: the events each user has marked reviewed.
+    "CREATE TABLE event_reviews (
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        event_id INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, event_id)
+    );
+    CREATE INDEX events_by_time ON events (start_us);",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

@@ -11,7 +11,7 @@ mod migrations;
 mod users;
 
 use crate::config::StreamKind;
-pub use events::EventRow;
+pub use events::{EventFilter, EventRow};
 pub use fragments::FragIndex;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
@@ -251,6 +251,13 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
         })
+    }
+
+    /// The most memory the connection keeps of the file's pages (SQLite's
+    /// `cache_size`), in bytes.
+    pub fn set_cache_size(&self, bytes: u64) -> Result<()> {
+        let kib = i64::try_from(bytes / 1024).unwrap_or(i64::MAX).max(1);
+        Ok(self.conn().pragma_update(None, "cache_size", -kib)?)
     }
 
     /// How long a statement waits for another process's lock on the file before

@@ -49,6 +49,8 @@ impl RangeQuery {
     }
 }
 
+/// API times are RFC 3339 in UTC (`Z`: safe in a URL as it is); pages show the
+/// household's zone.
 pub fn rfc3339(us: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
@@ -72,6 +74,14 @@ pub struct CameraStatus {
     pub name: String,
     pub record: String,
     pub streams: Vec<StreamStatus>,
+}
+
+impl CameraStatus {
+    /// The stream live view shows by default: the sub stream when it runs.
+    pub fn live_stream(&self) -> Option<&StreamStatus> {
+        let sub = self.streams.iter().find(|s| s.stream == "sub");
+        sub.or_else(|| self.streams.first())
+    }
 }
 
 /// Cameras the user may see, with health (never URLs or credentials).
@@ -230,6 +240,8 @@ pub struct CameraUsage {
     pub segments: u64,
     pub oldest: Option<String>,
     pub newest: Option<String>,
+    pub oldest_us: Option<i64>,
+    pub newest_us: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -253,6 +265,8 @@ pub async fn storage_usage(state: &AppState, a: &Authed) -> Result<Storage, WebE
                     bytes: u.map_or(0, |u| u.bytes),
                     oldest: u.map(|u| rfc3339(u.oldest_us)),
                     newest: u.map(|u| rfc3339(u.newest_us)),
+                    oldest_us: u.map(|u| u.oldest_us),
+                    newest_us: u.map(|u| u.newest_us),
                 });
             }
             Ok(Storage {

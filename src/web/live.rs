@@ -7,14 +7,15 @@
 use super::auth::CameraAccess;
 use super::conn_limit::Slot;
 use super::error::WebError;
+use super::live_still::StreamQuery;
 use super::session_watch::SessionWatch;
 use super::state::AppState;
 use crate::ingest::frame::VideoParams;
 use crate::ingest::hub::{Hub, StreamEvent};
 use crate::media::fmp4::{Run, Sample, VIDEO_TRACK, fragment_header, init_segment};
 use crate::security::audit_chain::{Record, action};
-use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use std::sync::Arc;
 
@@ -44,28 +45,28 @@ impl Ending {
 pub async fn live(
     State(state): State<AppState>,
     cam: CameraAccess,
+    Query(q): Query<StreamQuery>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, WebError> {
+    let (kind, hub) = state
+        .live_hub(&cam.camera, q.kind()?)
+        .ok_or(WebError::NotFound)?;
     let Some(slot) = Slot::take(&state.live_viewers, cam.authed.user.id.to_string()) else {
         return Err(WebError::TooMany(
             "too many live views open; close one and try again".into(),
         ));
     };
-    let hub = state
-        .live
-        .get(&cam.camera)
-        .cloned()
-        .ok_or(WebError::NotFound)?;
     let start_us = chrono::Utc::now().timestamp_micros();
     state
         .audit(Record {
             from_us: Some(start_us),
+            detail: Some(format!("{} stream", kind.as_str())),
             ..cam.record(action::LIVE_START)
         })
         .await?;
     let watch = SessionWatch::new(&cam.authed, Some(&cam.camera));
     Ok(ws.on_upgrade(move |socket| async move {
-        let ending = stream(socket, hub, &state, &watch).await;
+        let ending = stream(socket, hub, kind, &state, &watch).await;
         drop(slot);
         let end_us = chrono::Utc::now().timestamp_micros();
         let r = state
@@ -73,8 +74,9 @@ pub async fn live(
                 from_us: Some(start_us),
                 to_us: Some(end_us),
                 detail: Some(format!(
-                    "watched {} s; ended: {}",
+                    "watched {} s of the {} stream; ended: {}",
                     (end_us - start_us) / 1_000_000,
+                    kind.as_str(),
                     ending.as_str()
                 )),
                 ..cam.record(action::LIVE_STOP)
@@ -91,6 +93,7 @@ pub async fn live(
 async fn stream(
     mut socket: WebSocket,
     hub: Arc<Hub>,
+    kind: crate::config::StreamKind,
     state: &AppState,
     watch: &SessionWatch,
 ) -> Ending {
@@ -138,7 +141,7 @@ async fn stream(
                 continue;
             }
             let p = &f.params;
-            let desc = serde_json::json!({"codec": p.codec, "width": p.width, "height": p.height});
+            let desc = serde_json::json!({"codec": p.codec, "width": p.width, "height": p.height, "stream": kind.as_str()});
             let init = init_segment(&[&p.sample_entry], p.width, p.height, None);
             if socket
                 .send(Message::Text(desc.to_string().into()))

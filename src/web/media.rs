@@ -138,10 +138,27 @@ async fn audit_once(
     to: i64,
     detail: Option<String>,
 ) -> Result<(), WebError> {
+    let key = (format!("{detail:?}"), from, to);
+    let record = Record {
+        from_us: Some(from),
+        to_us: Some(to),
+        detail,
+        ..cam.record(what)
+    };
+    audit_once_as(state, cam, key, record).await
+}
+
+/// [`audit_once`] for `record`, once per session, camera, action and `key`.
+pub(super) async fn audit_once_as(
+    state: &AppState,
+    cam: &CameraAccess,
+    (what, from, to): (String, i64, i64),
+    record: Record,
+) -> Result<(), WebError> {
     let now = chrono::Utc::now().timestamp_micros();
     let key = (
         cam.authed.token_hash.clone(),
-        format!("{}/{what}/{detail:?}", cam.camera),
+        format!("{}/{}/{what}", cam.camera, record.action),
         from,
         to,
     );
@@ -150,17 +167,10 @@ async fn audit_once(
         seen.retain(|_, t| now - *t < AUDIT_DEDUP_US);
         seen.contains_key(&key)
     };
-    if what != action::EXPORT && seen {
+    if record.action != action::EXPORT && seen {
         return Ok(());
     }
-    state
-        .audit(Record {
-            from_us: Some(from),
-            to_us: Some(to),
-            detail,
-            ..cam.record(what)
-        })
-        .await?;
+    state.audit(record).await?;
     state
         .audited
         .lock()

@@ -10,7 +10,9 @@ pub mod api;
 pub mod auth;
 pub mod conn_limit;
 pub mod error;
+pub mod events;
 pub mod live;
+pub mod live_still;
 pub mod login;
 pub mod media;
 pub mod origin;
@@ -70,10 +72,15 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::GET,  "/api/cameras/{name}/view.mp4",   Camera, get(media::view)),
         (Method::GET,  "/api/cameras/{name}/export.mp4", Camera, get(media::download)),
         (Method::GET,  "/api/cameras/{name}/live",       Camera, get(live::live)),
+        (Method::GET,  "/api/cameras/{name}/live.jpg",   Camera, get(live_still::still)),
         (Method::GET,  "/api/cameras/{name}/events",     Camera, get(api::events)),
         (Method::GET,  "/api/cameras/{name}/activity",   Camera, get(api::activity)),
         (Method::GET,  "/api/cameras/{name}/events/{id}/snapshot.jpg", Camera, get(media::snapshot)),
         (Method::GET,  "/api/cameras/{name}/events/{id}/thumb.jpg",    Camera, get(media::thumbnail)),
+        (Method::GET,  "/events",                        User,   get(pages::events)),
+        (Method::GET,  "/api/events",                    User,   get(events::api_list)),
+        (Method::GET,  "/api/events/stream",             User,   get(events::stream)),
+        (Method::POST, "/api/cameras/{name}/events/{id}/reviewed", Camera, post(events::review)),
         (Method::GET,  "/api/storage",                   User,   get(api::storage)),
         (Method::GET,  "/api/audit",                     User,   get(api::audit)),
         (Method::GET,  "/api/users",                     Admin,  get(api::users)),
@@ -207,19 +214,24 @@ fn security_headers(mut resp: Response, tls: bool) -> Response {
 }
 
 /// Static assets are compiled in: no path from a request ever reaches the disk.
+/// The pages' scripts and stylesheet, compiled in.
+#[rustfmt::skip]
+const STATIC: &[(&str, &str, &str)] = &[
+    ("app.js",       include_str!("../../static/app.js"),       JS),
+    ("camera.js",    include_str!("../../static/camera.js"),    JS),
+    ("events.js",    include_str!("../../static/events.js"),    JS),
+    ("localtime.js", include_str!("../../static/localtime.js"), JS),
+    ("player.js",    include_str!("../../static/player.js"),    JS),
+    ("wall.js",      include_str!("../../static/wall.js"),      JS),
+    ("style.css",    include_str!("../../static/style.css"),    "text/css; charset=utf-8"),
+];
+const JS: &str = "text/javascript; charset=utf-8";
+
 async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let (body, kind): (&'static str, &str) = match file.as_str() {
-        "app.js" => (
-            include_str!("../../static/app.js"),
-            "text/javascript; charset=utf-8",
-        ),
-        "style.css" => (
-            include_str!("../../static/style.css"),
-            "text/css; charset=utf-8",
-        ),
-        _ => return error::WebError::NotFound.into_response(),
-    };
-    ([(header::CONTENT_TYPE, kind)], body).into_response()
+    match STATIC.iter().find(|(name, _, _)| *name == file) {
+        Some((_, body, kind)) => ([(header::CONTENT_TYPE, *kind)], *body).into_response(),
+        None => error::WebError::NotFound.into_response(),
+    }
 }
 
 /// A client has this long to send a request's head, and an idle keep-alive
@@ -319,7 +331,14 @@ mod tests {
         std::fs::create_dir_all(&cfg.storage.data_dir).unwrap();
         let store =
             Arc::new(crate::store::Store::open(&cfg.storage.data_dir.join("hearth.db")).unwrap());
-        let state = AppState::new(cfg, store, BTreeMap::new(), BTreeMap::new(), false);
+        let state = AppState::new(
+            cfg,
+            store,
+            BTreeMap::new(),
+            BTreeMap::new(),
+            crate::motion::notices::channel(),
+            false,
+        );
         let secret = || async { "footage" };
         let table = vec![
             (Method::GET, "/open", Access::Public, get(secret)),
@@ -349,5 +368,31 @@ mod tests {
         .unwrap();
         // Pages send strangers to the login page.
         assert_eq!(statuses, [200, 303, 303, 303]);
+    }
+
+    /// Every script a page or a module names (`/static/X`, `from "./X"`) is served.
+    #[test]
+    fn every_static_file_named_is_served() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut named = Vec::new();
+        for dir in ["templates", "static"] {
+            for f in std::fs::read_dir(root.join(dir)).unwrap() {
+                let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+                for pat in ["/static/", "from \"./"] {
+                    for (i, _) in text.match_indices(pat) {
+                        let rest = &text[i + pat.len()..];
+                        let end = rest.find(['"', '?']).unwrap_or(rest.len());
+                        named.push(rest[..end].to_owned());
+                    }
+                }
+            }
+        }
+        assert!(named.iter().any(|n| n == "events.js"), "{named:?}");
+        for n in named.iter().filter(|n| !n.contains('{')) {
+            assert!(
+                STATIC.iter().any(|(name, _, _)| name == n),
+                "{n} is named but not served"
+            );
+        }
     }
 }

@@ -5,11 +5,12 @@ use super::api::{self, CameraStatus, Storage};
 use super::auth::{Authed, CameraAccess};
 use super::error::WebError;
 use super::state::AppState;
+use crate::local_time::Zone;
 use crate::security::audit_chain::Entry;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use serde::Deserialize;
 
 /// What every page's header shows.
@@ -64,12 +65,31 @@ pub struct IndexPage {
     pub nav: Nav,
     pub cameras: Vec<CameraStatus>,
     pub storage: Storage,
+    /// Per camera: name, bytes, files, oldest and newest, in words.
+    pub storage_rows: Vec<(String, String, u64, String, String)>,
 }
 
+/// The live wall, and what is stored.
 pub async fn index(State(state): State<AppState>, a: Authed) -> Result<IndexPage, WebError> {
+    let storage = api::storage_usage(&state, &a).await?;
+    let when = |t: Option<i64>| t.map_or_else(|| "-".to_owned(), |t| state.zone.date_time(t));
+    let storage_rows = storage
+        .cameras
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                human_bytes(&c.bytes),
+                c.segments,
+                when(c.oldest_us),
+                when(c.newest_us),
+            )
+        })
+        .collect();
     Ok(IndexPage {
         cameras: api::camera_statuses(&state, &a),
-        storage: api::storage_usage(&state, &a).await?,
+        storage,
+        storage_rows,
         nav: Nav::of(&a),
     })
 }
@@ -80,10 +100,16 @@ pub struct DayQuery {
     pub day: Option<String>,
 }
 
-/// An unbroken run of recording.
+/// An unbroken run of recording, or an event's range with its pre- and post-roll.
 pub struct Span {
-    pub from: String,
-    pub to: String,
+    pub from_us: i64,
+    pub to_us: i64,
+    pub label: String,
+}
+
+/// An hour mark on the day's timeline: where, and its local time.
+pub struct Tick {
+    pub at_us: i64,
     pub label: String,
 }
 
@@ -93,8 +119,18 @@ pub struct CameraPage {
     pub nav: Nav,
     pub camera: String,
     pub day: String,
+    pub day_label: String,
     pub prev_day: String,
     pub next_day: String,
+    pub today: bool,
+    pub zone: String,
+    pub zone_name: &'static str,
+    /// The day in UTC µs, `[start, end)`: 23 or 25 hours across a DST change.
+    pub start_us: i64,
+    pub end_us: i64,
+    /// The day's offsets as JSON `[[from_us, to_us, offset_s], ...]`.
+    pub offsets: String,
+    pub ticks: Vec<Tick>,
     pub spans: Vec<Span>,
     pub events: Vec<EventItem>,
 }
@@ -103,10 +139,28 @@ pub struct CameraPage {
 /// (with the camera's pre- and post-roll).
 pub struct EventItem {
     pub id: i64,
-    pub label: String,
-    pub from: String,
-    pub to: String,
+    pub range: Span,
     pub zones: String,
+}
+
+/// Joins segments into unbroken runs (a gap under 1.5 s is no gap).
+fn runs(rows: &[crate::store::SegmentRow]) -> Vec<(i64, i64)> {
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for r in rows {
+        match runs.last_mut() {
+            Some(last) if r.start_us - last.1 < 1_500_000 => last.1 = last.1.max(r.end_us()),
+            _ => runs.push((r.start_us, r.end_us())),
+        }
+    }
+    runs
+}
+
+/// Whole minutes, rounded up, or seconds under one.
+fn length(us: i64) -> String {
+    match us {
+        us if us < 60_000_000 => format!("{} s", (us + 999_999) / 1_000_000),
+        us => format!("{} min", (us + 59_999_999) / 60_000_000),
+    }
 }
 
 pub async fn camera(
@@ -114,16 +168,15 @@ pub async fn camera(
     cam: CameraAccess,
     Query(q): Query<DayQuery>,
 ) -> Result<CameraPage, WebError> {
-    let day = match &q.day {
-        None => Utc::now().date_naive(),
+    let zone = state.zone;
+    let now = chrono::Utc::now().timestamp_micros();
+    let today = zone.day_of(now);
+    let day = match q.day.as_deref().filter(|d| !d.is_empty()) {
+        None => today,
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .map_err(|_| WebError::BadRequest("day: expected YYYY-MM-DD".into()))?,
     };
-    let start = day
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc().timestamp_micros())
-        .unwrap_or_default();
-    let end = start + 86_400_000_000;
+    let (start, end) = zone.day_bounds(day);
     let name = cam.camera.clone();
     let rows = state
         .blocking(move |s| {
@@ -131,51 +184,42 @@ pub async fn camera(
                 .segments_between(&name, crate::config::StreamKind::Main, start, end)
         })
         .await??;
-    let mut runs: Vec<(i64, i64)> = Vec::new();
-    for r in &rows {
-        match runs.last_mut() {
-            Some(last) if r.start_us - last.1 < 1_500_000 => last.1 = last.1.max(r.end_us()),
-            _ => runs.push((r.start_us, r.end_us())),
-        }
-    }
-    let fmt = |us: i64| {
-        chrono::DateTime::<Utc>::from_timestamp_micros(us)
-            .map(|t| t.format("%H:%M:%S").to_string())
-            .unwrap_or_default()
-    };
-    let spans = runs
+    let spans = runs(&rows)
         .into_iter()
         .map(|(a, b)| Span {
-            from: api::rfc3339(a),
-            to: api::rfc3339(b),
-            label: format!("{} – {} UTC ({} min)", fmt(a), fmt(b), (b - a) / 60_000_000),
+            from_us: a,
+            to_us: b,
+            label: format!("{} – {} ({})", zone.time(a), zone.time(b), length(b - a)),
         })
         .collect();
-    let (pre, post) = state
-        .cfg
-        .camera(&cam.camera)
-        .map_or((5_000_000, 10_000_000), |c| {
-            (
-                crate::media::clock::duration_us(c.motion.pre_roll),
-                crate::media::clock::duration_us(c.motion.post_roll),
-            )
-        });
+    let (pre, post) = state.rolls(&cam.camera);
     let events = api::event_list(&state, &cam.camera, start, end)
         .await?
         .into_iter()
         .rev()
         .map(|e| EventItem {
             id: e.id,
-            label: format!(
-                "{} UTC, {} s",
-                fmt(e.start_us),
-                (e.end_us - e.start_us + 999_999) / 1_000_000
-            ),
-            from: api::rfc3339(e.start_us - pre),
-            to: api::rfc3339(e.end_us + post),
+            range: Span {
+                from_us: e.start_us - pre,
+                to_us: e.end_us + post,
+                label: format!(
+                    "{}, {}",
+                    zone.time(e.start_us),
+                    length(e.end_us - e.start_us)
+                ),
+            },
             zones: e.zones.join(", "),
         })
         .collect();
+    let ticks = (0..)
+        .map(|h| start + h * 3_600_000_000)
+        .take_while(|t| *t < end)
+        .map(|t| Tick {
+            at_us: t,
+            label: zone.hm(t),
+        })
+        .collect();
+    let offsets = serde_json::to_string(&zone.offsets(day)).unwrap_or_else(|_| "[]".into());
     let d = |x: Option<NaiveDate>| {
         x.map(|d| d.format("%Y-%m-%d").to_string())
             .unwrap_or_default()
@@ -185,9 +229,109 @@ pub async fn camera(
         nav: Nav::of(&cam.authed),
         camera: cam.camera,
         day: d(Some(day)),
+        day_label: day.format("%A %-d %B %Y").to_string(),
         prev_day: d(day.checked_sub_days(Days::new(1))),
         next_day: d(day.checked_add_days(Days::new(1))),
+        today: day == today,
+        zone: format!("{} ({})", zone.name(), zone.abbreviation(start)),
+        zone_name: zone.name(),
+        start_us: start,
+        end_us: end,
+        offsets,
+        ticks,
         spans,
+    })
+}
+
+/// An event in the events page's list.
+pub struct EventCard {
+    pub e: super::events::Listed,
+    pub when: String,
+    pub length: String,
+    pub peak: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "events.html")]
+pub struct EventsPage {
+    pub nav: Nav,
+    pub zone_name: &'static str,
+    /// The cameras and zones the user may filter by.
+    pub cameras: Vec<String>,
+    pub zones: Vec<String>,
+    pub camera: String,
+    pub zone: String,
+    pub from: String,
+    pub to: String,
+    pub items: Vec<EventCard>,
+    /// The next page's query, when there may be one.
+    pub older: Option<String>,
+    /// Whether any filter is set (the empty list then says so).
+    pub filtered: bool,
+}
+
+/// `GET /events`: every camera's events, newest first, filtered; new ones
+/// arrive over `/api/events/stream`.
+pub async fn events(
+    State(state): State<AppState>,
+    a: Authed,
+    Query(q): Query<super::events::EventQuery>,
+) -> Result<EventsPage, WebError> {
+    let list = super::events::list(&state, &a, &q).await?;
+    let zone = state.zone;
+    let older = (list.len() as i64 >= super::events::PAGE)
+        .then(|| list.last())
+        .flatten()
+        .map(|e| {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in [
+                ("camera", &q.camera),
+                ("zone", &q.zone),
+                ("from", &q.from),
+                ("to", &q.to),
+            ] {
+                if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                    query.append_pair(k, v);
+                }
+            }
+            query.append_pair("before", &format!("{}.{}", e.start_us, e.id));
+            query.finish()
+        });
+    let visible: Vec<&crate::config::Camera> = state
+        .cfg
+        .cameras
+        .iter()
+        .filter(|c| super::auth::may_see(&state, &a.user, &c.name))
+        .collect();
+    let mut zones: Vec<String> = visible
+        .iter()
+        .flat_map(|c| c.motion.detector.zones.iter().map(|(n, _)| n.clone()))
+        .collect();
+    zones.sort();
+    zones.dedup();
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    Ok(EventsPage {
+        zone_name: zone.name(),
+        cameras: visible.iter().map(|c| c.name.clone()).collect(),
+        zones,
+        filtered: [&q.camera, &q.zone, &q.from, &q.to]
+            .iter()
+            .any(|v| v.as_deref().is_some_and(|v| !v.is_empty())),
+        camera: s(&q.camera),
+        zone: s(&q.zone),
+        from: s(&q.from),
+        to: s(&q.to),
+        items: list
+            .into_iter()
+            .map(|e| EventCard {
+                when: zone.date_time(e.start_us),
+                length: length(e.end_us - e.start_us),
+                peak: format!("{:.0} %", f64::from(e.peak) * 100.0),
+                e,
+            })
+            .collect(),
+        older,
+        nav: Nav::of(&a),
     })
 }
 
@@ -202,19 +346,22 @@ pub struct AuditRow {
     pub detail: String,
 }
 
-impl From<Entry> for AuditRow {
-    fn from(e: Entry) -> Self {
+impl AuditRow {
+    fn new(e: Entry, zone: Zone) -> Self {
         let r = e.record;
         let o = |v: Option<String>| v.unwrap_or_default();
         AuditRow {
             id: e.id,
-            time: api::rfc3339(r.time_us),
+            time: zone.date_time(r.time_us),
             user: o(r.user),
             address: o(r.address),
             action: r.action,
             camera: o(r.camera),
             range: match (r.from_us, r.to_us) {
-                (Some(a), Some(b)) => format!("{} – {}", api::rfc3339(a), api::rfc3339(b)),
+                (Some(a), Some(b)) if zone.day_of(a) == zone.day_of(b) => {
+                    format!("{} – {}", zone.date_time(a), zone.time(b))
+                }
+                (Some(a), Some(b)) => format!("{} – {}", zone.date_time(a), zone.date_time(b)),
                 _ => String::new(),
             },
             detail: o(r.detail),
@@ -226,6 +373,7 @@ impl From<Entry> for AuditRow {
 #[template(path = "audit.html")]
 pub struct AuditPage {
     pub nav: Nav,
+    pub zone: &'static str,
     pub everyone: bool,
     pub rows: Vec<AuditRow>,
     /// For admins: the start-up verification (when, and its result), and whether it held.
@@ -237,7 +385,7 @@ pub async fn audit(State(state): State<AppState>, a: Authed) -> Result<AuditPage
     entries.reverse();
     let everyone = a.user.role == crate::store::Role::Admin;
     let check = state.audit_check.get().filter(|_| everyone).map(|(at, r)| {
-        let at = api::rfc3339(*at);
+        let at = state.zone.date_time(*at);
         match r {
             Ok(n) => (at, format!("{n} entries, chain intact"), true),
             Err(e) => (at, format!("TAMPERED: {e}"), false),
@@ -246,7 +394,11 @@ pub async fn audit(State(state): State<AppState>, a: Authed) -> Result<AuditPage
     Ok(AuditPage {
         everyone,
         check,
-        rows: entries.into_iter().map(AuditRow::from).collect(),
+        rows: entries
+            .into_iter()
+            .map(|e| AuditRow::new(e, state.zone))
+            .collect(),
+        zone: state.zone.name(),
         nav: Nav::of(&a),
     })
 }

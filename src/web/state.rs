@@ -3,6 +3,7 @@
 
 use crate::config::{Config, StreamKind};
 use crate::ingest::health::Health;
+use crate::local_time::Zone;
 use crate::security::audit_chain::Record;
 use crate::security::audit_log::AuditLog;
 use crate::security::ratelimit::Limiter;
@@ -13,6 +14,8 @@ use std::sync::{Arc, Mutex};
 
 /// Health of each (camera, stream).
 pub type HealthMap = BTreeMap<(String, StreamKind), Arc<Health>>;
+/// The hub of each (camera, stream) that runs, for live view.
+pub type HubMap = BTreeMap<(String, StreamKind), Arc<crate::ingest::hub::Hub>>;
 
 /// Failed logins allowed per address and per user name within the window.
 pub const LOGIN_FAILURES: usize = 5;
@@ -29,11 +32,17 @@ pub type PlaybackKey = (Vec<u8>, String, i64, i64);
 
 pub struct Inner {
     pub cfg: Config,
+    /// The household's time zone: every time a page shows or takes.
+    pub zone: Zone,
     pub store: Arc<Store>,
     pub audit: AuditLog,
     pub health: HealthMap,
     /// The hub each camera's live view watches.
-    pub live: BTreeMap<String, Arc<crate::ingest::hub::Hub>>,
+    pub live: HubMap,
+    /// Motion events as they happen, for the events stream.
+    pub notices: crate::motion::notices::Notices,
+    /// The latest live still of each (camera, stream): the key frame's time and its JPEG.
+    pub stills: Mutex<HashMap<(String, StreamKind), (i64, bytes::Bytes)>>,
     pub limiter: Mutex<Limiter>,
     /// Refused logins waiting to be summed up in the audit log.
     pub refusals: Mutex<Refusals>,
@@ -51,6 +60,36 @@ pub struct Inner {
 }
 
 impl Inner {
+    /// A camera's pre- and post-roll in µs: what plays around its events.
+    pub fn rolls(&self, camera: &str) -> (i64, i64) {
+        self.cfg
+            .camera(camera)
+            .map_or((5_000_000, 10_000_000), |c| {
+                (
+                    crate::media::clock::duration_us(c.motion.pre_roll),
+                    crate::media::clock::duration_us(c.motion.post_roll),
+                )
+            })
+    }
+
+    /// The hub of a camera's live `stream`; without one asked, the sub stream
+    /// when it runs (lighter to send and decode), else the main.
+    pub fn live_hub(
+        &self,
+        camera: &str,
+        stream: Option<StreamKind>,
+    ) -> Option<(StreamKind, Arc<crate::ingest::hub::Hub>)> {
+        let kinds = match stream {
+            Some(k) => vec![k],
+            None => vec![StreamKind::Sub, StreamKind::Main],
+        };
+        kinds.into_iter().find_map(|k| {
+            self.live
+                .get(&(camera.to_owned(), k))
+                .map(|h| (k, h.clone()))
+        })
+    }
+
     /// Account changes through the index and the audit log (blocking).
     pub fn accounts(&self) -> crate::security::accounts::Accounts<'_> {
         crate::security::accounts::Accounts {
@@ -76,16 +115,24 @@ impl AppState {
         cfg: Config,
         store: Arc<Store>,
         health: HealthMap,
-        live: BTreeMap<String, Arc<crate::ingest::hub::Hub>>,
+        live: HubMap,
+        notices: crate::motion::notices::Notices,
         tls: bool,
     ) -> AppState {
         let audit = AuditLog::new(store.clone(), &cfg.storage.data_dir);
+        let zone = cfg
+            .server
+            .as_ref()
+            .map_or_else(Zone::system, |s| s.timezone);
         AppState(Arc::new(Inner {
+            zone,
             cfg,
             store,
             audit,
             health,
             live,
+            stills: Mutex::new(HashMap::new()),
+            notices,
             limiter: Mutex::new(Limiter::new(LOGIN_FAILURES, LOGIN_WINDOW_US)),
             refusals: Mutex::new(Refusals::new(LOGIN_WINDOW_US)),
             verifications: tokio::sync::Semaphore::new(VERIFICATIONS),

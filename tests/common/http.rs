@@ -87,6 +87,15 @@ impl Client {
         Self::finish(req.call())
     }
 
+    /// The status of a GET whose body never ends (an event stream), unread.
+    pub fn stream_status(&self, path: &str) -> u16 {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        req.call().expect("HTTP request failed").status().as_u16()
+    }
+
     pub fn get(&self, path: &str) -> Reply {
         self.get_with(path, &[])
     }

@@ -164,6 +164,8 @@ pub struct Nvr {
     pub config: PathBuf,
     pub log: PathBuf,
     pub proc: Option<Proc>,
+    /// Environment for `hearth run` beyond the test's own.
+    pub env: Vec<(&'static str, &'static str)>,
 }
 
 impl Nvr {
@@ -189,6 +191,7 @@ impl Nvr {
             config,
             log,
             proc: None,
+            env: Vec::new(),
         };
         let (ok, out) = nvr.cli(&["init"]);
         assert!(ok, "hearth init: {out}");
@@ -283,6 +286,7 @@ impl Nvr {
             .args(["run", "--config"])
             .arg(&self.config)
             .env("RUST_LOG", "info")
+            .envs(self.env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -126,6 +126,43 @@ impl Browser {
         self.cmd("POST", &format!("/element/{e}/click"), json!({}));
     }
 
+    /// The window's outer size in CSS pixels (a phone: 390 × 844).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.cmd(
+            "POST",
+            "/window/rect",
+            json!({ "width": width, "height": height }),
+        );
+    }
+
+    /// Runs `js` in every page from now on, before the page's own scripts
+    /// (Chrome DevTools' Page.addScriptToEvaluateOnNewDocument).
+    pub fn before_scripts(&self, js: &str) {
+        self.cmd(
+            "POST",
+            "/goog/cdp/execute",
+            json!({"cmd": "Page.addScriptToEvaluateOnNewDocument", "params": {"source": js}}),
+        );
+    }
+
+    /// Logs in on `{url}login`; true once it landed on the live wall.
+    pub fn log_in(&self, url: &str, user: &str, password: &str) -> bool {
+        self.goto(&format!("{url}login"));
+        self.type_into("input[name=username]", user);
+        self.type_into("input[name=password]", password);
+        self.click("form button[type=submit]");
+        super::wait_until(Duration::from_secs(20), || self.url() == url)
+    }
+
+    /// Sends keys to an element (WebDriver key codes: "\u{E007}" is Enter).
+    pub fn cmd_keys(&self, element: &str, keys: &str) {
+        self.cmd(
+            "POST",
+            &format!("/element/{element}/value"),
+            json!({ "text": keys }),
+        );
+    }
+
     pub fn script(&self, js: &str) -> Value {
         self.cmd("POST", "/execute/sync", json!({ "script": js, "args": [] }))
     }
