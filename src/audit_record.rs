@@ -17,11 +17,19 @@ pub mod action {
     pub const LOGOUT: &str = "logout";
     pub const PLAYBACK: &str = "playback";
     pub const EXPORT: &str = "export";
+    /// An export kept on the server deleted (or cancelled) by its owner.
+    pub const EXPORT_DELETE: &str = "export_delete";
+    /// An export kept on the server downloaded: once per session and export in
+    /// ten minutes (a player fetches in pieces).
+    pub const EXPORT_DOWNLOAD: &str = "export_download";
     pub const LIVE_START: &str = "live_start";
     pub const LIVE_STOP: &str = "live_stop";
     /// Live stills (a wall tile that cannot play video): once per session and
     /// camera in ten minutes.
     pub const LIVE_STILL: &str = "live_still";
+    /// Stills of recorded moments while a timeline is dragged: once per session
+    /// and camera in ten minutes.
+    pub const RECORDED_STILL: &str = "recorded_still";
     pub const SNAPSHOT: &str = "snapshot";
     pub const USER_ADD: &str = "user_add";
     pub const USER_REMOVE: &str = "user_remove";
@@ -31,6 +39,32 @@ pub mod action {
     pub const TOTP_DISABLED: &str = "totp_disabled";
     /// An admin turned another user's second factor off.
     pub const TOTP_RESET: &str = "totp_reset";
+    /// An admin ended one of another user's sessions.
+    pub const SESSION_END: &str = "session_end";
+
+    /// Every action, for the audit page's filter.
+    pub const ALL: &[&str] = &[
+        LOGIN,
+        LOGIN_FAILED,
+        LOGOUT,
+        PLAYBACK,
+        EXPORT,
+        EXPORT_DELETE,
+        EXPORT_DOWNLOAD,
+        LIVE_START,
+        LIVE_STOP,
+        LIVE_STILL,
+        RECORDED_STILL,
+        SNAPSHOT,
+        USER_ADD,
+        USER_REMOVE,
+        PASSWORD_CHANGE,
+        PERMISSION_CHANGE,
+        TOTP_ENABLED,
+        TOTP_DISABLED,
+        TOTP_RESET,
+        SESSION_END,
+    ];
 }
 
 /// An entry's content, before it has an id and hashes.

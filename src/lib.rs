@@ -12,6 +12,7 @@ pub mod media;
 pub mod motion;
 pub mod motion_settings;
 pub mod nvr;
+pub mod process_stats;
 pub mod record;
 pub mod security;
 pub mod store;

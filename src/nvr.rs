@@ -11,7 +11,7 @@ use crate::record::recorder::{self, RecorderConfig, RecorderStats};
 use crate::record::retention::{self, Policy};
 use crate::record::segmenter::SegmenterConfig;
 use crate::record::{data_dir, recovery};
-use crate::store::{SegmentClass, Store};
+use crate::store::Store;
 use anyhow::Context;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -22,24 +22,13 @@ const RECORDER_QUEUE: usize = 1500;
 /// Frames motion detection may fall behind by; past that it skips ahead.
 const MOTION_QUEUE: usize = 300;
 
-pub fn retention_policy(cfg: &Config) -> Policy {
-    Policy {
-        max_age_us: cfg.storage.max_age.map(clock::duration_us),
-        max_bytes: cfg.storage.max_bytes,
-        camera_max_bytes: cfg
-            .cameras
-            .iter()
-            .filter_map(|c| c.max_bytes.map(|b| (c.name.clone(), b)))
-            .collect(),
-        min_free: cfg.storage.min_free,
-        class_max_age_us: [
-            (SegmentClass::Continuous, cfg.storage.continuous_max_age),
-            (SegmentClass::Motion, cfg.storage.motion_max_age),
-        ]
-        .into_iter()
-        .filter_map(|(c, a)| a.map(|a| (c, clock::duration_us(a))))
-        .collect(),
-        event_max_age_us: cfg.storage.event_max_age.map(clock::duration_us),
+/// Old exports and stray export files go (blocking).
+fn sweep_exports(dir: &std::path::Path, store: &crate::store::Store) {
+    let now = chrono::Utc::now().timestamp_micros();
+    match crate::record::export_file::sweep(dir, store, now) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("removed {n} old or unfinished export files"),
+        Err(e) => tracing::warn!("cannot sweep the exports: {e:#}"),
     }
 }
 
@@ -75,6 +64,11 @@ pub async fn run(
             };
             let report = recovery::check(&dir, &store, true, scope)?;
             crate::record::reserve::ensure(&dir);
+            let interrupted = store.exports_interrupted()?;
+            if interrupted > 0 {
+                tracing::info!("{interrupted} exports were cut off by the last stop");
+            }
+            sweep_exports(&dir, &store);
             if !report.problems.is_empty() {
                 tracing::info!(
                     "start-up recovery repaired {} problems",
@@ -231,7 +225,7 @@ pub async fn run(
         recorders.len(),
         dir.display()
     );
-    let policy = retention_policy(&cfg);
+    let policy = Policy::of(&cfg);
     let sessions = cfg.server.as_ref().map(|s| (s.session_idle, s.session_max));
     let mut tick = tokio::time::interval(cfg.storage.retention_interval);
     loop {
@@ -241,6 +235,7 @@ pub async fn run(
                 match tokio::task::spawn_blocking(move || {
                     let r = retention::run_once(&dir, &store, &policy);
                     crate::record::reserve::ensure(&dir);
+                    sweep_exports(&dir, &store);
                     if let Some((idle, max)) = sessions {
                         // Expired sessions no request will come back for.
                         let now = chrono::Utc::now().timestamp_micros();
@@ -334,9 +329,8 @@ async fn start_web(
             Ok(n) => tracing::info!("audit log verified: {n} entries, chain intact"),
             Err(e) => tracing::error!("AUDIT LOG TAMPERED: {e}"),
         }
-        let _ = s
-            .audit_check
-            .set((chrono::Utc::now().timestamp_micros(), check));
+        *s.audit_check.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((chrono::Utc::now().timestamp_micros(), check));
         let tls = crate::web::tls::load(&tls_cfg, &dir)?;
         let first = crate::security::first_password::settle(&dir, &s.accounts())?;
         Ok((tls, first))

@@ -5,10 +5,15 @@
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
 export async function post(url, body) {
+  return send("POST", url, body);
+}
+
+// Any state-changing request, with the token and a JSON body.
+export async function send(method, url, body) {
   return fetch(url, {
-    method: "POST",
+    method,
     headers: { "content-type": "application/json", "x-csrf-token": csrf },
-    body: JSON.stringify(body ?? {}),
+    body: method === "DELETE" ? undefined : JSON.stringify(body ?? {}),
     credentials: "same-origin",
   });
 }

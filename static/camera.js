@@ -1,31 +1,51 @@
-// A camera's page: the day's timeline, recorded ranges picked with time pickers
-// on the household's clock, and the live view. Times go to the API as RFC 3339.
+// A camera's page: its day on a timeline that scrubs with stills and plays from
+// where it is let go, continuing through the day's recordings; keys and speeds
+// for playback; a range picked for download; live view. Every time shown is on
+// the household's clock; times go to the API as RFC 3339.
 
 import { Day, iso } from "./localtime.js";
 import { playLive } from "./player.js";
+import { Timeline } from "./timeline.js";
+import { Exports } from "./exports.js";
 
-const timeline = document.getElementById("timeline");
+const canvas = document.getElementById("timeline");
 const player = document.getElementById("player");
+const still = document.getElementById("scrub");
+const position = document.getElementById("position");
 const camera = player.dataset.camera;
 const cam = encodeURIComponent(camera);
-const day = new Day(+timeline.dataset.start, +timeline.dataset.end, JSON.parse(timeline.dataset.offsets));
+const day = new Day(+canvas.dataset.start, +canvas.dataset.end, JSON.parse(canvas.dataset.offsets));
 const from = document.getElementById("from");
 const to = document.getElementById("to");
 const download = document.getElementById("download");
-const rangeError = document.getElementById("range-error");
+const size = document.getElementById("size");
+const message = document.getElementById("message");
+const speed = document.getElementById("speed");
+const streamChoice = document.getElementById("stream");
+const frameStep = 1 / (+player.dataset.fps || 15);
+const say = (text) => {
+  message.textContent = text;
+};
 
-// The browser's own zone, when it is not the household's.
+// The browser's own zone, when its clock differs from the household's on this
+// day ("UTC" and "Etc/UTC" are one clock).
 const zoneNote = document.getElementById("zone");
 const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-if (browserZone && browserZone !== zoneNote.dataset.zone) {
+const sameClock = [day.start, (day.start + day.end) / 2, day.end - 1].every(
+  (ms) => -new Date(ms).getTimezoneOffset() * 60000 === day.offset(ms),
+);
+if (browserZone && !sameClock) {
   document.getElementById("browser-zone").textContent = ` (this browser is in ${browserZone})`;
 }
 
-// A new day from the picker.
 const dayInput = document.getElementById("day");
 dayInput.addEventListener("change", () => {
   if (dayInput.value) document.getElementById("daynav").requestSubmit();
 });
+
+const list = (id) => [...document.querySelectorAll(`#${id} li`)].map((s) => [+s.dataset.from / 1000, +s.dataset.to / 1000]);
+const spans = list("span-data");
+const events = list("event-data");
 
 let stopLive = null;
 const endLive = () => {
@@ -33,90 +53,267 @@ const endLive = () => {
   stopLive = null;
 };
 
-const play = (a, b) => {
+// Playback: `first` is the wall time of the video's time 0 (the key frame the
+// plan starts at); gaps keep their length in the video, so the wall time is
+// first + currentTime and a gap is skipped by seeking past it.
+let playing = null;
+const WINDOW = 3600000;
+
+const show = (ms) => {
+  position.textContent = ms === null ? "" : day.time(ms);
+  player.dataset.at = ms === null ? "" : String(Math.round(ms));
+};
+
+const playFrom = async (at, end = Math.min(at + WINDOW, day.end)) => {
   endLive();
-  rangeError.textContent = "";
-  const q = `from=${iso(a)}&to=${iso(b)}`;
+  say("");
+  const next = spans.find(([, b]) => b > at);
+  if (!next) {
+    say("Nothing was recorded after that moment on this day.");
+    return;
+  }
+  if (next[0] > at) at = next[0];
+  if (end <= at) end = Math.min(at + WINDOW, day.end);
+  const q = `from=${iso(at)}&to=${iso(end)}`;
+  const r = await fetch(`/api/cameras/${cam}/range?${q}`, { credentials: "same-origin" });
+  if (!r.ok) {
+    say(r.status === 404 ? "Nothing was recorded there." : `Playback failed: ${await r.text()}`);
+    return;
+  }
+  const info = await r.json();
+  playing = { first: Date.parse(info.first), at, end };
   player.src = `/api/cameras/${cam}/view.mp4?${q}`;
+  player.playbackRate = +speed.value;
+  player.addEventListener(
+    "loadedmetadata",
+    () => {
+      player.currentTime = Math.max(0, (at - playing.first) / 1000);
+      player.playbackRate = +speed.value;
+    },
+    { once: true },
+  );
+  player.play().catch(() => {});
+  timeline.setHead(at);
+  show(at);
+};
+
+player.addEventListener("timeupdate", () => {
+  if (!playing) return;
+  const wall = playing.first + player.currentTime * 1000;
+  // In a gap between recordings: on to the next one.
+  if (!spans.some(([a, b]) => wall >= a && wall < b)) {
+    const next = spans.find(([a]) => a > wall);
+    if (next && next[0] < playing.end) player.currentTime = (next[0] - playing.first) / 1000;
+  }
+  timeline.setHead(wall);
+  show(wall);
+});
+player.addEventListener("ended", () => {
+  if (playing && playing.end < day.end) playFrom(playing.end);
+});
+
+const wallNow = () => (playing ? playing.first + player.currentTime * 1000 : timeline.head);
+
+// Stills while dragging: one request at a time, always for the latest moment.
+let wanted = null;
+let loading = false;
+const fetchStill = () => {
+  if (loading || wanted === null) return;
+  const at = wanted;
+  wanted = null;
+  loading = true;
+  still.src = `/api/cameras/${cam}/still.jpg?at=${iso(at)}`;
+};
+still.addEventListener("load", () => {
+  loading = false;
+  still.hidden = !scrubbing;
+  fetchStill();
+});
+still.addEventListener("error", () => {
+  loading = false;
+  still.hidden = true;
+  fetchStill();
+});
+let scrubbing = false;
+
+const timeline = new Timeline(canvas, day, {
+  spans,
+  events,
+  onScrub: (at) => {
+    scrubbing = true;
+    show(at);
+    if (!spans.some(([a, b]) => at >= a && at < b)) return;
+    wanted = at;
+    fetchStill();
+  },
+  onPick: (at) => {
+    scrubbing = false;
+    still.hidden = true;
+    wanted = null;
+    playFrom(at);
+  },
+});
+const zoomLabel = document.getElementById("zoom-level");
+const zoomed = () => {
+  zoomLabel.textContent = timeline.label();
+};
+zoomed();
+document.getElementById("zoom-in").addEventListener("click", () => {
+  timeline.zoom(1);
+  zoomed();
+});
+document.getElementById("zoom-out").addEventListener("click", () => {
+  timeline.zoom(-1);
+  zoomed();
+});
+document.getElementById("pan-back").addEventListener("click", () => timeline.pan(-0.5));
+document.getElementById("pan-on").addEventListener("click", () => timeline.pan(0.5));
+canvas.addEventListener("wheel", zoomed);
+
+fetch(`/api/cameras/${cam}/activity?from=${iso(day.start)}&to=${iso(day.end)}`, { credentials: "same-origin" })
+  .then((r) => (r.ok ? r.json() : []))
+  .then((l) => timeline.setLevels(l));
+
+// Speed and keys.
+speed.addEventListener("change", () => {
+  player.playbackRate = +speed.value;
+});
+const seekBy = (s) => {
+  if (playing) player.currentTime = Math.max(0, player.currentTime + s);
+};
+const toEvent = (dir) => {
+  const now = wallNow() ?? (dir > 0 ? day.start : day.end);
+  const e = dir > 0 ? events.find(([a]) => a > now + 1000) : events.findLast(([a]) => a < now - 1000);
+  if (e) playFrom(e[0], e[1]);
+};
+document.getElementById("prev-event").addEventListener("click", () => toEvent(-1));
+document.getElementById("next-event").addEventListener("click", () => toEvent(1));
+document.addEventListener("keydown", (e) => {
+  if (e.target.closest("input, select, textarea, button, a") || e.ctrlKey || e.metaKey || e.altKey) return;
+  const act = {
+    " ": () => (player.paused ? player.play().catch(() => {}) : player.pause()),
+    k: () => (player.paused ? player.play().catch(() => {}) : player.pause()),
+    ArrowLeft: () => seekBy(-10),
+    ArrowRight: () => seekBy(10),
+    ",": () => {
+      player.pause();
+      seekBy(-frameStep);
+    },
+    ".": () => {
+      player.pause();
+      seekBy(frameStep);
+    },
+    "[": () => toEvent(-1),
+    "]": () => toEvent(1),
+    "+": () => {
+      timeline.zoom(1);
+      zoomed();
+    },
+    "-": () => {
+      timeline.zoom(-1);
+      zoomed();
+    },
+  }[e.key];
+  if (!act) return;
+  e.preventDefault();
+  act();
+});
+
+// A range for download: typed on the household's clock or taken from the
+// playhead; its size comes from the index before anything is fetched.
+const pickedRange = () => {
+  const a = day.instant(from.value);
+  let b = day.instant(to.value);
+  if (a === null || b === null) return null;
+  if (b <= a) b = Math.min(a + 300000, day.end);
+  return [a, b];
+};
+const describe = async () => {
+  const r = pickedRange();
+  timeline.setRange(r);
+  download.hidden = true;
+  size.textContent = "";
+  if (!r) return;
+  const q = `from=${iso(r[0])}&to=${iso(r[1])}`;
+  const res = await fetch(`/api/cameras/${cam}/range?${q}`, { credentials: "same-origin" });
+  if (!res.ok) {
+    size.textContent = res.status === 404 ? "nothing recorded in that range" : "";
+    return;
+  }
+  const info = await res.json();
+  size.textContent = `${(info.bytes / 1e6).toFixed(1)} MB`;
   download.href = `/api/cameras/${cam}/export.mp4?${q}`;
   download.hidden = false;
-  player.play().catch(() => {});
 };
+for (const [button, input] of [
+  ["from-head", from],
+  ["to-head", to],
+]) {
+  document.getElementById(button).addEventListener("click", () => {
+    const now = wallNow();
+    if (now === null) return;
+    input.value = day.time(now);
+    describe();
+  });
+}
+const exportList = new Exports(document.getElementById("exports"), camera, zoneNote.dataset.zone, say);
+document.getElementById("export").addEventListener("click", () => {
+  const r = pickedRange();
+  if (!r) {
+    say("Pick a range that exists on this day first.");
+    return;
+  }
+  say("");
+  exportList.create(iso(r[0]), iso(r[1]));
+});
+from.addEventListener("change", describe);
+to.addEventListener("change", describe);
 
 const pick = (a, b) => {
   from.value = day.time(a);
   to.value = day.time(Math.min(b, day.end - 1000));
-  play(a, b);
+  describe();
+  playFrom(a, b);
 };
-
 for (const b of document.querySelectorAll("button.play")) {
   b.addEventListener("click", () => pick(+b.dataset.from / 1000, +b.dataset.to / 1000));
 }
-
 document.getElementById("range").addEventListener("submit", (e) => {
   e.preventDefault();
-  const a = day.instant(from.value);
-  let b = day.instant(to.value);
-  if (a === null || b === null) {
-    rangeError.textContent = "That time does not exist on this day.";
+  const r = pickedRange();
+  if (!r) {
+    say("That time does not exist on this day.");
     return;
   }
-  if (b <= a) b = Math.min(a + 300000, day.end);
-  play(a, b);
+  describe();
+  playFrom(r[0], r[1]);
 });
 
-document.getElementById("live").addEventListener("click", () => {
+// Live: the stream picked (the sub stream unless the main is asked for); when
+// this browser cannot decode the main stream's codec (H.265 in many), the sub
+// stream instead, saying why.
+const watchLive = (stream) => {
   endLive();
-  download.hidden = true;
-  stopLive = playLive(player, camera, null, (state, detail) => {
-    if (state === "unsupported") rangeError.textContent = `This browser cannot play ${detail} live.`;
-    if (state === "error") rangeError.textContent = `Live view failed: ${detail}`;
+  playing = null;
+  timeline.setHead(null);
+  show(null);
+  stopLive = playLive(player, camera, stream, (state, detail) => {
+    if (state === "unsupported" && stream === "main" && streamChoice.options.length > 1) {
+      streamChoice.value = "";
+      watchLive("sub");
+      say(`This browser cannot decode the main stream (${detail}), so this is the sub stream.`);
+    } else if (state === "unsupported") {
+      say(`This browser cannot play ${detail} live.`);
+    } else if (state === "error") {
+      say(`Live view failed: ${detail}`);
+    }
   });
+};
+document.getElementById("live").addEventListener("click", () => {
+  say("");
+  watchLive(streamChoice.value || null);
+});
+streamChoice.addEventListener("change", () => {
+  if (stopLive) watchLive(streamChoice.value || null);
 });
 window.addEventListener("pagehide", endLive);
-
-// The day: hour marks on the household's clock, recordings in grey, motion in
-// orange; a click plays five minutes from that moment. Drawn at the canvas's
-// size on screen, again when that changes.
-const ticks = [...document.querySelectorAll("#tick-data li")].map((t) => [+t.dataset.at / 1000, t.textContent]);
-const spans = [...document.querySelectorAll("#span-data li")].map((s) => [+s.dataset.from / 1000, +s.dataset.to / 1000]);
-let levels = [];
-const draw = () => {
-  const dpr = window.devicePixelRatio || 1;
-  const W = timeline.clientWidth;
-  const H = timeline.clientHeight;
-  timeline.width = Math.round(W * dpr);
-  timeline.height = Math.round(H * dpr);
-  const ctx = timeline.getContext("2d");
-  ctx.scale(dpr, dpr);
-  const x = (ms) => ((ms - day.start) / (day.end - day.start)) * W;
-  const css = getComputedStyle(document.documentElement);
-  ctx.font = "11px system-ui, sans-serif";
-  ctx.fillStyle = css.getPropertyValue("--muted").trim() || "#6b6b70";
-  // Labels as far apart as the width allows: every 1, 2, 3 or 6 hours.
-  const every = [1, 2, 3, 6].find((n) => (W / ticks.length) * n >= 40) ?? 6;
-  for (const [at, label] of ticks) {
-    ctx.fillRect(x(at), 0, 1, 5);
-    if (label.endsWith(":00") && +label.slice(0, 2) % every === 0) ctx.fillText(label, x(at) + 2, 14);
-  }
-  ctx.fillStyle = "#c9c6bd";
-  for (const [a, b] of spans) ctx.fillRect(x(a), H - 14, Math.max(1, x(b) - x(a)), 14);
-  ctx.fillStyle = "#b4471c";
-  for (const [second, level] of levels) {
-    const h = Math.max(2, Math.min(1, level * 10) * (H - 34));
-    ctx.fillRect(x(second * 1000), H - 16 - h, Math.max(1, W / 86400), h);
-  }
-};
-draw();
-new ResizeObserver(draw).observe(timeline);
-fetch(`/api/cameras/${cam}/activity?from=${iso(day.start)}&to=${iso(day.end)}`, { credentials: "same-origin" })
-  .then((r) => (r.ok ? r.json() : []))
-  .then((l) => {
-    levels = l;
-    draw();
-  });
-timeline.addEventListener("click", (e) => {
-  const r = timeline.getBoundingClientRect();
-  const at = day.start + ((e.clientX - r.left) / r.width) * (day.end - day.start);
-  pick(at, Math.min(at + 300000, day.end));
-});

@@ -23,6 +23,11 @@ export class Day {
     return new Date(ms + this.offset(ms)).toISOString().slice(11, 19);
   }
 
+  // "HH:MM" (or "HH:MM:SS" with `seconds`) on the household's clock.
+  hm(ms, seconds = false) {
+    return this.time(ms).slice(0, seconds ? 8 : 5);
+  }
+
   // A clock reading of this day ("HH:MM" or "HH:MM:SS") as an instant (ms): the
   // earlier of two when the clock went back over it, past the gap when it went
   // forward over it; null when the day has no such time.

@@ -1,5 +1,7 @@
-//! A real browser (Debian's chromium, headless, through chromedriver) logs in on the
-//! login page and plays a recorded range in the camera page's <video>.
+//! A real browser (Debian's chromium, headless, through chromedriver) against a
+//! running Hearth: login, the live wall, a camera's timeline (scrubbing, playback,
+//! keys, exports), the events page, user administration, phone widths. Each
+//! page's screenshot is kept in target/screenshots/.
 
 mod common;
 
@@ -274,13 +276,14 @@ fn the_live_wall_plays_every_camera_in_the_household_time_zone() {
     let want = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(at / 1_000_000 * 1_000_000)
         .expect("time")
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let src = b.script("return document.getElementById('player').src");
-    assert!(
+    let mut src = serde_json::Value::Null;
+    let playing = wait_until(Duration::from_secs(10), || {
+        src = b.script("return document.getElementById('player').src");
         src.as_str()
             .unwrap_or_default()
-            .contains(&format!("from={want}")),
-        "{src} should play from {want}"
-    );
+            .contains(&format!("from={want}"))
+    });
+    assert!(playing, "{src} should play from {want}");
     b.screenshot(&shots.join("camera.png"));
 
     // At phone width no page scrolls sideways.
@@ -442,4 +445,316 @@ fn events_arrive_by_themselves_play_and_are_marked_reviewed() {
         b.script("return window.es.readyState").as_i64() == Some(2)
     });
     assert!(closed, "the event stream outlived the session");
+}
+
+#[test]
+fn dragging_the_timeline_shows_stills_and_letting_go_plays_that_moment() {
+    let port = free_port();
+    let _cam = fake_camera(port, None);
+    let web = free_port();
+    let mut nvr = Nvr::new(
+        &format!(
+            "segment_duration = \"4s\"\nmin_free = \"1MB\"\n\n[server]\nlisten = \"127.0.0.1:{web}\"\ntls = \"off\"\ntimezone = \"Europe/Berlin\"\n"
+        ),
+        &[Cam {
+            name: "front",
+            url: format!("rtsp://127.0.0.1:{port}/main"),
+            auth: None,
+            extra: "",
+        }],
+    );
+    nvr.add_user("ann", "viewer", "front", "ann-password-1");
+    nvr.start();
+    let url = nvr.web_url();
+    sleep_s(16);
+    let b = Browser::start();
+    assert!(b.log_in(&url, "ann", "ann-password-1"), "{}", b.url());
+    b.goto(&format!("{url}cameras/front"));
+    // Zoomed in from the whole day to a minute around the latest recording.
+    for _ in 0..8 {
+        b.click("#zoom-in");
+    }
+    let zoom = b.script("return document.getElementById('zoom-level').textContent");
+    assert_eq!(zoom, serde_json::json!("1 min"));
+    let first = nvr
+        .segments()
+        .into_iter()
+        .filter(|s| s.camera == "front" && s.stream == "main")
+        .map(|s| s.start_us)
+        .min()
+        .expect("a recording");
+    // A moment 6 s into the first recording, where it is on the canvas.
+    let moment_ms = (first + 6_000_000) as f64 / 1000.0;
+    let x_of = |ms: f64| {
+        b.script(&format!(
+            "const c = document.getElementById('timeline'); \
+             const [v0, span] = c.dataset.view.split(',').map(Number); \
+             return Math.round(({ms} - v0) / span * c.clientWidth - c.clientWidth / 2)"
+        ))
+        .as_i64()
+        .expect("x")
+    };
+    let (x0, x1) = (x_of(moment_ms - 3000.0), x_of(moment_ms));
+    let canvas = b.find("#timeline");
+    b.pointer(
+        &canvas,
+        &[(x0, "down"), ((x0 + x1) / 2, "move"), (x1, "move")],
+    );
+    let shown = wait_until(Duration::from_secs(10), || {
+        b.script(
+            "const i = document.getElementById('scrub'); \
+             return !i.hidden && i.complete && i.naturalWidth > 0",
+        )
+        .as_bool()
+        .unwrap_or(false)
+    });
+    b.screenshot(&screenshots().join("camera-scrub.png"));
+    assert!(shown, "no still while dragging");
+    let label = b.script("return document.getElementById('position').textContent");
+    b.pointer(&canvas, &[(x1, "up")]);
+    // Letting go plays from that moment: the video's wall time is within 2 s of it.
+    let mut at = serde_json::Value::Null;
+    let played = wait_until(Duration::from_secs(20), || {
+        at = b.script(
+            "const v = document.getElementById('player'); \
+             return v.readyState >= 2 && !v.seeking && !v.paused && v.dataset.at ? +v.dataset.at : null",
+        );
+        !at.is_null()
+    });
+    assert!(played, "letting go did not play");
+    let at = at.as_f64().unwrap_or_default();
+    assert!(
+        (at - moment_ms).abs() <= 2000.0,
+        "played from {at}, let go at {moment_ms} ({label})"
+    );
+    // Space pauses; the arrow keys move 10 s.
+    b.cmd_keys(&canvas, " ");
+    assert!(wait_until(Duration::from_secs(5), || b
+        .script("return document.getElementById('player').paused")
+        .as_bool()
+        .unwrap_or(false)));
+    let t = |b: &Browser| {
+        b.script("return document.getElementById('player').currentTime")
+            .as_f64()
+            .unwrap_or_default()
+    };
+    let before = t(&b);
+    b.cmd_keys(&canvas, "\u{E014}"); // ArrowRight
+    assert!(wait_until(Duration::from_secs(5), || (t(&b)
+        - before
+        - 10.0)
+        .abs()
+        < 0.5));
+    b.screenshot(&screenshots().join("camera-playing.png"));
+    let zone = hearth::local_time::Zone::named("Europe/Berlin").expect("zone");
+    let zone_time = |us: i64| zone.time(us);
+    // An export of ten seconds from the first recording, written on the server:
+    // listed with its size, then it plays from the server and is deleted.
+    b.script(&format!(
+        "document.getElementById('from').value = '{}'; \
+         document.getElementById('to').value = '{}'; \
+         document.getElementById('export').click()",
+        zone_time(first + 1_000_000),
+        zone_time(first + 11_000_000)
+    ));
+    let ready = wait_until(Duration::from_secs(30), || {
+        b.script("return document.querySelector('.export.ready a') !== null")
+            .as_bool()
+            .unwrap_or(false)
+    });
+    b.script("document.getElementById('exports').scrollIntoView()");
+    b.screenshot(&screenshots().join("camera-export.png"));
+    let listed = b.script("return document.getElementById('exports').innerText");
+    assert!(ready, "the export did not complete: {listed}");
+    assert!(
+        listed.as_str().unwrap_or_default().contains("MB"),
+        "{listed}"
+    );
+    b.script(
+        "const v = document.getElementById('player'); \
+         v.src = document.querySelector('.export.ready a').href; v.play()",
+    );
+    assert!(
+        wait_until(Duration::from_secs(20), || t(&b) > 2.0),
+        "the exported file does not play"
+    );
+    let exports = nvr.dir.path().join("data/exports");
+    let files = || std::fs::read_dir(&exports).map_or(0, |d| d.count());
+    assert_eq!(files(), 1);
+    b.click(".export.ready button");
+    assert!(wait_until(Duration::from_secs(10), || files() == 0
+        && b.script(
+            "return document.querySelectorAll('.export').length"
+        ) == serde_json::json!(0)));
+    // The stills are footage: in the audit log once, under ann's name.
+    let (_, audit) = nvr.cli(&["audit", "list", "--user", "ann"]);
+    let stills = audit
+        .lines()
+        .filter(|l| l.contains("recorded_still\tfront"))
+        .count();
+    assert_eq!(stills, 1, "{audit}");
+    for (what, n) in [
+        ("export\tfront", 1),
+        ("export_download\tfront", 1),
+        ("export_delete\tfront", 1),
+    ] {
+        let found = audit.lines().filter(|l| l.contains(what)).count();
+        assert_eq!(found, n, "{what}: {audit}");
+    }
+    assert!(audit.contains("kept on the server"), "{audit}");
+}
+
+#[test]
+fn an_admin_adds_a_viewer_who_then_sees_only_their_camera() {
+    let port = free_port();
+    let _cam = fake_camera(port, None);
+    let web = free_port();
+    let url_of = || format!("rtsp://127.0.0.1:{port}/main");
+    let mut nvr = Nvr::new(
+        &format!(
+            "segment_duration = \"4s\"\nmin_free = \"1MB\"\n\n[server]\nlisten = \"127.0.0.1:{web}\"\ntls = \"off\"\n"
+        ),
+        &[
+            Cam {
+                name: "porch",
+                url: url_of(),
+                auth: None,
+                extra: "",
+            },
+            Cam {
+                name: "yard",
+                url: url_of(),
+                auth: None,
+                extra: "",
+            },
+        ],
+    );
+    nvr.add_user("root", "admin", "", "root-password-1");
+    nvr.start();
+    let url = nvr.web_url();
+    sleep_s(8);
+    let b = Browser::start();
+    assert!(b.log_in(&url, "root", "root-password-1"), "{}", b.url());
+    b.goto(&format!("{url}users"));
+    b.type_into("#add-user input[name=name]", "sam");
+    b.type_into("#add-user input[name=password]", "sam-password-1");
+    b.click("#add-user input[value=porch]");
+    b.click("#add-user button[type=submit]");
+    let added = wait_until(Duration::from_secs(10), || {
+        b.script("return document.querySelector('li[data-user=sam]') !== null")
+            .as_bool()
+            .unwrap_or(false)
+    });
+    b.screenshot(&screenshots().join("users.png"));
+    assert!(added, "{}", b.script("return document.body.innerText"));
+    let shown = b.script("return document.querySelector('li[data-user=sam]').innerText");
+    assert!(
+        shown.as_str().unwrap_or_default().contains("porch"),
+        "{shown}"
+    );
+    // A name taken is refused in words, beside the form.
+    b.type_into("#add-user input[name=name]", "sam");
+    b.type_into("#add-user input[name=password]", "sam-password-2");
+    b.click("#add-user button[type=submit]");
+    assert!(wait_until(Duration::from_secs(10), || {
+        b.script("return document.querySelector('#add-user .error').textContent")
+            .as_str()
+            .unwrap_or_default()
+            .contains("exists")
+    }));
+
+    // Sam, in a session of his own, sees porch and nothing of yard anywhere.
+    let mut sam = common::http::Client::new(&url);
+    assert_eq!(sam.login("sam", "sam-password-1").status, 200);
+    let cams = sam.get("/api/cameras").json();
+    let names: Vec<_> = cams
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["porch"], "{cams}");
+    let wall = sam.get("/").text();
+    assert!(wall.contains("porch") && !wall.contains("yard"), "{wall}");
+    let events = sam.get("/events").text();
+    assert!(!events.contains("yard"), "{events}");
+    assert_eq!(sam.get("/cameras/yard").status, 404);
+    let range = "from=2026-01-01T00:00:00Z&to=2026-01-01T00:10:00Z";
+    assert_eq!(
+        sam.post(
+            "/api/cameras/yard/exports",
+            serde_json::json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T00:10:00Z"})
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        sam.get(&format!("/api/cameras/yard/range?{range}")).status,
+        404
+    );
+
+    // The admin ends Sam's session from the page: Sam is logged out.
+    b.goto(&format!("{url}users"));
+    b.script("window.confirm = () => true");
+    b.click("li[data-user=sam] button[data-post*='/sessions/']");
+    assert!(
+        wait_until(Duration::from_secs(10), || sam.get("/api/cameras").status
+            == 401),
+        "the session outlived its end"
+    );
+    // Removing sam, after a confirmation.
+    b.script("window.confirm = () => true");
+    b.click("li[data-user=sam] button[data-delete]");
+    assert!(wait_until(Duration::from_secs(10), || {
+        b.script("return document.querySelector('li[data-user=sam]') === null")
+            .as_bool()
+            .unwrap_or(false)
+    }));
+    // The last admin cannot remove their own role.
+    b.script(
+        "const f = document.querySelector('li[data-user=root] form'); \
+         f.querySelector('select').value = 'viewer'; f.requestSubmit()",
+    );
+    assert!(wait_until(Duration::from_secs(10), || {
+        b.script("return document.querySelector('li[data-user=root] form .error').textContent")
+            .as_str()
+            .unwrap_or_default()
+            .contains("at least one admin")
+    }));
+    // The system page: both cameras' streams connected, this process's figures,
+    // refreshed in place.
+    b.goto(&format!("{url}system"));
+    b.screenshot(&screenshots().join("system.png"));
+    let text = b.script("return document.querySelector('main').innerText");
+    let text = text.as_str().unwrap_or_default();
+    for want in [
+        "porch",
+        "yard",
+        "connected",
+        "% of one core",
+        "Retention deletes next",
+    ] {
+        assert!(text.contains(want), "{want} missing: {text}");
+    }
+    b.script("document.querySelector('[data-k=cpu]').textContent = 'stale'");
+    assert!(wait_until(Duration::from_secs(10), || {
+        b.script("return document.querySelector('[data-k=cpu]').textContent")
+            .as_str()
+            .unwrap_or_default()
+            .contains('%')
+    }));
+    b.resize(390, 844);
+    for page in ["users", "system", "audit"] {
+        b.goto(&format!("{url}{page}"));
+        let w = b.script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+        );
+        b.screenshot(&screenshots().join(format!("phone-{page}.png")));
+        assert!(
+            w[0].as_i64() <= w[1].as_i64(),
+            "/{page} scrolls sideways at 390 px: {w}"
+        );
+    }
+    let (_, audit) = nvr.cli(&["audit", "list", "--user", "root"]);
+    for what in ["user_add", "session_end", "user_remove"] {
+        assert!(audit.contains(&format!("\t{what}\t")), "{what}: {audit}");
+    }
 }

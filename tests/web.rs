@@ -34,6 +34,16 @@ fn refusal(access: Access, who: Who, path: &str) -> Option<u16> {
     }
 }
 
+/// A second into the first recording of a `from=…&to=…` range.
+fn moment_recorded(range: &str) -> String {
+    let from = range
+        .strip_prefix("from=")
+        .and_then(|r| r.split('&').next())
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .expect("a range");
+    (from + chrono::Duration::seconds(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 #[test]
 fn every_route_answers_each_role_as_the_table_says() {
     let s = site("tls = \"off\"", 8);
@@ -64,6 +74,8 @@ fn every_route_answers_each_role_as_the_table_says() {
         // Without the WebSocket handshake: the permission first, then 400.
         (("GET", "/api/cameras/{name}/live"), 400),
         (("GET", "/api/cameras/{name}/live.jpg"), 200),
+        (("GET", "/api/cameras/{name}/still.jpg"), 200),
+        (("GET", "/api/cameras/{name}/range"), 200),
         (("GET", "/api/cameras/{name}/events"), 200),
         (("GET", "/api/cameras/{name}/activity"), 200),
         // No such event: the permission is checked first, the event after.
@@ -74,9 +86,26 @@ fn every_route_answers_each_role_as_the_table_says() {
         (("GET", "/api/events/stream"), 200),
         // The body lacks `reviewed`: the permission first, then 422.
         (("POST", "/api/cameras/{name}/events/{id}/reviewed"), 422),
+        (("GET", "/api/exports"), 200),
+        // The body names no range: the permission first, then 422.
+        (("POST", "/api/cameras/{name}/exports"), 422),
+        // No such export.
+        (("GET", "/api/cameras/{name}/exports/{id}/file"), 404),
+        (("DELETE", "/api/cameras/{name}/exports/{id}"), 404),
+        (("GET", "/system"), 200),
+        (("GET", "/api/system"), 200),
         (("GET", "/api/storage"), 200),
         (("GET", "/api/audit"), 200),
+        (("POST", "/api/audit/verify"), 200),
+        (("GET", "/users"), 200),
         (("GET", "/api/users"), 200),
+        // The body names no user: the permission first, then 422.
+        (("POST", "/api/users"), 422),
+        (("POST", "/api/users/{name}/permissions"), 422),
+        // No user named "front".
+        (("POST", "/api/users/{name}/password"), 404),
+        (("POST", "/api/users/{name}/sessions/{id}/end"), 404),
+        (("DELETE", "/api/users/{name}"), 404),
         // No user named "front".
         (("POST", "/api/users/{name}/totp/reset"), 404),
     ]);
@@ -97,9 +126,11 @@ fn every_route_answers_each_role_as_the_table_says() {
             .replace("{name}", "front")
             .replace("{file}", "app.js")
             .replace("{id}", "999999");
-        let ranged = [".mp4", "/recordings", "/events", "/activity"];
+        let ranged = [".mp4", "/recordings", "/events", "/activity", "/range"];
         let url = if ranged.iter().any(|r| url.ends_with(r)) {
             format!("{url}?{range}")
+        } else if url.ends_with("/still.jpg") {
+            format!("{url}?at={}", moment_recorded(&range))
         } else {
             url
         };
@@ -124,6 +155,7 @@ fn every_route_answers_each_role_as_the_table_says() {
             }
             let r = match method.as_str() {
                 "GET" => c.get(&url),
+                "DELETE" => c.delete(&url),
                 _ if url == "/login" => c.post_raw(
                     &url,
                     "application/x-www-form-urlencoded",
@@ -399,14 +431,45 @@ fn sessions_csrf_audit_playback_and_hostile_input() {
         .expect("playback audited");
     assert_eq!(playback["camera"], "front");
     assert!(playback["from_us"].as_i64().is_some() && playback["address"] == "127.0.0.1");
-    // Viewers see only their own entries.
-    let own = logged_in(&s, ann).get("/api/audit").json();
+    // Viewers see only their own entries, whoever they ask for.
+    let own = logged_in(&s, ann).get("/api/audit?user=admin").json();
+    let own = own.as_array().expect("entries");
     assert!(
-        own.as_array()
-            .expect("entries")
-            .iter()
-            .all(|e| e["user"] == "ann")
+        !own.is_empty() && own.iter().all(|e| e["user"] == "ann"),
+        "{own:?}"
     );
+    // Filters: one user's playbacks of one camera; a page before an entry.
+    let picked = admin
+        .get("/api/audit?user=ann&action=playback&camera=front")
+        .json();
+    let picked = picked.as_array().expect("entries");
+    assert!(!picked.is_empty(), "ann's playbacks");
+    assert!(
+        picked
+            .iter()
+            .all(|e| e["user"] == "ann" && e["action"] == "playback" && e["camera"] == "front")
+    );
+    let newest = entries
+        .last()
+        .and_then(|e| e["id"].as_i64())
+        .expect("an entry");
+    let before = admin
+        .get(&format!("/api/audit?before={newest}&limit=3"))
+        .json();
+    let ids: Vec<i64> = before
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["id"].as_i64())
+        .collect();
+    assert_eq!(ids, [newest - 3, newest - 2, newest - 1]);
+    let page = admin.get("/audit?action=playback").text();
+    assert!(
+        page.contains("<td>playback</td>") && !page.contains("<td>login</td>"),
+        "{page}"
+    );
+    let verified = admin.post("/api/audit/verify", serde_json::json!({}));
+    assert_eq!(verified.json()["ok"], true, "{}", verified.text());
     let (ok, out) = s.nvr.cli(&["audit", "verify"]);
     assert!(ok, "{out}");
     let (ok, out) = s.nvr.cli(&["audit", "list"]);

@@ -113,7 +113,7 @@ pub struct ExportSummary {
     pub bytes: u64,
 }
 
-fn us_to_90k(us: i64) -> i64 {
+pub(super) fn us_to_90k(us: i64) -> i64 {
     (us * 9 + 50) / 100
 }
 
@@ -339,7 +339,10 @@ pub fn plan_segments(
 }
 
 /// Reads and parses the `moof` box at `offset`; sample data offsets come out absolute.
-fn read_moof(file: &mut File, offset: u64) -> Result<crate::media::reader::Fragment, String> {
+pub(super) fn read_moof(
+    file: &mut File,
+    offset: u64,
+) -> Result<crate::media::reader::Fragment, String> {
     let mut head = [0u8; 8];
     file.seek(SeekFrom::Start(offset))
         .and_then(|_| file.read_exact(&mut head))

@@ -7,6 +7,13 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use std::path::{Path, PathBuf};
 
 pub const RECORDINGS: &str = "recordings";
+/// Exports kept on the server: `exports/<id>.mp4`.
+pub const EXPORTS: &str = "exports";
+
+/// The relative path of the export with index id `id`.
+pub fn export_path(id: i64) -> String {
+    format!("{EXPORTS}/{id}.mp4")
+}
 
 /// The relative path for a segment starting at `start_us`; `n` > 0 adds a suffix
 /// for a second segment starting in the same second.

@@ -4,7 +4,9 @@
 pub mod data_dir;
 pub mod dir_sync;
 pub mod export;
+pub mod export_file;
 pub mod indexer;
+pub mod key_frame;
 pub mod layout;
 pub mod motion_gate;
 pub mod recorder;

@@ -21,6 +21,39 @@ pub struct Policy {
     pub event_max_age_us: Option<i64>,
 }
 
+impl Policy {
+    /// The policy a config sets.
+    pub fn of(cfg: &crate::config::Config) -> Policy {
+        use crate::media::clock::duration_us;
+        Policy {
+            max_age_us: cfg.storage.max_age.map(duration_us),
+            max_bytes: cfg.storage.max_bytes,
+            camera_max_bytes: cfg
+                .cameras
+                .iter()
+                .filter_map(|c| c.max_bytes.map(|b| (c.name.clone(), b)))
+                .collect(),
+            min_free: cfg.storage.min_free,
+            class_max_age_us: [
+                (SegmentClass::Continuous, cfg.storage.continuous_max_age),
+                (SegmentClass::Motion, cfg.storage.motion_max_age),
+            ]
+            .into_iter()
+            .filter_map(|(c, a)| a.map(|a| (c, duration_us(a))))
+            .collect(),
+            event_max_age_us: cfg.storage.event_max_age.map(duration_us),
+        }
+    }
+
+    /// The age limit of a segment of `class`, if any.
+    pub fn max_age_of(&self, class: SegmentClass) -> Option<i64> {
+        self.class_max_age_us
+            .get(&class)
+            .copied()
+            .or(self.max_age_us)
+    }
+}
+
 /// A segment retention may delete.
 #[derive(Clone, Debug)]
 pub struct Candidate {
@@ -43,11 +76,7 @@ pub fn plan(
 ) -> Vec<i64> {
     let mut doomed = vec![false; segments.len()];
     for (i, s) in segments.iter().enumerate() {
-        let age = policy
-            .class_max_age_us
-            .get(&s.class)
-            .copied()
-            .or(policy.max_age_us);
+        let age = policy.max_age_of(s.class);
         if age.is_some_and(|a| s.end_us < now_us - a) {
             doomed[i] = true;
         }

@@ -13,6 +13,8 @@ pub enum AccountError {
     Invalid(String),
     #[error("there is no user named {0:?}")]
     NoSuchUser(String),
+    #[error("{0:?} has no such session")]
+    NoSuchSession(String),
     #[error("a user named {0:?} exists already")]
     Exists(String),
     #[error(transparent)]
@@ -53,6 +55,24 @@ impl Accounts<'_> {
                     "there is no camera named {c:?}"
                 )));
             }
+        }
+        Ok(())
+    }
+
+    /// Refuses a change that would leave Hearth with no admin: `name`'s role
+    /// after it (`None`: removed).
+    fn keep_an_admin(&self, name: &str, after: Option<Role>) -> Result<(), AccountError> {
+        let admins = self
+            .store
+            .users()?
+            .into_iter()
+            .filter(|u| u.role == Role::Admin)
+            .filter(|u| u.name != name || after == Some(Role::Admin))
+            .count();
+        if admins == 0 {
+            return Err(AccountError::Invalid(
+                "Hearth needs at least one admin: make another user an admin first".into(),
+            ));
         }
         Ok(())
     }
@@ -106,6 +126,7 @@ impl Accounts<'_> {
         cameras: &[String],
     ) -> Result<(), AccountError> {
         self.check_cameras(cameras)?;
+        self.keep_an_admin(name, Some(role))?;
         if !self.store.set_permissions(name, role, cameras)? {
             return Err(AccountError::NoSuchUser(name.to_owned()));
         }
@@ -117,6 +138,7 @@ impl Accounts<'_> {
     }
 
     pub fn remove(&self, by: &Actor<'_>, name: &str) -> Result<(), AccountError> {
+        self.keep_an_admin(name, None)?;
         if !self.store.remove_user(name)? {
             return Err(AccountError::NoSuchUser(name.to_owned()));
         }
@@ -133,6 +155,32 @@ impl Accounts<'_> {
         self.store
             .end_sessions_of(user.id, crate::store::EndReason::SecondFactorChanged)?;
         self.log(by, action::TOTP_RESET, name.to_owned())
+    }
+
+    /// Ends one of a user's sessions (`SessionInfo::id`): a device lost or left logged in.
+    pub fn end_session(&self, by: &Actor<'_>, name: &str, id: i64) -> Result<(), AccountError> {
+        let user = self
+            .store
+            .user_by_name(name)?
+            .ok_or_else(|| AccountError::NoSuchUser(name.to_owned()))?;
+        let address = self
+            .store
+            .sessions_of(user.id)?
+            .into_iter()
+            .find(|s| s.id == id)
+            .map(|s| s.address)
+            .ok_or_else(|| AccountError::NoSuchSession(name.to_owned()))?;
+        if !self
+            .store
+            .end_session_id(user.id, id, crate::store::EndReason::EndedByAdmin)?
+        {
+            return Err(AccountError::NoSuchSession(name.to_owned()));
+        }
+        self.log(
+            by,
+            action::SESSION_END,
+            format!("{name}'s session from {address}"),
+        )
     }
 
     /// With no users at all, creates `admin` with a random password and returns it.

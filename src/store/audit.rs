@@ -63,38 +63,135 @@ impl Store {
 
     /// Entries oldest first; only `user`'s when given; at most `limit`, newest kept.
     pub fn audit_entries(&self, user: Option<&str>, limit: i64) -> Result<Vec<Entry>> {
-        let c = self.conn();
-        let mut stmt = c.prepare_cached(
-            "SELECT id, time_us, user, address, action, camera, from_us, to_us, detail, prev_hash, hash \
-             FROM audit WHERE (?1 IS NULL OR user = ?1) ORDER BY id DESC LIMIT ?2",
-        )?;
-        let mut rows = stmt
-            .query_map(params![user, limit], |r| {
-                Ok(Entry {
-                    id: r.get(0)?,
-                    record: Record {
-                        time_us: r.get(1)?,
-                        user: r.get(2)?,
-                        address: r.get(3)?,
-                        action: r.get(4)?,
-                        camera: r.get(5)?,
-                        from_us: r.get(6)?,
-                        to_us: r.get(7)?,
-                        detail: r.get(8)?,
-                    },
-                    prev_hash: to_hash(r.get(9)?, 9)?,
-                    hash: to_hash(r.get(10)?, 10)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut rows = self.audit_filtered(&AuditFilter {
+            user: user.map(str::to_owned),
+            limit,
+            ..AuditFilter::default()
+        })?;
         rows.reverse();
         Ok(rows)
     }
+
+    /// Entries newest first that match every part of `f` given.
+    pub fn audit_filtered(&self, f: &AuditFilter) -> Result<Vec<Entry>> {
+        let c = self.conn();
+        let mut stmt = c.prepare_cached(
+            "SELECT id, time_us, user, address, action, camera, from_us, to_us, detail, prev_hash, hash \
+             FROM audit WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR camera = ?2) \
+             AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR time_us >= ?4) \
+             AND (?5 IS NULL OR time_us < ?5) AND (?6 IS NULL OR id < ?6) \
+             ORDER BY id DESC LIMIT ?7",
+        )?;
+        let rows = stmt
+            .query_map(
+                params![
+                    f.user,
+                    f.camera,
+                    f.action,
+                    f.from_us,
+                    f.to_us,
+                    f.before_id,
+                    f.limit
+                ],
+                |r| {
+                    Ok(Entry {
+                        id: r.get(0)?,
+                        record: Record {
+                            time_us: r.get(1)?,
+                            user: r.get(2)?,
+                            address: r.get(3)?,
+                            action: r.get(4)?,
+                            camera: r.get(5)?,
+                            from_us: r.get(6)?,
+                            to_us: r.get(7)?,
+                            detail: r.get(8)?,
+                        },
+                        prev_hash: to_hash(r.get(9)?, 9)?,
+                        hash: to_hash(r.get(10)?, 10)?,
+                    })
+                },
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
+
+/// Which audit entries a page shows.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub user: Option<String>,
+    pub camera: Option<String>,
+    pub action: Option<String>,
+    /// Entries written in `[from_us, to_us)`.
+    pub from_us: Option<i64>,
+    pub to_us: Option<i64>,
+    /// The page after this entry, for paging back in time.
+    pub before_id: Option<i64>,
+    pub limit: i64,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_filtered_by_user_camera_action_and_time_in_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("hearth.db")).unwrap();
+        for (i, (user, action, camera)) in [
+            ("ann", "playback", Some("porch")),
+            ("bob", "playback", Some("porch")),
+            ("ann", "login", None),
+            ("ann", "playback", Some("yard")),
+            ("ann", "playback", Some("porch")),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            store
+                .append_audit(&Record {
+                    time_us: (i as i64 + 1) * 100,
+                    user: Some(user.into()),
+                    action: action.into(),
+                    camera: camera.map(str::to_owned),
+                    ..Record::default()
+                })
+                .unwrap();
+        }
+        let ids = |f: AuditFilter| -> Vec<i64> {
+            store
+                .audit_filtered(&AuditFilter { limit: 10, ..f })
+                .unwrap()
+                .iter()
+                .map(|e| e.id)
+                .collect()
+        };
+        let anns_porch = AuditFilter {
+            user: Some("ann".into()),
+            camera: Some("porch".into()),
+            action: Some("playback".into()),
+            ..AuditFilter::default()
+        };
+        assert_eq!(ids(anns_porch.clone()), [5, 1]);
+        let f = AuditFilter {
+            from_us: Some(200),
+            to_us: Some(500),
+            ..AuditFilter::default()
+        };
+        assert_eq!(ids(f.clone()), [4, 3, 2]);
+        let page = AuditFilter {
+            before_id: Some(4),
+            ..f
+        };
+        assert_eq!(ids(page), [3, 2]);
+        let one = store
+            .audit_filtered(&AuditFilter {
+                limit: 1,
+                ..anns_porch
+            })
+            .unwrap();
+        assert_eq!(one.len(), 1);
+    }
 
     #[test]
     fn a_malformed_hash_is_an_error_not_zeros() {

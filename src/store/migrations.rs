@@ -134,6 +134,19 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user_id, event_id)
     );
     CREATE INDEX events_by_time ON events (start_us);",
+    // 12: exports kept on the server (store::exports); state 0 writing, 1 ready, 2 failed.
+    "CREATE TABLE exports (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        camera TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        from_us INTEGER NOT NULL,
+        to_us INTEGER NOT NULL,
+        created_us INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        state INTEGER NOT NULL,
+        error TEXT
+    );",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

@@ -6,17 +6,19 @@
 
 mod audit;
 mod events;
+pub mod exports;
 pub mod fragments;
 mod migrations;
 mod users;
 
 use crate::config::StreamKind;
+pub use audit::AuditFilter;
 pub use events::{EventFilter, EventRow};
 pub use fragments::FragIndex;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
-pub use users::{EndReason, Role, SessionRow, UserRow};
+pub use users::{EndReason, Role, SessionInfo, SessionRow, UserRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -424,6 +426,25 @@ impl Store {
                 oldest_us: r.get(3)?,
                 newest_us: r.get(4)?,
             })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Bytes each camera recorded in segments begun since `since_us`, and when
+    /// the first of them began: its current rate of filling the disk.
+    pub fn bytes_since(
+        &self,
+        since_us: i64,
+    ) -> Result<std::collections::HashMap<String, (u64, i64)>> {
+        let c = self.conn();
+        let mut stmt = c.prepare_cached(
+            "SELECT c.name, sum(s.bytes), min(s.start_us) FROM segments s \
+             JOIN streams st ON st.id = s.stream_id JOIN cameras c ON c.id = st.camera_id \
+             WHERE s.state != 2 AND s.start_us >= ?1 GROUP BY c.name",
+        )?;
+        let rows = stmt.query_map([since_us], |r| {
+            let bytes = u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0);
+            Ok((r.get::<_, String>(0)?, (bytes, r.get::<_, i64>(2)?)))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

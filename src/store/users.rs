@@ -57,6 +57,7 @@ pub enum EndReason {
     SecondFactorChanged,
     IdleExpired,
     Expired,
+    EndedByAdmin,
     /// The session is gone and nothing says why (purged, or never existed).
     Unknown,
 }
@@ -71,6 +72,7 @@ impl EndReason {
             EndReason::SecondFactorChanged => "second factor changed",
             EndReason::IdleExpired => "idle too long",
             EndReason::Expired => "session expired",
+            EndReason::EndedByAdmin => "ended by an admin",
             EndReason::Unknown => "session ended",
         }
     }
@@ -84,6 +86,7 @@ impl EndReason {
             EndReason::SecondFactorChanged,
             EndReason::IdleExpired,
             EndReason::Expired,
+            EndReason::EndedByAdmin,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -112,6 +115,15 @@ fn end_user_sessions(
 
 fn now_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
+}
+
+/// An open session as an admin sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub created_us: i64,
+    pub last_seen_us: i64,
+    pub address: String,
 }
 
 #[derive(Clone, Debug)]
@@ -424,6 +436,41 @@ impl Store {
         Ok(())
     }
 
+    /// A user's open sessions, newest first; `id` names one without its token.
+    pub fn sessions_of(&self, user_id: i64) -> Result<Vec<SessionInfo>> {
+        let c = self.conn();
+        let mut st = c.prepare(
+            "SELECT rowid, created_us, last_seen_us, address FROM sessions \
+             WHERE user_id = ?1 ORDER BY created_us DESC",
+        )?;
+        let rows = st.query_map([user_id], |r| {
+            Ok(SessionInfo {
+                id: r.get(0)?,
+                created_us: r.get(1)?,
+                last_seen_us: r.get(2)?,
+                address: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Ends the session `id` of `sessions_of(user_id)`; `false` when there is none.
+    pub fn end_session_id(&self, user_id: i64, id: i64, reason: EndReason) -> Result<bool> {
+        let mut c = self.durable()?;
+        let tx = c.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO ended_sessions (token_hash, reason, ended_us) \
+             SELECT token_hash, ?3, ?4 FROM sessions WHERE rowid = ?1 AND user_id = ?2",
+            params![id, user_id, reason.as_str(), now_us()],
+        )?;
+        let n = tx.execute(
+            "DELETE FROM sessions WHERE rowid = ?1 AND user_id = ?2",
+            params![id, user_id],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
     /// Ends every session of a user (a second factor reset, say), remembering why.
     pub fn end_sessions_of(&self, user_id: i64, reason: EndReason) -> Result<()> {
         let mut c = self.durable()?;
@@ -500,6 +547,39 @@ mod tests {
         assert!(store.remove_user("ann").unwrap());
         assert_eq!(store.session_end(b"two").unwrap(), EndReason::UserRemoved);
         assert_eq!(store.session_end(b"nope").unwrap(), EndReason::Unknown);
+    }
+
+    #[test]
+    fn an_admin_ends_one_session_of_the_user_it_belongs_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("hearth.db")).unwrap();
+        for name in ["ann", "bob"] {
+            assert!(store.add_user(name, Role::Viewer, "h", &[], 0).unwrap());
+        }
+        let ann = store.user_by_name("ann").unwrap().unwrap().id;
+        let bob = store.user_by_name("bob").unwrap().unwrap().id;
+        store.add_session(b"a1", ann, "c", 1, "10.0.0.1").unwrap();
+        store.add_session(b"a2", ann, "c", 2, "10.0.0.2").unwrap();
+        store.add_session(b"b1", bob, "c", 3, "10.0.0.3").unwrap();
+        let open = store.sessions_of(ann).unwrap();
+        let addresses: Vec<_> = open.iter().map(|s| s.address.as_str()).collect();
+        assert_eq!(addresses, ["10.0.0.2", "10.0.0.1"]);
+        let bobs = store.sessions_of(bob).unwrap()[0].id;
+        assert!(
+            !store
+                .end_session_id(ann, bobs, EndReason::EndedByAdmin)
+                .unwrap(),
+            "not ann's"
+        );
+        assert!(
+            store
+                .end_session_id(ann, open[1].id, EndReason::EndedByAdmin)
+                .unwrap()
+        );
+        assert!(store.session(b"a1").unwrap().is_none());
+        assert!(store.session(b"a2").unwrap().is_some());
+        assert!(store.session(b"b1").unwrap().is_some());
+        assert_eq!(store.session_end(b"a1").unwrap(), EndReason::EndedByAdmin);
     }
 
     #[test]

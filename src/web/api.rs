@@ -1,11 +1,10 @@
 //! The JSON API: cameras with health, recordings of a camera, storage usage, the
 //! audit log, users. Footage itself is in `media.rs`.
 
-use super::auth::{Admin, Authed, CameraAccess};
+use super::auth::{Authed, CameraAccess};
 use super::error::WebError;
 use super::state::AppState;
 use crate::config::StreamKind;
-use crate::store::Role;
 use axum::Json;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
@@ -24,16 +23,7 @@ pub const MAX_RANGE_US: i64 = 24 * 3600 * 1_000_000;
 
 impl RangeQuery {
     pub fn parse(&self) -> Result<(i64, i64, StreamKind), WebError> {
-        let t = |name: &str, v: &str| {
-            chrono::DateTime::parse_from_rfc3339(v)
-                .map(|t| t.timestamp_micros())
-                .map_err(|_| {
-                    WebError::BadRequest(format!(
-                        "{name}: not an RFC 3339 time such as 2026-11-28T21:00:00Z"
-                    ))
-                })
-        };
-        let (from, to) = (t("from", &self.from)?, t("to", &self.to)?);
+        let (from, to) = (parse_time("from", &self.from)?, parse_time("to", &self.to)?);
         if to <= from {
             return Err(WebError::BadRequest("to must be after from".into()));
         }
@@ -47,6 +37,17 @@ impl RangeQuery {
         };
         Ok((from, to, stream))
     }
+}
+
+/// The query parameter `name`'s RFC 3339 time, in UTC µs.
+pub fn parse_time(name: &str, v: &str) -> Result<i64, WebError> {
+    chrono::DateTime::parse_from_rfc3339(v)
+        .map(|t| t.timestamp_micros())
+        .map_err(|_| {
+            WebError::BadRequest(format!(
+                "{name}: not an RFC 3339 time such as 2026-11-28T21:00:00Z"
+            ))
+        })
 }
 
 /// API times are RFC 3339 in UTC (`Z`: safe in a URL as it is); pages show the
@@ -281,60 +282,6 @@ pub async fn storage_usage(state: &AppState, a: &Authed) -> Result<Storage, WebE
 
 pub async fn storage(State(state): State<AppState>, a: Authed) -> Result<Json<Storage>, WebError> {
     Ok(Json(storage_usage(&state, &a).await?))
-}
-
-#[derive(Deserialize)]
-pub struct AuditQuery {
-    #[serde(default)]
-    pub limit: Option<i64>,
-}
-
-/// Admins see every entry; everyone else their own.
-pub async fn audit_entries(
-    state: &AppState,
-    a: &Authed,
-    limit: i64,
-) -> Result<Vec<crate::security::audit_chain::Entry>, WebError> {
-    let who = (a.user.role != Role::Admin).then(|| a.user.name.clone());
-    let limit = limit.clamp(1, 10_000);
-    state
-        .blocking(move |s| s.store.audit_entries(who.as_deref(), limit))
-        .await?
-        .map_err(Into::into)
-}
-
-pub async fn audit(
-    State(state): State<AppState>,
-    a: Authed,
-    Query(q): Query<AuditQuery>,
-) -> Result<Json<Vec<crate::security::audit_chain::Entry>>, WebError> {
-    Ok(Json(
-        audit_entries(&state, &a, q.limit.unwrap_or(500)).await?,
-    ))
-}
-
-#[derive(Serialize)]
-pub struct UserInfo {
-    pub name: String,
-    pub role: Role,
-    pub cameras: Vec<String>,
-}
-
-pub async fn users(
-    State(state): State<AppState>,
-    _admin: Admin,
-) -> Result<Json<Vec<UserInfo>>, WebError> {
-    let users = state.blocking(|s| s.store.users()).await??;
-    Ok(Json(
-        users
-            .into_iter()
-            .map(|u| UserInfo {
-                name: u.name,
-                role: u.role,
-                cameras: u.cameras,
-            })
-            .collect(),
-    ))
 }
 
 pub async fn healthz() -> &'static str {

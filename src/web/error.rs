@@ -14,6 +14,8 @@ pub enum WebError {
     NotFound,
     BadRequest(String),
     TooMany(String),
+    /// Not enough disk space for what was asked.
+    NoSpace(String),
     /// Not now: the camera has sent nothing yet.
     Unavailable(String),
     Internal(String),
@@ -38,6 +40,7 @@ impl IntoResponse for WebError {
             WebError::NotFound => (StatusCode::NOT_FOUND, "not found".to_owned()),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             WebError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, m),
+            WebError::NoSpace(m) => (StatusCode::INSUFFICIENT_STORAGE, m),
             WebError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
             WebError::Internal(m) => {
                 tracing::error!("web: {m}");

@@ -24,14 +24,17 @@ pub struct StreamQuery {
 
 impl StreamQuery {
     pub fn kind(&self) -> Result<Option<StreamKind>, WebError> {
-        self.stream
-            .as_deref()
-            .map(|s| {
-                StreamKind::parse(s)
-                    .ok_or_else(|| WebError::BadRequest("stream is main or sub".into()))
-            })
-            .transpose()
+        stream_kind(self.stream.as_deref())
     }
+}
+
+/// The `stream` query parameter, when there is one.
+pub fn stream_kind(stream: Option<&str>) -> Result<Option<StreamKind>, WebError> {
+    stream
+        .map(|s| {
+            StreamKind::parse(s).ok_or_else(|| WebError::BadRequest("stream is main or sub".into()))
+        })
+        .transpose()
 }
 
 /// `GET /api/cameras/{name}/live.jpg[?stream=main|sub]`

@@ -419,24 +419,6 @@ pub async fn totp_confirm(
     Ok(Json(serde_json::json!({ "recovery_codes": codes })))
 }
 
-/// `POST /api/users/{name}/totp/reset` (admin): turns another user's second
-/// factor off, for a lost phone; their sessions end. Audited.
-pub async fn totp_reset(
-    State(state): State<AppState>,
-    admin: super::auth::Admin,
-    axum::extract::Path(name): axum::extract::Path<String>,
-) -> Result<Json<serde_json::Value>, WebError> {
-    let a = admin.0;
-    state
-        .blocking(move |s| s.accounts().reset_second_factor(&a.actor(), &name))
-        .await?
-        .map_err(|e| match e {
-            crate::security::accounts::AccountError::NoSuchUser(_) => WebError::NotFound,
-            e => WebError::Internal(e.to_string()),
-        })?;
-    Ok(Json(serde_json::json!({ "ok": true })))
-}
-
 #[derive(Deserialize)]
 pub struct PasswordBody {
     pub password: String,

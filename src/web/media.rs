@@ -56,7 +56,7 @@ pub fn if_range_holds(h: Option<&HeaderValue>, etag: &str) -> bool {
 
 /// A range's plan and its ETag: kept from an earlier request while the index
 /// still fingerprints the range the same, made (reading its `moof`s) otherwise.
-async fn plan(
+pub(super) async fn plan(
     state: &AppState,
     cam: &CameraAccess,
     q: &RangeQuery,
@@ -91,9 +91,28 @@ async fn plan(
     }
 }
 
-/// Streams bytes `[start, end)` of a plan, read off the runtime in chunks, for
+/// What a streamed response reads from: a plan's bytes, or a file's.
+pub(super) trait Source: Send + Sync + 'static {
+    /// Appends bytes `[from, to)` to `out`.
+    fn read(&self, from: u64, to: u64, out: &mut Vec<u8>) -> std::io::Result<()>;
+}
+
+impl Source for Plan {
+    fn read(&self, from: u64, to: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
+        self.write_range(from, to, out)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
+/// Streams bytes `[start, end)` of a source, read off the runtime in chunks, for
 /// as long as the session that asked may see the camera.
-fn body(state: &AppState, cam: &CameraAccess, plan: Arc<Plan>, start: u64, end: u64) -> Body {
+pub(super) fn body(
+    state: &AppState,
+    cam: &CameraAccess,
+    source: Arc<dyn Source>,
+    start: u64,
+    end: u64,
+) -> Body {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let state = state.clone();
     let mut watch = Throttled::new(SessionWatch::new(&cam.authed, Some(&cam.camera)));
@@ -109,10 +128,7 @@ fn body(state: &AppState, cam: &CameraAccess, plan: Arc<Plan>, start: u64, end: 
             }
             let to = (at + CHUNK).min(end);
             let mut buf = Vec::with_capacity(usize::try_from(to - at).unwrap_or(0));
-            let r = plan
-                .write_range(at, to, &mut buf)
-                .map(|_| buf)
-                .map_err(|e| std::io::Error::other(e.to_string()));
+            let r = source.read(at, to, &mut buf).map(|_| buf);
             let failed = r.is_err();
             if tx.blocking_send(r).is_err() || failed {
                 return;
@@ -290,6 +306,45 @@ pub async fn view(
     Ok(resp)
 }
 
+/// What playing or downloading a range gives, told before any footage moves.
+#[derive(serde::Serialize)]
+pub struct RangeInfo {
+    /// The first frame's time: the video's time 0 (the key frame at or before `from`).
+    pub first: String,
+    /// The last frame's time.
+    pub last: String,
+    pub frames: u64,
+    pub bytes: u64,
+}
+
+/// `GET /api/cameras/{name}/range?from=&to=`: a range's first and last frame and
+/// its size, from the plan its playback will use. A player maps its video time
+/// to the wall clock from `first`; no footage, so not audited.
+pub async fn range_info(
+    State(state): State<AppState>,
+    cam: CameraAccess,
+    Query(q): Query<RangeQuery>,
+) -> Result<axum::Json<RangeInfo>, WebError> {
+    let (plan, ..) = plan(&state, &cam, &q).await?;
+    let s = &plan.summary;
+    Ok(axum::Json(RangeInfo {
+        first: super::api::rfc3339(s.first_us),
+        last: super::api::rfc3339(s.last_us),
+        frames: s.frames,
+        bytes: plan.len,
+    }))
+}
+
+/// A download's file name: the camera and when it starts (UTC).
+pub(super) fn file_name(camera: &str, from_us: i64) -> String {
+    format!(
+        "{camera}-{}.mp4",
+        chrono::DateTime::<chrono::Utc>::from_timestamp_micros(from_us)
+            .map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
+            .unwrap_or_default()
+    )
+}
+
 /// `GET /api/cameras/{name}/export.mp4?from=&to=`: the same bytes as a download.
 pub async fn download(
     State(state): State<AppState>,
@@ -298,13 +353,7 @@ pub async fn download(
 ) -> Result<Response, WebError> {
     let (plan, _, from, to) = plan(&state, &cam, &q).await?;
     audit_once(&state, &cam, action::EXPORT, from, to, None).await?;
-    let name = format!(
-        "{}-{}.mp4",
-        cam.camera,
-        chrono::DateTime::<chrono::Utc>::from_timestamp_micros(from)
-            .map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
-            .unwrap_or_default()
-    );
+    let name = file_name(&cam.camera, from);
     let len = plan.len;
     let mut resp = Response::new(body(&state, &cam, plan, 0, len));
     let h = resp.headers_mut();

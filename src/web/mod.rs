@@ -7,10 +7,12 @@
 //! changes state and every WebSocket upgrade.
 
 pub mod api;
+pub mod audit_view;
 pub mod auth;
 pub mod conn_limit;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod live;
 pub mod live_still;
 pub mod login;
@@ -18,16 +20,19 @@ pub mod media;
 pub mod origin;
 pub mod pages;
 pub mod plan_cache;
+pub mod recorded_still;
 pub mod session_watch;
 pub mod state;
+pub mod system;
 pub mod tls;
+pub mod users;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 pub use state::AppState;
 use std::net::SocketAddr;
 use tokio::sync::watch;
@@ -65,7 +70,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::POST, "/api/account/totp/disable",      User,   post(login::totp_disable)),
         (Method::GET,  "/",                              User,   get(pages::index)),
         (Method::GET,  "/account",                       User,   get(pages::account)),
-        (Method::GET,  "/audit",                         User,   get(pages::audit)),
+        (Method::GET,  "/audit",                         User,   get(audit_view::page)),
         (Method::GET,  "/cameras/{name}",                Camera, get(pages::camera)),
         (Method::GET,  "/api/cameras",                   User,   get(api::cameras)),
         (Method::GET,  "/api/cameras/{name}/recordings", Camera, get(api::recordings)),
@@ -73,6 +78,8 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::GET,  "/api/cameras/{name}/export.mp4", Camera, get(media::download)),
         (Method::GET,  "/api/cameras/{name}/live",       Camera, get(live::live)),
         (Method::GET,  "/api/cameras/{name}/live.jpg",   Camera, get(live_still::still)),
+        (Method::GET,  "/api/cameras/{name}/still.jpg",  Camera, get(recorded_still::still)),
+        (Method::GET,  "/api/cameras/{name}/range",      Camera, get(media::range_info)),
         (Method::GET,  "/api/cameras/{name}/events",     Camera, get(api::events)),
         (Method::GET,  "/api/cameras/{name}/activity",   Camera, get(api::activity)),
         (Method::GET,  "/api/cameras/{name}/events/{id}/snapshot.jpg", Camera, get(media::snapshot)),
@@ -81,10 +88,23 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::GET,  "/api/events",                    User,   get(events::api_list)),
         (Method::GET,  "/api/events/stream",             User,   get(events::stream)),
         (Method::POST, "/api/cameras/{name}/events/{id}/reviewed", Camera, post(events::review)),
+        (Method::GET,  "/api/exports",                   User,   get(exports::list)),
+        (Method::POST, "/api/cameras/{name}/exports",    Camera, post(exports::create)),
+        (Method::GET,  "/api/cameras/{name}/exports/{id}/file", Camera, get(exports::file)),
+        (Method::DELETE, "/api/cameras/{name}/exports/{id}",    Camera, delete(exports::delete)),
+        (Method::GET,  "/system",                        Admin,  get(system::page)),
+        (Method::GET,  "/api/system",                    Admin,  get(system::api)),
         (Method::GET,  "/api/storage",                   User,   get(api::storage)),
-        (Method::GET,  "/api/audit",                     User,   get(api::audit)),
-        (Method::GET,  "/api/users",                     Admin,  get(api::users)),
-        (Method::POST, "/api/users/{name}/totp/reset",   Admin,  post(login::totp_reset)),
+        (Method::GET,  "/api/audit",                     User,   get(audit_view::api)),
+        (Method::POST, "/api/audit/verify",              Admin,  post(audit_view::verify)),
+        (Method::GET,  "/users",                         Admin,  get(users::page)),
+        (Method::GET,  "/api/users",                     Admin,  get(users::list)),
+        (Method::POST, "/api/users",                     Admin,  post(users::add)),
+        (Method::POST, "/api/users/{name}/permissions",  Admin,  post(users::permissions)),
+        (Method::POST, "/api/users/{name}/password",     Admin,  post(users::password)),
+        (Method::POST, "/api/users/{name}/totp/reset",   Admin,  post(users::totp_reset)),
+        (Method::POST, "/api/users/{name}/sessions/{id}/end", Admin, post(users::end_session)),
+        (Method::DELETE, "/api/users/{name}",            Admin,  delete(users::remove)),
     ]
 }
 
@@ -218,11 +238,16 @@ fn security_headers(mut resp: Response, tls: bool) -> Response {
 #[rustfmt::skip]
 const STATIC: &[(&str, &str, &str)] = &[
     ("app.js",       include_str!("../../static/app.js"),       JS),
+    ("audit.js",     include_str!("../../static/audit.js"),     JS),
     ("camera.js",    include_str!("../../static/camera.js"),    JS),
     ("events.js",    include_str!("../../static/events.js"),    JS),
+    ("exports.js",   include_str!("../../static/exports.js"),   JS),
     ("localtime.js", include_str!("../../static/localtime.js"), JS),
     ("player.js",    include_str!("../../static/player.js"),    JS),
+    ("timeline.js",  include_str!("../../static/timeline.js"),  JS),
+    ("users.js",     include_str!("../../static/users.js"),     JS),
     ("wall.js",      include_str!("../../static/wall.js"),      JS),
+    ("system.js",    include_str!("../../static/system.js"),    JS),
     ("style.css",    include_str!("../../static/style.css"),    "text/css; charset=utf-8"),
 ];
 const JS: &str = "text/javascript; charset=utf-8";

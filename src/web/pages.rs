@@ -5,8 +5,7 @@ use super::api::{self, CameraStatus, Storage};
 use super::auth::{Authed, CameraAccess};
 use super::error::WebError;
 use super::state::AppState;
-use crate::local_time::Zone;
-use crate::security::audit_chain::Entry;
+use crate::config::StreamKind;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -21,7 +20,7 @@ pub struct Nav {
 }
 
 impl Nav {
-    fn of(a: &Authed) -> Nav {
+    pub fn of(a: &Authed) -> Nav {
         Nav {
             user: a.user.name.clone(),
             admin: a.user.role == crate::store::Role::Admin,
@@ -107,12 +106,6 @@ pub struct Span {
     pub label: String,
 }
 
-/// An hour mark on the day's timeline: where, and its local time.
-pub struct Tick {
-    pub at_us: i64,
-    pub label: String,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "camera.html")]
 pub struct CameraPage {
@@ -130,8 +123,11 @@ pub struct CameraPage {
     pub end_us: i64,
     /// The day's offsets as JSON `[[from_us, to_us, offset_s], ...]`.
     pub offsets: String,
-    pub ticks: Vec<Tick>,
     pub spans: Vec<Span>,
+    /// The main stream's frame rate (for stepping one frame), 0 when unknown.
+    pub fps: f64,
+    /// Whether the camera has a sub stream to watch live.
+    pub has_sub: bool,
     pub events: Vec<EventItem>,
 }
 
@@ -181,7 +177,7 @@ pub async fn camera(
     let rows = state
         .blocking(move |s| {
             s.store
-                .segments_between(&name, crate::config::StreamKind::Main, start, end)
+                .segments_between(&name, StreamKind::Main, start, end)
         })
         .await??;
     let spans = runs(&rows)
@@ -211,14 +207,11 @@ pub async fn camera(
             zones: e.zones.join(", "),
         })
         .collect();
-    let ticks = (0..)
-        .map(|h| start + h * 3_600_000_000)
-        .take_while(|t| *t < end)
-        .map(|t| Tick {
-            at_us: t,
-            label: zone.hm(t),
-        })
-        .collect();
+    let fps = state
+        .health
+        .get(&(cam.camera.clone(), StreamKind::Main))
+        .map_or(0.0, |h| (h.snapshot().fps * 100.0).round() / 100.0);
+    let has_sub = state.live_hub(&cam.camera, Some(StreamKind::Sub)).is_some();
     let offsets = serde_json::to_string(&zone.offsets(day)).unwrap_or_else(|_| "[]".into());
     let d = |x: Option<NaiveDate>| {
         x.map(|d| d.format("%Y-%m-%d").to_string())
@@ -238,8 +231,9 @@ pub async fn camera(
         start_us: start,
         end_us: end,
         offsets,
-        ticks,
         spans,
+        fps,
+        has_sub,
     })
 }
 
@@ -331,74 +325,6 @@ pub async fn events(
             })
             .collect(),
         older,
-        nav: Nav::of(&a),
-    })
-}
-
-pub struct AuditRow {
-    pub id: i64,
-    pub time: String,
-    pub user: String,
-    pub address: String,
-    pub action: String,
-    pub camera: String,
-    pub range: String,
-    pub detail: String,
-}
-
-impl AuditRow {
-    fn new(e: Entry, zone: Zone) -> Self {
-        let r = e.record;
-        let o = |v: Option<String>| v.unwrap_or_default();
-        AuditRow {
-            id: e.id,
-            time: zone.date_time(r.time_us),
-            user: o(r.user),
-            address: o(r.address),
-            action: r.action,
-            camera: o(r.camera),
-            range: match (r.from_us, r.to_us) {
-                (Some(a), Some(b)) if zone.day_of(a) == zone.day_of(b) => {
-                    format!("{} – {}", zone.date_time(a), zone.time(b))
-                }
-                (Some(a), Some(b)) => format!("{} – {}", zone.date_time(a), zone.date_time(b)),
-                _ => String::new(),
-            },
-            detail: o(r.detail),
-        }
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "audit.html")]
-pub struct AuditPage {
-    pub nav: Nav,
-    pub zone: &'static str,
-    pub everyone: bool,
-    pub rows: Vec<AuditRow>,
-    /// For admins: the start-up verification (when, and its result), and whether it held.
-    pub check: Option<(String, String, bool)>,
-}
-
-pub async fn audit(State(state): State<AppState>, a: Authed) -> Result<AuditPage, WebError> {
-    let mut entries = api::audit_entries(&state, &a, 1000).await?;
-    entries.reverse();
-    let everyone = a.user.role == crate::store::Role::Admin;
-    let check = state.audit_check.get().filter(|_| everyone).map(|(at, r)| {
-        let at = state.zone.date_time(*at);
-        match r {
-            Ok(n) => (at, format!("{n} entries, chain intact"), true),
-            Err(e) => (at, format!("TAMPERED: {e}"), false),
-        }
-    });
-    Ok(AuditPage {
-        everyone,
-        check,
-        rows: entries
-            .into_iter()
-            .map(|e| AuditRow::new(e, state.zone))
-            .collect(),
-        zone: state.zone.name(),
         nav: Nav::of(&a),
     })
 }

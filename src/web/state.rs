@@ -43,6 +43,10 @@ pub struct Inner {
     pub notices: crate::motion::notices::Notices,
     /// The latest live still of each (camera, stream): the key frame's time and its JPEG.
     pub stills: Mutex<HashMap<(String, StreamKind), (i64, bytes::Bytes)>>,
+    /// Stills of recorded moments, for scrubbing.
+    pub recorded_stills: super::recorded_still::Kept,
+    /// Exports being written.
+    pub exports: super::exports::Jobs,
     pub limiter: Mutex<Limiter>,
     /// Refused logins waiting to be summed up in the audit log.
     pub refusals: Mutex<Refusals>,
@@ -54,7 +58,11 @@ pub struct Inner {
     pub plans: super::plan_cache::PlanCache,
     pub tls: bool,
     /// The audit log's verification at start-up: when, and the entries or what is wrong.
-    pub audit_check: std::sync::OnceLock<(i64, Result<usize, String>)>,
+    pub audit_check: Mutex<Option<(i64, Result<usize, String>)>>,
+    /// When this server started, and the last look at its CPU time (when,
+    /// ticks, the % it gave), for the system page.
+    pub started: std::time::Instant,
+    pub cpu_sample: Mutex<Option<(std::time::Instant, u64, f64)>>,
     /// Live views open, per user and in all.
     pub live_viewers: Arc<Mutex<super::conn_limit::Book>>,
 }
@@ -132,6 +140,8 @@ impl AppState {
             health,
             live,
             stills: Mutex::new(HashMap::new()),
+            recorded_stills: Default::default(),
+            exports: Default::default(),
             notices,
             limiter: Mutex::new(Limiter::new(LOGIN_FAILURES, LOGIN_WINDOW_US)),
             refusals: Mutex::new(Refusals::new(LOGIN_WINDOW_US)),
@@ -139,7 +149,9 @@ impl AppState {
             audited: Mutex::new(HashMap::new()),
             plans: Default::default(),
             tls,
-            audit_check: std::sync::OnceLock::new(),
+            audit_check: Mutex::new(None),
+            started: std::time::Instant::now(),
+            cpu_sample: Mutex::new(None),
             live_viewers: Arc::new(Mutex::new(super::conn_limit::Book::new(
                 LIVE_PER_USER,
                 LIVE_TOTAL,

@@ -140,6 +140,18 @@ impl Client {
         }
     }
 
+    /// DELETE, with the CSRF header when the client has a token.
+    pub fn delete(&self, path: &str) -> Reply {
+        let mut req = self.agent.delete(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        if let Some(t) = &self.csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        Self::finish(req.call())
+    }
+
     pub fn post(&self, path: &str, json: serde_json::Value) -> Reply {
         self.post_raw(path, "application/json", json.to_string().as_bytes(), &[])
     }

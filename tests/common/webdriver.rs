@@ -163,6 +163,30 @@ impl Browser {
         );
     }
 
+    /// Moves a mouse over `element` (x offsets from its centre, in CSS pixels):
+    /// each step "down", "move" or "up" at its offset. The button stays down
+    /// between calls until an "up".
+    pub fn pointer(&self, element: &str, steps: &[(i64, &str)]) {
+        let mut origin = serde_json::Map::new();
+        origin.insert(ELEMENT.into(), element.into());
+        let mut actions = Vec::new();
+        for (x, what) in steps {
+            actions.push(
+                json!({"type": "pointerMove", "duration": 100, "origin": &origin, "x": x, "y": 0}),
+            );
+            match *what {
+                "down" => actions.push(json!({"type": "pointerDown", "button": 0})),
+                "up" => actions.push(json!({"type": "pointerUp", "button": 0})),
+                _ => {}
+            }
+        }
+        self.cmd(
+            "POST",
+            "/actions",
+            json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}]}),
+        );
+    }
+
     pub fn script(&self, js: &str) -> Value {
         self.cmd("POST", "/execute/sync", json!({ "script": js, "args": [] }))
     }
