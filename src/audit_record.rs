@@ -41,6 +41,8 @@ pub mod action {
     pub const TOTP_RESET: &str = "totp_reset";
     /// An admin ended one of another user's sessions.
     pub const SESSION_END: &str = "session_end";
+    /// A one-time login link made on the server's machine (the demo's).
+    pub const LOGIN_LINK: &str = "login_link";
 
     /// Every action, for the audit page's filter.
     pub const ALL: &[&str] = &[
@@ -64,6 +66,7 @@ pub mod action {
         TOTP_DISABLED,
         TOTP_RESET,
         SESSION_END,
+        LOGIN_LINK,
     ];
 }
 

@@ -1,5 +1,5 @@
 //! `hearth demo`: simulated cameras recorded into a throwaway data directory, saying
-//! what it does as it goes.
+//! what it does as it goes, with a one-time login link for its first admin.
 
 use crate::config::Config;
 use crate::fakecam::FakeCamera;
@@ -48,8 +48,22 @@ pub async fn run(
         cfg_path.display()
     );
     let c = cfg.clone();
-    if let Some(pw) = tokio::task::spawn_blocking(move || first_admin(&c)).await?? {
-        println!("Log in as admin, password {pw}");
+    let admin = tokio::task::spawn_blocking(move || first_admin(&c)).await??;
+    // The link works only from this machine: point it at loopback.
+    let host = match listen.ip() {
+        ip if ip.is_unspecified() => {
+            std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), listen.port())
+        }
+        _ => listen,
+    };
+    println!(
+        "Open http://{host}/login/once/{} to log in as {} (once, within {} minutes, on this machine)",
+        admin.link,
+        admin.name,
+        LINK_VALID_US / 60_000_000
+    );
+    if let Some(pw) = admin.password {
+        println!("Or log in as {} with the password {pw}", admin.name);
     }
     println!("Press Ctrl-C to stop.");
     let reports = crate::nvr::run(cfg, shutdown).await?;
@@ -62,16 +76,44 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A throwaway demo on this machine: its first admin's password may go to the
-/// console (a real install hands it over in a private file).
-fn first_admin(cfg: &Config) -> anyhow::Result<Option<String>> {
+/// How long the printed login link stays good.
+const LINK_VALID_US: i64 = 10 * 60 * 1_000_000;
+
+/// The first admin, and how to log in as them.
+struct Admin {
+    name: String,
+    /// Set when the admin was made just now.
+    password: Option<String>,
+    link: String,
+}
+
+/// A throwaway demo on this machine: its first admin's password and a login link
+/// may go to the console (a real install hands the password over in a private file).
+fn first_admin(cfg: &Config) -> anyhow::Result<Admin> {
     let (store, audit) = crate::cli::open(cfg)?;
     let accounts = crate::security::accounts::Accounts {
         store: &store,
         audit: &audit,
         cameras: Vec::new(),
     };
-    Ok(accounts.ensure_admin()?)
+    let password = accounts.ensure_admin()?;
+    let name = store
+        .users()?
+        .into_iter()
+        .filter(|u| u.role == crate::store::Role::Admin)
+        .min_by_key(|u| u.id)
+        .map(|u| u.name)
+        .ok_or_else(|| anyhow::anyhow!("the demo's data directory has no admin"))?;
+    let by = crate::security::accounts::Actor {
+        user: "hearth demo",
+        address: None,
+    };
+    let link = accounts.login_link(&by, &name, LINK_VALID_US)?;
+    Ok(Admin {
+        name,
+        password,
+        link,
+    })
 }
 
 /// Removes the throwaway directory when the demo ends.

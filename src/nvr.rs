@@ -5,6 +5,7 @@
 use crate::config::{Config, RecordMode, StreamKind};
 use crate::ingest::health::Health;
 use crate::ingest::hub::Hub;
+use crate::ingest::motion_signal::MotionSignal;
 use crate::ingest::rtsp::{self, StreamSpec};
 use crate::media::clock;
 use crate::record::recorder::{self, RecorderConfig, RecorderStats};
@@ -154,15 +155,12 @@ pub async fn run(
     let mut ingest = Vec::new();
     let mut recorders = Vec::new();
     let mut detectors = Vec::new();
-    // Per camera: the wall time of its latest motion, from detector to recorders.
-    let mut last_motion: std::collections::HashMap<String, Arc<std::sync::atomic::AtomicI64>> =
+    // Per camera: what its detector has seen, for its recorders.
+    let mut signals: std::collections::HashMap<String, Arc<MotionSignal>> =
         std::collections::HashMap::new();
     for ((p, health), hub) in planned.into_iter().zip(health).zip(hubs) {
         let (cam, kind) = (p.cam, p.kind);
-        let signal = last_motion
-            .entry(cam.name.clone())
-            .or_insert_with(|| Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)))
-            .clone();
+        let signal = signals.entry(cam.name.clone()).or_default().clone();
         if p.record {
             let stream_id = {
                 let (store, name) = (store.clone(), cam.name.clone());

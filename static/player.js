@@ -1,12 +1,14 @@
 // Live view in a <video>: fMP4 fragments over the camera's WebSocket into Media
 // Source Extensions (ManagedMediaSource where the browser has it, as Safari on
 // iOS does). Keeps near the live edge and trims what was played, so a tile can
-// stay open for days.
+// stay open for days. A browser with neither that plays HLS itself (Safari on
+// older iPhones) gets the same stream as HLS.
 
 const Source = window.ManagedMediaSource ?? window.MediaSource;
+const hls = () => !Source && document.createElement("video").canPlayType("application/vnd.apple.mpegurl") !== "";
 
 // Whether this browser can play live at all.
-export const canPlayLive = () => Boolean(Source);
+export const canPlayLive = () => Boolean(Source) || hls();
 
 // Whether it can decode a codec ("avc1.64001f", "hvc1.1.6.L93.B0").
 export const canDecode = (codec) =>
@@ -16,6 +18,7 @@ export const canDecode = (codec) =>
 // omitted). `onState(state, detail)` hears "playing", "unsupported" (with the
 // codec), "ended" (with the reason) and "error". Returns a function that stops.
 export function playLive(video, camera, stream, onState = () => {}) {
+  if (!Source) return playHls(video, camera, stream, onState);
   const ms = new Source();
   video.disableRemotePlayback = true; // ManagedMediaSource wants it
   video.src = URL.createObjectURL(ms);
@@ -93,4 +96,23 @@ export function playLive(video, camera, stream, onState = () => {}) {
     video.load();
   };
   return stop;
+}
+
+// The same, as HLS the browser plays itself; it says "playing", "error".
+function playHls(video, camera, stream, onState) {
+  const q = stream ? `?stream=${stream}` : "";
+  let stopped = false;
+  video.addEventListener("playing", () => onState("playing"), { once: true });
+  video.addEventListener(
+    "error",
+    () => stopped || onState("error", video.error?.message || "the live stream failed"),
+    { once: true },
+  );
+  video.src = `/api/cameras/${encodeURIComponent(camera)}/live.m3u8${q}`;
+  video.play().catch(() => {});
+  return () => {
+    stopped = true;
+    video.removeAttribute("src");
+    video.load();
+  };
 }

@@ -1,8 +1,10 @@
-//! The README's demo command: `hearth demo` records simulated cameras, stops cleanly
-//! on SIGINT having recorded every frame it received, and leaves a verifiable index.
+//! The README's demo command: `hearth demo` records simulated cameras, logs its
+//! first admin in through the one-time link it prints, stops cleanly on SIGINT
+//! having recorded every frame it received, and leaves a verifiable index.
 
 mod common;
 
+use common::http::Client;
 use common::*;
 use std::process::{Command, Stdio};
 
@@ -11,10 +13,11 @@ fn demo_records_and_stops_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("demo");
     let out_path = dir.path().join("out.txt");
+    let port = free_port();
     let child = Command::new(HEARTH)
         .args(["demo", "--cameras", "2", "--data-dir"])
         .arg(&data)
-        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
         .stdout(std::fs::File::create(&out_path).expect("out"))
         .stderr(Stdio::null())
         .spawn()
@@ -24,6 +27,30 @@ fn demo_records_and_stops_cleanly() {
     assert!(wait_until(std::time::Duration::from_secs(120), || {
         std::fs::read_to_string(&out_path).is_ok_and(|s| s.contains("Ctrl-C"))
     }));
+    // The printed link logs the admin in once.
+    let printed = std::fs::read_to_string(&out_path).expect("output");
+    let link = printed
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("http://127.0.0.1:{port}")))
+        .filter(|p| p.starts_with("/login/once/"))
+        .unwrap_or_else(|| panic!("no login link: {printed}"))
+        .to_owned();
+    let mut c = Client::new(&format!("http://127.0.0.1:{port}"));
+    assert!(wait_until(std::time::Duration::from_secs(60), || c
+        .get("/healthz")
+        .status
+        == 200));
+    let r = c.get(&link);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("location"), Some("/"));
+    let cookie = r.header("set-cookie").expect("a session cookie");
+    c.cookie = cookie.split(';').next().map(str::to_owned);
+    let wall = c.get("/");
+    assert_eq!(wall.status, 200);
+    assert!(wall.text().contains("demo1"), "the live wall, logged in");
+    let again = Client::new(&c.base).get(&link);
+    assert_eq!(again.status, 401, "a link is good once");
+    assert!(again.text().contains("used already"));
     sleep_s(8);
     demo.signal(libc::SIGINT);
     let status = demo.wait(std::time::Duration::from_secs(60));

@@ -315,7 +315,7 @@ fn frames_missed_mid_gop_make_no_motion_event() {
         "porch".into(),
         hearth::config::Motion::default(),
         store.clone(),
-        Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
+        Arc::default(),
         hearth::motion::notices::channel(),
         rx,
     )

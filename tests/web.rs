@@ -57,6 +57,8 @@ fn every_route_answers_each_role_as_the_table_says() {
         (("GET", "/static/{file}"), 200),
         (("GET", "/login"), 200),
         (("POST", "/login"), 303),
+        // No such link.
+        (("GET", "/login/once/{token}"), 401),
         (("POST", "/api/login"), 200),
         (("POST", "/api/logout"), 200),
         (("POST", "/api/account/password"), 403),
@@ -74,6 +76,9 @@ fn every_route_answers_each_role_as_the_table_says() {
         // Without the WebSocket handshake: the permission first, then 400.
         (("GET", "/api/cameras/{name}/live"), 400),
         (("GET", "/api/cameras/{name}/live.jpg"), 200),
+        (("GET", "/api/cameras/{name}/live.m3u8"), 200),
+        // No such file.
+        (("GET", "/api/cameras/{name}/hls/{stream}/{file}"), 404),
         (("GET", "/api/cameras/{name}/still.jpg"), 200),
         (("GET", "/api/cameras/{name}/range"), 200),
         (("GET", "/api/cameras/{name}/events"), 200),
@@ -125,7 +130,9 @@ fn every_route_answers_each_role_as_the_table_says() {
         let url = path
             .replace("{name}", "front")
             .replace("{file}", "app.js")
-            .replace("{id}", "999999");
+            .replace("{id}", "999999")
+            .replace("{token}", "no-such-link")
+            .replace("{stream}", "sub");
         let ranged = [".mp4", "/recordings", "/events", "/activity", "/range"];
         let url = if ranged.iter().any(|r| url.ends_with(r)) {
             format!("{url}?{range}")

@@ -5,5 +5,6 @@ pub mod base_url;
 pub mod frame;
 pub mod health;
 pub mod hub;
+pub mod motion_signal;
 pub mod rtsp;
 pub mod sdp_params;

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod fmp4;
 pub mod h264;
 pub mod h265;
+pub mod hls_window;
 pub mod reader;
 
 /// A length as the 32-bit field of a box or sample. Everything Hearth writes is

@@ -14,6 +14,7 @@ use super::notices::{Notice, Notices, Phase};
 use crate::config::Motion;
 use crate::ingest::frame::{Frame, VideoParams};
 use crate::ingest::hub::StreamEvent;
+use crate::ingest::motion_signal::MotionSignal;
 use crate::store::{EventRow, Store};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,13 +26,12 @@ pub struct MotionStats {
     pub events: u64,
 }
 
-/// `last_motion` receives the wall time (µs) of every picture with motion, for
-/// motion-only recording.
+/// `signal` is told of every picture analysed, for motion-only recording.
 pub fn spawn(
     camera: String,
     motion: Motion,
     store: Arc<Store>,
-    last_motion: Arc<std::sync::atomic::AtomicI64>,
+    signal: Arc<MotionSignal>,
     notices: Notices,
     rx: mpsc::Receiver<StreamEvent>,
 ) -> std::io::Result<std::thread::JoinHandle<MotionStats>> {
@@ -43,7 +43,7 @@ pub fn spawn(
             Live {
                 camera,
                 store,
-                last_motion,
+                signal,
                 decoder: None,
                 awaiting_key: true,
                 analyser,
@@ -61,7 +61,7 @@ pub fn spawn(
 struct Live {
     camera: String,
     store: Arc<Store>,
-    last_motion: Arc<std::sync::atomic::AtomicI64>,
+    signal: Arc<MotionSignal>,
     decoder: Option<(Arc<VideoParams>, StreamDecoder)>,
     /// Frames are skipped until a key frame: at the start and after a gap.
     awaiting_key: bool,
@@ -133,10 +133,7 @@ impl Live {
                 return;
             }
         };
-        if d.motion {
-            self.last_motion
-                .store(t_us, std::sync::atomic::Ordering::Relaxed);
-        }
+        self.signal.saw(t_us, d.motion);
         self.stats.analysed += 1;
         let level = self
             .activity

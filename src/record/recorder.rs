@@ -9,10 +9,10 @@ use super::segmenter::{Action, Segmenter, SegmenterConfig};
 use super::writer::{Destination, SegmentFile, WriteError};
 use crate::config::StreamKind;
 use crate::ingest::hub::StreamEvent;
+use crate::ingest::motion_signal::MotionSignal;
 use crate::store::{SegmentClass, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -26,9 +26,9 @@ pub struct RecorderConfig {
     pub stream_id: i64,
     pub segmenter: SegmenterConfig,
     pub flush_interval: Duration,
-    /// Motion-only recording: the gate, and the wall time (µs) of the camera's
-    /// latest motion, written by its motion detector (`i64::MIN`: none yet).
-    pub motion: Option<(MotionGate, Arc<AtomicI64>)>,
+    /// Motion-only recording: the gate, and what the camera's motion detector
+    /// has seen.
+    pub motion: Option<(MotionGate, Arc<MotionSignal>)>,
 }
 
 /// What a recorder did, reported when it stops.
@@ -99,9 +99,8 @@ impl Recorder {
                     self.stats.frames_in += 1;
                     match &mut self.cfg.motion {
                         None => self.seg.push(&f, &mut self.actions),
-                        Some((gate, last)) => {
-                            let m = last.load(Ordering::Relaxed);
-                            let out = gate.push(f, (m != i64::MIN).then_some(m));
+                        Some((gate, signal)) => {
+                            let out = gate.push(f, signal.view());
                             self.stats.frames_idle += out.idle;
                             if out.close {
                                 self.seg.finish(&mut self.actions);

@@ -183,6 +183,32 @@ impl Accounts<'_> {
         )
     }
 
+    /// A one-time login link's token for `name`, good for `valid_us` from now
+    /// (see `web::login_link`).
+    pub fn login_link(
+        &self,
+        by: &Actor<'_>,
+        name: &str,
+        valid_us: i64,
+    ) -> Result<String, AccountError> {
+        let user = self
+            .store
+            .user_by_name(name)?
+            .ok_or_else(|| AccountError::NoSuchUser(name.to_owned()))?;
+        let tok = token::random_token();
+        let expires = chrono::Utc::now()
+            .timestamp_micros()
+            .saturating_add(valid_us);
+        self.store
+            .add_login_link(&token::digest(&tok), user.id, expires)?;
+        self.log(
+            by,
+            action::LOGIN_LINK,
+            format!("for {name}, good once for {} min", valid_us / 60_000_000),
+        )?;
+        Ok(tok)
+    }
+
     /// With no users at all, creates `admin` with a random password and returns it.
     pub fn ensure_admin(&self) -> Result<Option<String>, AccountError> {
         if self.store.user_count()? > 0 {

@@ -147,6 +147,13 @@ const MIGRATIONS: &[&str] = &[
         state INTEGER NOT NULL,
         error TEXT
     );",
+    // 13: one-time login links (web::login_link), made on this machine: a digest
+    // of the token, taken once.
+    "CREATE TABLE login_links (
+        token_hash BLOB PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        expires_us INTEGER NOT NULL
+    );",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

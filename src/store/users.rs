@@ -480,6 +480,30 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps a one-time login link for `user_id` until `expires_us`.
+    pub fn add_login_link(&self, token_hash: &[u8], user_id: i64, expires_us: i64) -> Result<()> {
+        self.durable()?.execute(
+            "INSERT INTO login_links (token_hash, user_id, expires_us) VALUES (?1, ?2, ?3)",
+            params![token_hash, user_id, expires_us],
+        )?;
+        Ok(())
+    }
+
+    /// Takes a login link: its user's id when it is there and has not expired.
+    /// It is gone afterwards either way, and so are the links that expired.
+    pub fn take_login_link(&self, token_hash: &[u8], now_us: i64) -> Result<Option<i64>> {
+        let c = self.durable()?;
+        let found: Option<(i64, i64)> = c
+            .query_row(
+                "DELETE FROM login_links WHERE token_hash = ?1 RETURNING user_id, expires_us",
+                [token_hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        c.execute("DELETE FROM login_links WHERE expires_us <= ?1", [now_us])?;
+        Ok(found.and_then(|(id, expires)| (now_us < expires).then_some(id)))
+    }
+
     /// Why a session that is no longer in the table ended.
     pub fn session_end(&self, token_hash: &[u8]) -> Result<EndReason> {
         let r: Option<String> = self
@@ -511,6 +535,27 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_login_link_is_taken_once_and_only_in_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("hearth.db")).unwrap();
+        assert!(store.add_user("ann", Role::Admin, "h", &[], 0).unwrap());
+        let id = store.user_by_name("ann").unwrap().unwrap().id;
+        store.add_login_link(b"one", id, 100).unwrap();
+        store.add_login_link(b"two", id, 100).unwrap();
+        assert_eq!(store.take_login_link(b"one", 50).unwrap(), Some(id));
+        assert_eq!(store.take_login_link(b"one", 50).unwrap(), None, "used");
+        assert_eq!(store.take_login_link(b"zzz", 50).unwrap(), None, "unknown");
+        assert_eq!(store.take_login_link(b"two", 100).unwrap(), None, "expired");
+        store.add_login_link(b"three", id, 100).unwrap();
+        assert!(store.remove_user("ann").unwrap());
+        assert_eq!(
+            store.take_login_link(b"three", 50).unwrap(),
+            None,
+            "user gone"
+        );
+    }
 
     #[test]
     fn expired_sessions_are_purged_and_live_ones_kept() {

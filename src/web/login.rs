@@ -54,7 +54,12 @@ fn second_factor(
 
 /// Writes a refused login to the audit log, or counts it for the summary of
 /// its window (see [`crate::security::refusals`]); writes summaries now due.
-async fn refused(state: &AppState, addr: &str, name: &str, detail: &str) -> Result<(), WebError> {
+pub(super) async fn refused(
+    state: &AppState,
+    addr: &str,
+    name: &str,
+    detail: &str,
+) -> Result<(), WebError> {
     let now = chrono::Utc::now().timestamp_micros();
     let (due, write) = {
         let mut r = state.refusals.lock().unwrap_or_else(|p| p.into_inner());
@@ -209,9 +214,23 @@ async fn login(
             return Err(WebError::TooMany(wait_message("failed logins", secs)));
         }
     };
+    let (tok, csrf) = open_session(state, &user, peer, how).await?;
+    Ok((tok, csrf, user.name))
+}
+
+/// A new session for `user`, who logged in from `peer` (`how`: said in the
+/// audit entry when not empty): (cookie value, CSRF token).
+pub(super) async fn open_session(
+    state: &AppState,
+    user: &crate::store::UserRow,
+    peer: IpAddr,
+    how: &str,
+) -> Result<(String, String), WebError> {
     let now = chrono::Utc::now().timestamp_micros();
     let tok = token::random_token();
     let csrf = token::random_token();
+    let addr = peer.to_string();
+    let addr_key = address_key(peer);
     let (h, cs, a, id) = (token::digest(&tok), csrf.clone(), addr.clone(), user.id);
     state
         .blocking(move |s| -> Result<(), WebError> {
@@ -228,7 +247,22 @@ async fn login(
             ..Record::default()
         })
         .await?;
-    Ok((tok, csrf, user.name))
+    Ok((tok, csrf))
+}
+
+/// The answer to a page login: the session cookie, and on to the live wall.
+pub(super) fn session_response(state: &AppState, tok: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (
+                "set-cookie",
+                auth::session_cookie(state.tls, tok, max_age(state)),
+            ),
+            ("location", "/".to_owned()),
+        ],
+    )
+        .into_response()
 }
 
 fn max_age(state: &AppState) -> u64 {
@@ -272,17 +306,7 @@ pub async fn form_login(
     Form(c): Form<Credentials>,
 ) -> Result<Response, WebError> {
     match login(&state, peer.ip(), c).await {
-        Ok((tok, _, _)) => Ok((
-            StatusCode::SEE_OTHER,
-            [
-                (
-                    "set-cookie",
-                    auth::session_cookie(state.tls, &tok, max_age(&state)),
-                ),
-                ("location", "/".to_owned()),
-            ],
-        )
-            .into_response()),
+        Ok((tok, _, _)) => Ok(session_response(&state, &tok)),
         Err(WebError::Unauthenticated { .. }) => Ok((
             StatusCode::UNAUTHORIZED,
             super::pages::LoginPage::with_error("Wrong user name, password or one-time code."),

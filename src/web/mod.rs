@@ -13,9 +13,11 @@ pub mod conn_limit;
 pub mod error;
 pub mod events;
 pub mod exports;
+pub mod hls;
 pub mod live;
 pub mod live_still;
 pub mod login;
+pub mod login_link;
 pub mod media;
 pub mod origin;
 pub mod pages;
@@ -62,6 +64,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::GET,  "/static/{file}",                 Public, get(static_file)),
         (Method::GET,  "/login",                         Public, get(pages::login_page)),
         (Method::POST, "/login",                         Public, post(login::form_login)),
+        (Method::GET,  "/login/once/{token}",            Public, get(login_link::follow)),
         (Method::POST, "/api/login",                     Public, post(login::api_login)),
         (Method::POST, "/api/logout",                    User,   post(login::logout)),
         (Method::POST, "/api/account/password",          User,   post(login::change_password)),
@@ -78,6 +81,8 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::GET,  "/api/cameras/{name}/export.mp4", Camera, get(media::download)),
         (Method::GET,  "/api/cameras/{name}/live",       Camera, get(live::live)),
         (Method::GET,  "/api/cameras/{name}/live.jpg",   Camera, get(live_still::still)),
+        (Method::GET,  "/api/cameras/{name}/live.m3u8",  Camera, get(hls::playlist)),
+        (Method::GET,  "/api/cameras/{name}/hls/{stream}/{file}", Camera, get(hls::file)),
         (Method::GET,  "/api/cameras/{name}/still.jpg",  Camera, get(recorded_still::still)),
         (Method::GET,  "/api/cameras/{name}/range",      Camera, get(media::range_info)),
         (Method::GET,  "/api/cameras/{name}/events",     Camera, get(api::events)),

@@ -65,6 +65,8 @@ pub struct Inner {
     pub cpu_sample: Mutex<Option<(std::time::Instant, u64, f64)>>,
     /// Live views open, per user and in all.
     pub live_viewers: Arc<Mutex<super::conn_limit::Book>>,
+    /// Live views over HLS: a feed per camera stream being watched so.
+    pub hls: super::hls::Feeds,
 }
 
 impl Inner {
@@ -156,6 +158,7 @@ impl AppState {
                 LIVE_PER_USER,
                 LIVE_TOTAL,
             ))),
+            hls: Default::default(),
         }))
     }
 
