@@ -48,6 +48,7 @@ const spans = list("span-data");
 const events = list("event-data");
 
 let stopLive = null;
+let soundOn = false;
 const endLive = () => {
   stopLive?.();
   stopLive = null;
@@ -108,9 +109,45 @@ player.addEventListener("timeupdate", () => {
   timeline.setHead(wall);
   show(wall);
 });
-player.addEventListener("ended", () => {
-  if (playing && playing.end < day.end) playFrom(playing.end);
+// At the end of what was asked for: on through what has been recorded since
+// (today the recording goes on), and once caught up with now, live.
+player.addEventListener("ended", async () => {
+  if (!playing) return;
+  const wall = Math.max(playing.first + player.currentTime * 1000, playing.at);
+  if (isToday()) await refreshSpans();
+  if (spans.some(([, b]) => b > wall + 1000)) playFrom(Math.min(wall, playing.end));
+  else if (isToday()) {
+    watchLive(streamChoice.value || null);
+    say("Caught up with the recording: this is live.");
+  }
 });
+
+// Today's spans grow as the camera records: fetched again every 20 s while the
+// page is shown (the API takes at most a day at once; a DST day is 25 hours,
+// so in halves).
+const isToday = () => Date.now() >= day.start && Date.now() < day.end;
+const refreshSpans = async () => {
+  const to = Math.min(Date.now(), day.end);
+  const runs = [];
+  for (let a = day.start; a < to; a += 12 * 3600000) {
+    const b = Math.min(a + 12 * 3600000, to);
+    const r = await fetch(`/api/cameras/${cam}/recordings?from=${iso(a)}&to=${iso(b)}`, {
+      credentials: "same-origin",
+    });
+    if (!r.ok) return;
+    for (const s of await r.json()) {
+      const [from, until] = [s.start_us / 1000, s.end_us / 1000];
+      const last = runs[runs.length - 1];
+      if (last && from - last[1] < 1500) last[1] = Math.max(last[1], until);
+      else runs.push([from, until]);
+    }
+  }
+  spans.splice(0, spans.length, ...runs);
+  timeline.draw();
+};
+setInterval(() => {
+  if (isToday() && !document.hidden) refreshSpans();
+}, 20000);
 
 const wallNow = () => (playing ? playing.first + player.currentTime * 1000 : timeline.head);
 
@@ -297,6 +334,7 @@ const watchLive = (stream) => {
   playing = null;
   timeline.setHead(null);
   show(null);
+  player.muted = !soundOn;
   stopLive = playLive(player, camera, stream, (state, detail) => {
     if (state === "unsupported" && stream === "main" && streamChoice.options.length > 1) {
       streamChoice.value = "";
@@ -307,7 +345,7 @@ const watchLive = (stream) => {
     } else if (state === "error") {
       say(`Live view failed: ${detail}`);
     }
-  });
+  }, soundOn);
 };
 document.getElementById("live").addEventListener("click", () => {
   say("");
@@ -315,5 +353,15 @@ document.getElementById("live").addEventListener("click", () => {
 });
 streamChoice.addEventListener("change", () => {
   if (stopLive) watchLive(streamChoice.value || null);
+});
+// Sound, for a camera that sends it: off until asked for (a live view then
+// starts again with it; a recording just stops being muted).
+const sound = document.getElementById("sound");
+sound?.addEventListener("click", () => {
+  soundOn = !soundOn;
+  sound.setAttribute("aria-pressed", String(soundOn));
+  sound.textContent = soundOn ? "Sound on" : "Sound off";
+  if (stopLive) watchLive(streamChoice.value || null);
+  else player.muted = !soundOn;
 });
 window.addEventListener("pagehide", endLive);

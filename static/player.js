@@ -15,15 +15,19 @@ export const canDecode = (codec) =>
   Boolean(Source) && Source.isTypeSupported(`video/mp4; codecs="${codec}"`);
 
 // Plays `camera`'s live `stream` ("main" or "sub", or the server's choice when
-// omitted). `onState(state, detail)` hears "playing", "unsupported" (with the
-// codec), "ended" (with the reason) and "error". Returns a function that stops.
-export function playLive(video, camera, stream, onState = () => {}) {
+// omitted), with its sound when `audio` and the camera sends any.
+// `onState(state, detail)` hears "playing", "unsupported" (with the codec),
+// "ended" (with the reason) and "error". Returns a function that stops.
+export function playLive(video, camera, stream, onState = () => {}, audio = false) {
   if (!Source) return playHls(video, camera, stream, onState);
   const ms = new Source();
   video.disableRemotePlayback = true; // ManagedMediaSource wants it
   video.src = URL.createObjectURL(ms);
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const q = stream ? `?stream=${stream}` : "";
+  const params = new URLSearchParams();
+  if (stream) params.set("stream", stream);
+  if (audio) params.set("audio", "true");
+  const q = params.size ? `?${params}` : "";
   const ws = new WebSocket(`${proto}//${location.host}/api/cameras/${encodeURIComponent(camera)}/live${q}`);
   ws.binaryType = "arraybuffer";
   let sb = null;
@@ -52,14 +56,17 @@ export function playLive(video, camera, stream, onState = () => {}) {
   };
   const open = (desc) => {
     if (sb) return;
-    const type = `video/mp4; codecs="${desc.codec}"`;
+    const codecs = desc.audio ? `${desc.codec},${desc.audio}` : desc.codec;
+    const type = `video/mp4; codecs="${codecs}"`;
     if (!Source.isTypeSupported(type)) {
-      onState("unsupported", desc.codec);
+      onState("unsupported", codecs);
       stop();
       return;
     }
     sb = ms.addSourceBuffer(type);
-    sb.mode = "sequence";
+    // Sound and pictures come in separate fragments on one clock: they go by
+    // their own times. Pictures alone are simply played one after another.
+    sb.mode = desc.audio ? "segments" : "sequence";
     sb.addEventListener("updateend", () => {
       // A viewer that fell behind (a slow device, a tab in the background)
       // jumps to the live edge instead of drifting ever later.

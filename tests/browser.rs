@@ -125,6 +125,115 @@ fn chromium_logs_in_and_plays_a_recording() {
     assert!(secs >= 3 && secs <= watched + 2, "{stop}");
 }
 
+#[test]
+fn playback_goes_on_through_what_was_recorded_since_and_then_live() {
+    let port = free_port();
+    let _cam = fake_camera(port, None);
+    let web = free_port();
+    let mut nvr = Nvr::new(
+        &format!(
+            "segment_duration = \"4s\"\nmin_free = \"1MB\"\n\n[server]\nlisten = \"127.0.0.1:{web}\"\ntls = \"off\"\n"
+        ),
+        &[Cam {
+            name: "front",
+            url: format!("rtsp://127.0.0.1:{port}/main"),
+            auth: None,
+            extra: "",
+        }],
+    );
+    nvr.add_user("ann", "viewer", "front", "ann-password-1");
+    nvr.start();
+    let url = nvr.web_url();
+    sleep_s(8);
+    let b = Browser::start();
+    assert!(b.log_in(&url, "ann", "ann-password-1"), "{}", b.url());
+    b.goto(&format!("{url}cameras/front"));
+    // The day's recording as the page was made, played at 8x ten seconds later:
+    // playback goes on with what was recorded since, and having caught up, it
+    // is live.
+    let loaded_to =
+        b.script("return +[...document.querySelectorAll('#span-data li')].pop().dataset.to / 1000");
+    b.script("const s = document.getElementById('speed'); s.value = '8'; s.dispatchEvent(new Event('change'))");
+    sleep_s(10);
+    b.click("ul.spans li:last-child button.play");
+    let state = "const v = document.getElementById('player'); \
+         return {src: v.currentSrc, at: +v.dataset.at, note: document.getElementById('message').textContent}";
+    let mut past = false;
+    let live = wait_until(Duration::from_secs(90), || {
+        let s = b.script(state);
+        past |= s["at"]
+            .as_f64()
+            .zip(loaded_to.as_f64())
+            .is_some_and(|(at, to)| at > to + 1000.0);
+        s["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("this is live")
+    });
+    let s = b.script(state);
+    assert!(live, "never caught up: {s}");
+    assert!(past, "played nothing recorded after the page was made: {s}");
+    assert!(
+        s["src"].as_str().unwrap_or_default().starts_with("blob:"),
+        "{s}"
+    );
+}
+
+#[test]
+fn live_sound_plays_when_asked_for() {
+    // GStreamer's camera with a 440 Hz tone in AAC beside the picture.
+    let port = free_port();
+    let _cam = gst_camera(port, None, &["--audio"]);
+    let web = free_port();
+    let mut nvr = Nvr::new(
+        &format!(
+            "segment_duration = \"4s\"\nmin_free = \"1MB\"\n\n[server]\nlisten = \"127.0.0.1:{web}\"\ntls = \"off\"\n"
+        ),
+        &[Cam {
+            name: "front",
+            url: format!("rtsp://127.0.0.1:{port}/main"),
+            auth: None,
+            extra: "audio = true",
+        }],
+    );
+    nvr.add_user("ann", "viewer", "front", "ann-password-1");
+    nvr.start();
+    let url = nvr.web_url();
+    sleep_s(4);
+    let b = Browser::start();
+    assert!(b.log_in(&url, "ann", "ann-password-1"), "{}", b.url());
+    b.goto(&format!("{url}cameras/front"));
+    // Live without sound first: no audio is decoded.
+    b.click("#live");
+    let state = "const v = document.getElementById('player'); \
+         return {t: v.currentTime, muted: v.muted, audio: v.webkitAudioDecodedByteCount, \
+         err: v.error && v.error.message, note: document.getElementById('note')?.textContent}";
+    assert!(
+        wait_until(Duration::from_secs(30), || b.script(state)["t"]
+            .as_f64()
+            .is_some_and(|t| t > 2.0)),
+        "live view did not play: {}",
+        b.script(state)
+    );
+    assert_eq!(b.script(state)["audio"], 0, "{}", b.script(state));
+    // Sound on: the live view starts again with the camera's sound, unmuted.
+    b.click("#sound");
+    let heard = wait_until(Duration::from_secs(30), || {
+        let s = b.script(state);
+        s["t"].as_f64().is_some_and(|t| t > 2.0) && s["audio"].as_i64().is_some_and(|n| n > 0)
+    });
+    let s = b.script(state);
+    assert!(heard, "no sound: {s}");
+    assert_eq!(s["muted"], false, "{s}");
+    assert_eq!(
+        b.script("return document.getElementById('sound').getAttribute('aria-pressed')"),
+        "true"
+    );
+    b.screenshot(&screenshots().join("camera-sound.png"));
+    let (_, audit) = nvr.cli(&["audit", "list", "--user", "ann"]);
+    assert!(audit.contains("main stream with sound"), "{audit}");
+}
+
 /// Where each page's screenshot is kept for review.
 fn screenshots() -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");

@@ -2,17 +2,20 @@
 //! Extensions. A viewer starts at the current GOP's key frame at once (the hub
 //! keeps it). The stream is tied to its session ([`SessionWatch`]) and ends when
 //! the session or the camera permission does. Start and stop, with the duration
-//! watched and why it ended, go to the audit log.
+//! watched and why it ended, go to the audit log. With `audio=true`, the
+//! camera's sound comes along as a second track when the camera sends it.
 
 use super::auth::CameraAccess;
 use super::conn_limit::Slot;
 use super::error::WebError;
-use super::live_still::StreamQuery;
+use super::live_still::stream_kind;
 use super::session_watch::SessionWatch;
 use super::state::AppState;
-use crate::ingest::frame::VideoParams;
+use crate::ingest::frame::{AudioParams, VideoParams};
 use crate::ingest::hub::{Hub, StreamEvent};
-use crate::media::fmp4::{Run, Sample, VIDEO_TRACK, fragment_header, init_segment};
+use crate::media::fmp4::{
+    AUDIO_TRACK, AudioTrack, Run, Sample, VIDEO_TRACK, fragment_header, init_segment,
+};
 use crate::security::audit_chain::{Record, action};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Query, State};
@@ -23,6 +26,15 @@ use std::sync::Arc;
 const VIEWER_QUEUE: usize = 256;
 /// A ping this often while no frame is sent, so a quiet stream is not idle.
 const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
+
+#[derive(serde::Deserialize)]
+pub struct LiveQuery {
+    #[serde(default)]
+    stream: Option<String>,
+    /// The camera's sound too, when it sends any.
+    #[serde(default)]
+    audio: bool,
+}
 
 /// Why a live view ended.
 enum Ending {
@@ -45,12 +57,13 @@ impl Ending {
 pub async fn live(
     State(state): State<AppState>,
     cam: CameraAccess,
-    Query(q): Query<StreamQuery>,
+    Query(q): Query<LiveQuery>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, WebError> {
     let (kind, hub) = state
-        .live_hub(&cam.camera, q.kind()?)
+        .live_hub(&cam.camera, stream_kind(q.stream.as_deref())?)
         .ok_or(WebError::NotFound)?;
+    let sound = if q.audio { " with sound" } else { "" };
     let Some(slot) = Slot::take(&state.live_viewers, cam.authed.user.id.to_string()) else {
         return Err(WebError::TooMany(
             "too many live views open; close one and try again".into(),
@@ -60,13 +73,13 @@ pub async fn live(
     state
         .audit(Record {
             from_us: Some(start_us),
-            detail: Some(format!("{} stream", kind.as_str())),
+            detail: Some(format!("{} stream{sound}", kind.as_str())),
             ..cam.record(action::LIVE_START)
         })
         .await?;
     let watch = SessionWatch::new(&cam.authed, Some(&cam.camera));
     Ok(ws.on_upgrade(move |socket| async move {
-        let ending = stream(socket, hub, kind, &state, &watch).await;
+        let ending = stream(socket, hub, kind, q.audio, &state, &watch).await;
         drop(slot);
         let end_us = chrono::Utc::now().timestamp_micros();
         let r = state
@@ -74,7 +87,7 @@ pub async fn live(
                 from_us: Some(start_us),
                 to_us: Some(end_us),
                 detail: Some(format!(
-                    "watched {} s of the {} stream; ended: {}",
+                    "watched {} s of the {} stream{sound}; ended: {}",
                     (end_us - start_us) / 1_000_000,
                     kind.as_str(),
                     ending.as_str()
@@ -88,17 +101,21 @@ pub async fn live(
     }))
 }
 
-/// Sends a JSON description, an init segment and then a fragment per frame, until
-/// the viewer leaves, the stream ends or the session does.
+/// Sends a JSON description, an init segment and then a fragment per frame (and
+/// per audio frame with `audio`), until the viewer leaves, the stream ends or the
+/// session does.
 async fn stream(
     mut socket: WebSocket,
     hub: Arc<Hub>,
     kind: crate::config::StreamKind,
+    audio: bool,
     state: &AppState,
     watch: &SessionWatch,
 ) -> Ending {
     let mut rx = hub.subscribe_live(VIEWER_QUEUE);
     let mut params: Option<Arc<VideoParams>> = None;
+    // The audio track of the init segment sent, if it has one.
+    let mut sound: Option<Arc<AudioParams>> = None;
     let (mut base, mut last_pts, mut interval, mut seq) = (0i64, 0i64, 6000i64, 0u32);
     let ended = watch.ended(state);
     tokio::pin!(ended);
@@ -133,16 +150,67 @@ async fn stream(
                 params = None;
                 continue;
             }
-            Some(StreamEvent::Audio(_)) => continue,
+            Some(StreamEvent::Audio(a)) => {
+                // On the video's clock: decode times share its base.
+                let Some(s) = sound.as_ref().filter(|s| ***s == *a.params) else {
+                    continue;
+                };
+                let rate = i64::from(s.clock_rate);
+                let at = a.pts - base * rate / 90_000;
+                if params.is_none() || at < 0 {
+                    continue;
+                }
+                seq = seq.wrapping_add(1);
+                let sample = [Sample {
+                    duration: a.duration,
+                    size: crate::media::len_u32(a.data.len()),
+                    key: true,
+                }];
+                let mut msg = fragment_header(
+                    seq,
+                    &[Run {
+                        track_id: AUDIO_TRACK,
+                        base_decode_time: at.unsigned_abs(),
+                        sample_description_index: 1,
+                        samples: &sample,
+                    }],
+                );
+                msg.extend_from_slice(&a.data);
+                if socket.send(Message::Binary(msg.into())).await.is_err() {
+                    return Ending::ViewerLeft;
+                }
+                continue;
+            }
         };
-        let fresh = params.as_ref().is_none_or(|p| !f.has_params(p));
+        let wanted = f.audio.as_ref().filter(|_| audio);
+        let same_sound = match (wanted, &sound) {
+            (None, None) => true,
+            (Some(a), Some(s)) => **a == **s,
+            _ => false,
+        };
+        let fresh = !same_sound || params.as_ref().is_none_or(|p| !f.has_params(p));
         if fresh {
             if !f.key {
                 continue;
             }
             let p = &f.params;
-            let desc = serde_json::json!({"codec": p.codec, "width": p.width, "height": p.height, "stream": kind.as_str()});
-            let init = init_segment(&[&p.sample_entry], p.width, p.height, None);
+            sound = wanted.cloned();
+            let desc = serde_json::json!({
+                "codec": p.codec, "width": p.width, "height": p.height, "stream": kind.as_str(),
+                "audio": sound.as_ref().map(|s| s.codec.as_str()),
+            });
+            let entry;
+            let track = match &sound {
+                Some(s) => {
+                    entry = [s.sample_entry.as_slice()];
+                    Some(AudioTrack {
+                        entries: &entry,
+                        timescale: s.clock_rate,
+                    })
+                }
+                None => None,
+            };
+            let init = init_segment(&[&p.sample_entry], p.width, p.height, track);
             if socket
                 .send(Message::Text(desc.to_string().into()))
                 .await

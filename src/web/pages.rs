@@ -128,6 +128,8 @@ pub struct CameraPage {
     pub fps: f64,
     /// Whether the camera has a sub stream to watch live.
     pub has_sub: bool,
+    /// Whether the camera is set up to send sound (`audio = true`).
+    pub has_audio: bool,
     pub events: Vec<EventItem>,
 }
 
@@ -212,6 +214,7 @@ pub async fn camera(
         .get(&(cam.camera.clone(), StreamKind::Main))
         .map_or(0.0, |h| (h.snapshot().fps * 100.0).round() / 100.0);
     let has_sub = state.live_hub(&cam.camera, Some(StreamKind::Sub)).is_some();
+    let has_audio = state.cfg.camera(&cam.camera).is_some_and(|c| c.audio);
     let offsets = serde_json::to_string(&zone.offsets(day)).unwrap_or_else(|_| "[]".into());
     let d = |x: Option<NaiveDate>| {
         x.map(|d| d.format("%Y-%m-%d").to_string())
@@ -234,6 +237,7 @@ pub async fn camera(
         spans,
         fps,
         has_sub,
+        has_audio,
     })
 }
 
