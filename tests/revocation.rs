@@ -6,40 +6,15 @@
 mod common;
 
 use common::http::Client;
+use common::live_ws::{self, Live};
 use common::site::*;
 use common::*;
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use tungstenite::{Message, WebSocket, client::IntoClientRequest};
-
-type Live = WebSocket<TcpStream>;
+use tungstenite::Message;
 
 /// Starts the WebSocket handshake for `camera`'s live view on `c`'s session.
 fn handshake(s: &Site, c: &Client, camera: &str) -> Result<Live, tungstenite::Error> {
-    let host = s.url.trim_start_matches("http://").trim_end_matches('/');
-    let mut req = format!("ws://{host}/api/cameras/{camera}/live")
-        .into_client_request()
-        .expect("request");
-    let h = req.headers_mut();
-    h.insert(
-        "cookie",
-        c.cookie.clone().expect("cookie").parse().expect("cookie"),
-    );
-    h.insert(
-        "origin",
-        s.url.trim_end_matches('/').parse().expect("origin"),
-    );
-    let tcp = TcpStream::connect(host).expect("connect");
-    tcp.set_read_timeout(Some(Duration::from_secs(2)))
-        .expect("timeout");
-    tungstenite::client(req, tcp)
-        .map(|(ws, _)| ws)
-        .map_err(|e| match e {
-            tungstenite::HandshakeError::Failure(e) => e,
-            tungstenite::HandshakeError::Interrupted(_) => {
-                tungstenite::Error::Io(std::io::ErrorKind::TimedOut.into())
-            }
-        })
+    live_ws::handshake(&s.url, &c.cookie.clone().expect("cookie"), camera, "")
 }
 
 /// Opens `camera`'s live view on `c`'s session and waits for video to flow.

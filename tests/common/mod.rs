@@ -6,6 +6,7 @@
 
 pub mod curl;
 pub mod http;
+pub mod live_ws;
 pub mod site;
 pub mod webdriver;
 
