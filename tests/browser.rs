@@ -9,10 +9,10 @@ use common::webdriver::Browser;
 use common::*;
 use std::time::Duration;
 
-#[test]
-fn chromium_logs_in_and_plays_a_recording() {
-    let port = free_port();
-    let _cam = fake_camera(port, None);
+/// Hearth recording one camera, front (`extra` in its table), from `/main` of
+/// the RTSP server on `port`, with the web on a free port and ann allowed the
+/// camera; and the web's address.
+fn front_for_ann(port: u16, extra: &str) -> (Nvr, String) {
     let web = free_port();
     let mut nvr = Nvr::new(
         &format!(
@@ -22,12 +22,20 @@ fn chromium_logs_in_and_plays_a_recording() {
             name: "front",
             url: format!("rtsp://127.0.0.1:{port}/main"),
             auth: None,
-            extra: "",
+            extra,
         }],
     );
     nvr.add_user("ann", "viewer", "front", "ann-password-1");
     nvr.start();
     let url = nvr.web_url();
+    (nvr, url)
+}
+
+#[test]
+fn chromium_logs_in_and_plays_a_recording() {
+    let port = free_port();
+    let _cam = fake_camera(port, None);
+    let (nvr, url) = front_for_ann(port, "");
     sleep_s(12);
 
     let b = Browser::start();
@@ -129,21 +137,7 @@ fn chromium_logs_in_and_plays_a_recording() {
 fn playback_goes_on_through_what_was_recorded_since_and_then_live() {
     let port = free_port();
     let _cam = fake_camera(port, None);
-    let web = free_port();
-    let mut nvr = Nvr::new(
-        &format!(
-            "segment_duration = \"4s\"\nmin_free = \"1MB\"\n\n[server]\nlisten = \"127.0.0.1:{web}\"\ntls = \"off\"\n"
-        ),
-        &[Cam {
-            name: "front",
-            url: format!("rtsp://127.0.0.1:{port}/main"),
-            auth: None,
-            extra: "",
-        }],
-    );
-    nvr.add_user("ann", "viewer", "front", "ann-password-1");
-    nvr.start();
-    let url = nvr.web_url();
+    let (_nvr, url) = front_for_ann(port, "");
     sleep_s(8);
     let b = Browser::start();
     assert!(b.log_in(&url, "ann", "ann-password-1"), "{}", b.url());
@@ -184,21 +178,7 @@ fn live_sound_plays_when_asked_for() {
     // GStreamer's camera with a 440 Hz tone in AAC beside the picture.
     let port = free_port();
     let _cam = gst_camera(port, None, &["--audio"]);
-    let web = free_port();
-    let mut nvr = Nvr::new(
-        &format!(
-            "segment_duration = \"4s\"\nmin_free = \"1MB\"\n\n[server]\nlisten = \"127.0.0.1:{web}\"\ntls = \"off\"\n"
-        ),
-        &[Cam {
-            name: "front",
-            url: format!("rtsp://127.0.0.1:{port}/main"),
-            auth: None,
-            extra: "audio = true",
-        }],
-    );
-    nvr.add_user("ann", "viewer", "front", "ann-password-1");
-    nvr.start();
-    let url = nvr.web_url();
+    let (nvr, url) = front_for_ann(port, "audio = true");
     sleep_s(4);
     let b = Browser::start();
     assert!(b.log_in(&url, "ann", "ann-password-1"), "{}", b.url());
@@ -415,21 +395,7 @@ fn the_live_wall_plays_every_camera_in_the_household_time_zone() {
 fn a_browser_without_media_source_plays_hls_and_one_without_hls_gets_stills() {
     let port = free_port();
     let _cam = fake_camera(port, None);
-    let web = free_port();
-    let mut nvr = Nvr::new(
-        &format!(
-            "segment_duration = \"4s\"\nmin_free = \"1MB\"\n\n[server]\nlisten = \"127.0.0.1:{web}\"\ntls = \"off\"\n"
-        ),
-        &[Cam {
-            name: "front",
-            url: format!("rtsp://127.0.0.1:{port}/main"),
-            auth: None,
-            extra: "",
-        }],
-    );
-    nvr.add_user("ann", "viewer", "front", "ann-password-1");
-    nvr.start();
-    let url = nvr.web_url();
+    let (nvr, url) = front_for_ann(port, "");
     sleep_s(6);
     let b = Browser::start();
     // As a browser with neither MediaSource nor ManagedMediaSource that plays

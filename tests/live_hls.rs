@@ -77,7 +77,8 @@ fn ffmpeg_plays_the_live_stream_over_hls_and_the_view_is_audited() {
         401
     );
 
-    // One live view in the audit log, ended once nothing more was asked.
+    // One live view in the audit log, ended once nothing more was asked, saying
+    // why: the session ended.
     let admin = logged_in(&s, ADMIN);
     let views = |action: &str| -> Vec<serde_json::Value> {
         admin
@@ -104,7 +105,7 @@ fn ffmpeg_plays_the_live_stream_over_hls_and_the_view_is_audited() {
     );
     let detail = stops[0]["detail"].as_str().unwrap_or_default();
     assert!(
-        detail.contains("of the main stream over HLS; ended: stopped asking"),
+        detail.contains("of the main stream over HLS; ended: logged out"),
         "{detail}"
     );
     let watched: i64 = detail

@@ -54,6 +54,14 @@ pub struct AudioParams {
     pub sample_entry: Vec<u8>,
 }
 
+impl AudioParams {
+    /// Whether `a` and `b` describe the same audio (cheaply when they are the
+    /// same `Arc`), as [`Frame::has_params`] does for video.
+    pub fn same(a: &Arc<AudioParams>, b: &Arc<AudioParams>) -> bool {
+        Arc::ptr_eq(a, b) || **a == **b
+    }
+}
+
 /// One encoded audio frame (an AAC access unit).
 #[derive(Debug)]
 pub struct AudioFrame {

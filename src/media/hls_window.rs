@@ -60,21 +60,24 @@ impl HlsWindow {
     pub fn push(&mut self, f: &Arc<Frame>) {
         let same =
             self.session == f.session && self.params.as_ref().is_some_and(|p| f.has_params(p));
-        if !same {
+        if same {
+            if self.pending.is_empty() && !f.key {
+                return;
+            }
+            if f.key
+                && let (Some(first), Some(last)) = (self.pending.first(), self.pending.last())
+                && f.pts - first.pts >= MIN_SEGMENT
+            {
+                let last_duration = f.pts - last.pts;
+                self.finish(last_duration);
+            }
+        } else {
+            // A new timeline or new parameters: from its first key frame on.
             self.finish(GUESSED_FRAME);
             self.pending_discontinuity |= self.next_seq > 0;
-        }
-        if self.pending.is_empty() && !f.key {
-            return;
-        }
-        if f.key
-            && let Some(first) = self.pending.first()
-            && f.pts - first.pts >= MIN_SEGMENT
-        {
-            let last = self.pending.last().map_or(f.pts, |l| l.pts);
-            self.finish(f.pts - last);
-        }
-        if !same {
+            if !f.key {
+                return;
+            }
             self.session = f.session;
             if self.params.as_ref().is_none_or(|p| !f.has_params(p)) {
                 let p = &f.params;

@@ -6,9 +6,10 @@
 //!
 //! HTTP has no connection to end, so a session's live view over HLS starts with
 //! its first request (audited as a live view, counted against the live-view
-//! limits) and ends, audited with what was watched, once it has asked nothing
-//! for [`VIEWER_IDLE_US`] or the camera's stream ends. Every request is checked
-//! against the session and the camera permission like any other.
+//! limits) and ends, audited with what was watched and why (its session ended,
+//! or it stopped asking), once it has asked nothing for [`VIEWER_IDLE_US`] or the
+//! camera's stream ends. Every request is checked against the session and the
+//! camera permission like any other, so nothing is served after either ends.
 
 use super::auth::CameraAccess;
 use super::conn_limit::Slot;
@@ -53,6 +54,7 @@ struct Feed {
 struct Viewer {
     /// The audit entry to write when the view ends (who, from where, which camera).
     stop: Record,
+    kind: StreamKind,
     start_us: i64,
     last_us: i64,
     _slot: Slot,
@@ -167,19 +169,12 @@ async fn watching(
                 false
             }
             None => {
-                let slot = Slot::take(&state.live_viewers, cam.authed.user.id.to_string())
-                    .ok_or_else(|| {
-                        WebError::TooMany(
-                            "too many live views open; close one and try again".into(),
-                        )
-                    })?;
+                let slot = super::live::live_slot(state, cam)?;
                 viewers.insert(
                     session.clone(),
                     Viewer {
-                        stop: Record {
-                            detail: Some(kind.as_str().to_owned()),
-                            ..cam.record(action::LIVE_STOP)
-                        },
+                        stop: cam.record(action::LIVE_STOP),
+                        kind,
                         start_us: now,
                         last_us: now,
                         _slot: slot,
@@ -244,35 +239,47 @@ async fn run(
                         .filter(|(_, v)| now - v.last_us > VIEWER_IDLE_US)
                         .map(|(k, _)| k.clone())
                         .collect();
-                    let left: Vec<Viewer> =
-                        idle.iter().filter_map(|k| viewers.remove(k)).collect();
+                    let left: Vec<(Vec<u8>, Viewer)> = idle
+                        .into_iter()
+                        .filter_map(|k| viewers.remove(&k).map(|v| (k, v)))
+                        .collect();
                     let none_left = viewers.is_empty();
                     if none_left {
                         feeds.remove(&key);
                     }
                     (left, none_left)
                 };
-                ended(&state, left, "stopped asking").await;
+                ended(&state, left, None).await;
                 if none_left {
                     return;
                 }
             }
         }
     };
-    let left: Vec<Viewer> = {
+    let left: Vec<(Vec<u8>, Viewer)> = {
         let mut feeds = lock(&state.hls.0);
         if feeds.get(&key).is_some_and(|f| Arc::ptr_eq(f, &feed)) {
             feeds.remove(&key);
         }
-        lock(&feed.viewers).drain().map(|(_, v)| v).collect()
+        lock(&feed.viewers).drain().collect()
     };
-    ended(&state, left, ending).await;
+    ended(&state, left, Some(ending)).await;
 }
 
-/// Audits the end of each of these live views.
-async fn ended(state: &AppState, viewers: Vec<Viewer>, why: &str) {
-    for v in viewers {
-        let kind = v.stop.detail.clone().unwrap_or_default();
+/// Audits the end of each of these live views (by session): `why`, or else why
+/// its session ended, or else that it stopped asking.
+async fn ended(state: &AppState, viewers: Vec<(Vec<u8>, Viewer)>, why: Option<&str>) {
+    for (session, v) in viewers {
+        let session_end = state
+            .blocking(move |s| super::auth::lookup(s, &session, false))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .and_then(Result::err);
+        let why = why
+            .or(session_end.map(|r| r.as_str()))
+            .unwrap_or("stopped asking");
+        let kind = v.kind.as_str();
         let r = state
             .audit(Record {
                 from_us: Some(v.start_us),

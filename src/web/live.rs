@@ -64,11 +64,7 @@ pub async fn live(
         .live_hub(&cam.camera, stream_kind(q.stream.as_deref())?)
         .ok_or(WebError::NotFound)?;
     let sound = if q.audio { " with sound" } else { "" };
-    let Some(slot) = Slot::take(&state.live_viewers, cam.authed.user.id.to_string()) else {
-        return Err(WebError::TooMany(
-            "too many live views open; close one and try again".into(),
-        ));
-    };
+    let slot = live_slot(&state, &cam)?;
     let start_us = chrono::Utc::now().timestamp_micros();
     state
         .audit(Record {
@@ -99,6 +95,14 @@ pub async fn live(
             tracing::error!("cannot audit the end of a live view: {e:?}");
         }
     }))
+}
+
+/// One of the user's live views (over a WebSocket or HLS), while they have
+/// fewer than the limit open and all users together do too.
+pub(super) fn live_slot(state: &AppState, cam: &CameraAccess) -> Result<Slot, WebError> {
+    Slot::take(&state.live_viewers, cam.authed.user.id.to_string()).ok_or_else(|| {
+        WebError::TooMany("too many live views open; close one and try again".into())
+    })
 }
 
 /// Sends a JSON description, an init segment and then a fragment per frame (and
@@ -152,30 +156,15 @@ async fn stream(
             }
             Some(StreamEvent::Audio(a)) => {
                 // On the video's clock: decode times share its base.
-                let Some(s) = sound.as_ref().filter(|s| ***s == *a.params) else {
+                let Some(s) = sound.as_ref().filter(|s| AudioParams::same(s, &a.params)) else {
                     continue;
                 };
-                let rate = i64::from(s.clock_rate);
-                let at = a.pts - base * rate / 90_000;
+                let at = a.pts - base * i64::from(s.clock_rate) / 90_000;
                 if params.is_none() || at < 0 {
                     continue;
                 }
                 seq = seq.wrapping_add(1);
-                let sample = [Sample {
-                    duration: a.duration,
-                    size: crate::media::len_u32(a.data.len()),
-                    key: true,
-                }];
-                let mut msg = fragment_header(
-                    seq,
-                    &[Run {
-                        track_id: AUDIO_TRACK,
-                        base_decode_time: at.unsigned_abs(),
-                        sample_description_index: 1,
-                        samples: &sample,
-                    }],
-                );
-                msg.extend_from_slice(&a.data);
+                let msg = fragment(seq, AUDIO_TRACK, at, a.duration, true, &a.data);
                 if socket.send(Message::Binary(msg.into())).await.is_err() {
                     return Ending::ViewerLeft;
                 }
@@ -185,7 +174,7 @@ async fn stream(
         let wanted = f.audio.as_ref().filter(|_| audio);
         let same_sound = match (wanted, &sound) {
             (None, None) => true,
-            (Some(a), Some(s)) => **a == **s,
+            (Some(a), Some(s)) => AudioParams::same(a, s),
             _ => false,
         };
         let fresh = !same_sound || params.as_ref().is_none_or(|p| !f.has_params(p));
@@ -227,23 +216,30 @@ async fn stream(
         }
         last_pts = f.pts;
         seq = seq.wrapping_add(1);
-        let sample = [Sample {
-            duration: u32::try_from(interval).unwrap_or(1),
-            size: crate::media::len_u32(f.data.len()),
-            key: f.key,
-        }];
-        let mut msg = fragment_header(
-            seq,
-            &[Run {
-                track_id: VIDEO_TRACK,
-                base_decode_time: (f.pts - base).max(0) as u64,
-                sample_description_index: 1,
-                samples: &sample,
-            }],
-        );
-        msg.extend_from_slice(&f.data);
+        let duration = u32::try_from(interval).unwrap_or(1);
+        let msg = fragment(seq, VIDEO_TRACK, f.pts - base, duration, f.key, &f.data);
         if socket.send(Message::Binary(msg.into())).await.is_err() {
             return Ending::ViewerLeft;
         }
     }
+}
+
+/// A fragment of one sample of `track` at decode time `at` (negative: 0).
+fn fragment(seq: u32, track: u32, at: i64, duration: u32, key: bool, data: &[u8]) -> Vec<u8> {
+    let sample = [Sample {
+        duration,
+        size: crate::media::len_u32(data.len()),
+        key,
+    }];
+    let mut msg = fragment_header(
+        seq,
+        &[Run {
+            track_id: track,
+            base_decode_time: at.max(0).unsigned_abs(),
+            sample_description_index: 1,
+            samples: &sample,
+        }],
+    );
+    msg.extend_from_slice(data);
+    msg
 }
