@@ -43,6 +43,12 @@ pub mod action {
     pub const SESSION_END: &str = "session_end";
     /// A one-time login link made on the server's machine (the demo's).
     pub const LOGIN_LINK: &str = "login_link";
+    /// An admin added a camera to the config, changed one, or removed one
+    /// (the detail says each key's before and after, and what became of
+    /// the recordings).
+    pub const CAMERA_ADD: &str = "camera_add";
+    pub const CAMERA_CHANGE: &str = "camera_change";
+    pub const CAMERA_REMOVE: &str = "camera_remove";
 
     /// Every action, for the audit page's filter.
     pub const ALL: &[&str] = &[
@@ -67,6 +73,9 @@ pub mod action {
         TOTP_RESET,
         SESSION_END,
         LOGIN_LINK,
+        CAMERA_ADD,
+        CAMERA_CHANGE,
+        CAMERA_REMOVE,
     ];
 }
 

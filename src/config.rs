@@ -4,7 +4,7 @@
 //! without guessing. Passwords are kept in [`Secret`], whose `Debug` hides them.
 
 use crate::local_time::Zone;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -47,7 +47,7 @@ impl fmt::Debug for Secret {
 }
 
 /// What to record from a camera.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RecordMode {
     Continuous,
@@ -56,7 +56,7 @@ pub enum RecordMode {
 }
 
 /// How RTP travels from the camera.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum RtpTransport {
     #[default]
@@ -152,7 +152,7 @@ fn default_record() -> RecordMode {
 }
 
 /// The validated configuration.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     pub storage: Storage,
     /// The web server; none without a `[server]` table.
@@ -160,7 +160,7 @@ pub struct Config {
     pub cameras: Vec<Camera>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Server {
     pub listen: std::net::SocketAddr,
     pub tls: Tls,
@@ -185,7 +185,7 @@ pub enum Tls {
 /// SQLite's own default page cache, 2 MiB.
 pub const DEFAULT_INDEX_CACHE: u64 = 2 << 20;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Storage {
     pub data_dir: PathBuf,
     /// Target length of one segment file; a segment ends on the first key frame after it.
@@ -207,7 +207,7 @@ pub struct Storage {
     pub index_cache: u64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Camera {
     pub name: String,
     pub url: url::Url,
@@ -223,7 +223,7 @@ pub struct Camera {
 }
 
 /// Motion detection settings of a camera.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Motion {
     pub enabled: bool,
     pub detector: crate::motion_settings::DetectorConfig,

@@ -66,7 +66,7 @@ pub async fn run(
         println!("Or log in as {} with the password {pw}", admin.name);
     }
     println!("Press Ctrl-C to stop.");
-    let reports = crate::nvr::run(cfg, shutdown).await?;
+    let reports = crate::nvr::run(&cfg_path, cfg, shutdown).await?;
     for r in reports {
         println!(
             "{}/{}: {} frames received, {} recorded in {} segments",

@@ -4,6 +4,8 @@
 pub mod audit_record;
 pub mod cli;
 pub mod config;
+pub mod config_diff;
+pub mod config_edit;
 pub mod demo;
 pub mod fakecam;
 pub mod ingest;

@@ -222,7 +222,7 @@ fn main() -> ExitCode {
             Err(e) => return config_error(e),
         },
         Cmd::Run { config } => match Config::load(&config) {
-            Ok(c) => runtime().and_then(|rt| rt.block_on(run(c))),
+            Ok(c) => runtime().and_then(|rt| rt.block_on(run(&config, c))),
             Err(e) => return config_error(e),
         },
         Cmd::Verify { config, repair } => match Config::load(&config) {
@@ -357,8 +357,8 @@ fn shutdown_signal() -> watch::Receiver<bool> {
     rx
 }
 
-async fn run(cfg: Config) -> anyhow::Result<ExitCode> {
-    hearth::nvr::run(cfg, shutdown_signal()).await?;
+async fn run(path: &std::path::Path, cfg: Config) -> anyhow::Result<ExitCode> {
+    hearth::nvr::run(path, cfg, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

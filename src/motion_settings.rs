@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Polygon(pub Vec<(f32, f32)>);
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DetectorConfig {
     /// 0 (only big, clear changes) to 1 (the faintest).
     pub sensitivity: f32,

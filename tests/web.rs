@@ -113,6 +113,11 @@ fn every_route_answers_each_role_as_the_table_says() {
         (("DELETE", "/api/users/{name}"), 404),
         // No user named "front".
         (("POST", "/api/users/{name}/totp/reset"), 404),
+        (("GET", "/api/admin/cameras"), 200),
+        // The body names no camera or version: the permission first, then 422.
+        (("POST", "/api/admin/cameras"), 422),
+        (("POST", "/api/admin/cameras/{name}"), 422),
+        (("POST", "/api/admin/cameras/{name}/remove"), 422),
     ]);
     let routes = hearth::web::routes();
     for (m, p, _, _) in &routes {

@@ -3,7 +3,7 @@
 //! byte cap, per-camera byte caps and a minimum of free disk space.
 
 use super::layout;
-use crate::store::{SegmentClass, SegmentState, Store};
+use crate::store::{SegmentBrief, SegmentClass, SegmentState, Store};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::path::Path;
@@ -186,10 +186,20 @@ pub fn run_once(data_dir: &Path, store: &Store, policy: &Policy) -> anyhow::Resu
     if ids.is_empty() {
         return Ok((0, 0));
     }
+    let rows: Vec<&SegmentBrief> = oldest.iter().filter(|r| ids.contains(&r.id)).collect();
+    let bytes = remove(data_dir, store, &rows)?;
+    tracing::info!("retention deleted {} segments, {} bytes", ids.len(), bytes);
+    Ok((ids.len(), bytes))
+}
+
+/// Deletes segments crash-safely: marked, unlinked, their directories synced,
+/// then forgotten. Returns the bytes freed.
+fn remove(data_dir: &Path, store: &Store, rows: &[&SegmentBrief]) -> anyhow::Result<u64> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     store.set_state(&ids, SegmentState::Deleting)?;
     let mut bytes = 0;
     let mut dirs = std::collections::BTreeSet::new();
-    for r in oldest.iter().filter(|r| ids.contains(&r.id)) {
+    for r in rows {
         let path = layout::absolute(data_dir, &r.path);
         match std::fs::remove_file(&path) {
             Ok(()) => bytes += r.bytes,
@@ -204,8 +214,24 @@ pub fn run_once(data_dir: &Path, store: &Store, policy: &Policy) -> anyhow::Resu
         super::dir_sync::sync_dir(d).with_context(|| format!("cannot sync {}", d.display()))?;
     }
     store.delete_segments(&ids)?;
-    tracing::info!("retention deleted {} segments, {} bytes", ids.len(), bytes);
-    Ok((ids.len(), bytes))
+    Ok(bytes)
+}
+
+/// Deletes every finished recording of a camera now (a removed camera's, when
+/// the admin asks). Returns the segments and bytes that went.
+pub fn delete_camera(data_dir: &Path, store: &Store, camera: &str) -> anyhow::Result<(usize, u64)> {
+    let (mut segments, mut bytes) = (0, 0);
+    loop {
+        let batch = store.oldest_segments(PASS_PER_CAMERA)?;
+        let rows: Vec<&SegmentBrief> = batch.iter().filter(|r| r.camera == camera).collect();
+        if rows.is_empty() {
+            break;
+        }
+        bytes += remove(data_dir, store, &rows)?;
+        segments += rows.len();
+    }
+    tracing::info!(camera = %camera, "deleted all {segments} recorded segments, {bytes} bytes");
+    Ok((segments, bytes))
 }
 
 #[cfg(test)]

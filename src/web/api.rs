@@ -88,6 +88,7 @@ impl CameraStatus {
 /// Cameras the user may see, with health (never URLs or credentials).
 pub fn camera_statuses(state: &AppState, a: &Authed) -> Vec<CameraStatus> {
     state
+        .running()
         .cfg
         .cameras
         .iter()
@@ -96,6 +97,7 @@ pub fn camera_statuses(state: &AppState, a: &Authed) -> Vec<CameraStatus> {
             name: c.name.clone(),
             record: format!("{:?}", c.record).to_lowercase(),
             streams: state
+                .running()
                 .health
                 .iter()
                 .filter(|((cam, _), _)| *cam == c.name)
@@ -258,7 +260,13 @@ pub async fn storage_usage(state: &AppState, a: &Authed) -> Result<Storage, WebE
         .blocking(move |s| -> Result<Storage, WebError> {
             let usage = s.store.usage_per_camera()?;
             let mut cams: Vec<CameraUsage> = Vec::new();
-            for c in s.cfg.cameras.iter().filter(|c| user.may_view(&c.name)) {
+            for c in s
+                .running()
+                .cfg
+                .cameras
+                .iter()
+                .filter(|c| user.may_view(&c.name))
+            {
                 let u = usage.iter().find(|u| u.camera == c.name);
                 cams.push(CameraUsage {
                     name: c.name.clone(),
@@ -271,7 +279,7 @@ pub async fn storage_usage(state: &AppState, a: &Authed) -> Result<Storage, WebE
                 });
             }
             Ok(Storage {
-                free_bytes: crate::record::retention::free_space(&s.cfg.storage.data_dir)
+                free_bytes: crate::record::retention::free_space(&s.running().cfg.storage.data_dir)
                     .unwrap_or(0),
                 recorded_bytes: cams.iter().map(|c| c.bytes).sum(),
                 cameras: cams,

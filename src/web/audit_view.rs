@@ -211,6 +211,7 @@ pub async fn page(
         zone: state.zone.name(),
         users,
         cameras: state
+            .running()
             .cfg
             .cameras
             .iter()

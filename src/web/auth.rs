@@ -65,9 +65,14 @@ fn is_page(parts: &Parts) -> bool {
 
 /// The session limits the config sets.
 pub fn limits(state: &Inner) -> Limits {
-    let (idle, max) = state.cfg.server.as_ref().map_or((1800, 7 * 86400), |s| {
-        (s.session_idle.as_secs(), s.session_max.as_secs())
-    });
+    let (idle, max) = state
+        .running()
+        .cfg
+        .server
+        .as_ref()
+        .map_or((1800, 7 * 86400), |s| {
+            (s.session_idle.as_secs(), s.session_max.as_secs())
+        });
     Limits {
         idle_us: idle as i64 * 1_000_000,
         max_us: max as i64 * 1_000_000,
@@ -102,7 +107,7 @@ pub fn lookup(
 /// Whether `user` may see `camera`: it exists and the user is allowed it. The
 /// one check behind [`CameraAccess`] and long-lived responses alike.
 pub fn may_see(s: &Inner, user: &UserRow, camera: &str) -> bool {
-    s.cfg.camera(camera).is_some() && user.may_view(camera)
+    s.running().cfg.camera(camera).is_some() && user.may_view(camera)
 }
 
 /// A logged-in user with a live session.

@@ -13,6 +13,8 @@ pub enum WebError {
     Forbidden(String),
     NotFound,
     BadRequest(String),
+    /// The thing changed since the client read it.
+    Conflict(String),
     TooMany(String),
     /// Not enough disk space for what was asked.
     NoSpace(String),
@@ -39,6 +41,7 @@ impl IntoResponse for WebError {
             WebError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             WebError::NotFound => (StatusCode::NOT_FOUND, "not found".to_owned()),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            WebError::Conflict(m) => (StatusCode::CONFLICT, m),
             WebError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, m),
             WebError::NoSpace(m) => (StatusCode::INSUFFICIENT_STORAGE, m),
             WebError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),

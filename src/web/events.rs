@@ -70,6 +70,7 @@ impl EventQuery {
             ),
         };
         let cameras = state
+            .running()
             .cfg
             .cameras
             .iter()

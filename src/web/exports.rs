@@ -106,14 +106,14 @@ pub async fn create(
     let (camera, bytes) = (cam.camera.clone(), plan.len);
     let id = state
         .blocking(move |s| -> Result<i64, WebError> {
-            let dir = &s.cfg.storage.data_dir;
+            let dir = &s.running().cfg.storage.data_dir;
             let free = crate::record::retention::free_space(dir)
                 .map_err(|e| WebError::Internal(format!("free space of {}: {e}", dir.display())))?;
-            if free < bytes.saturating_add(s.cfg.storage.min_free) {
+            if free < bytes.saturating_add(s.running().cfg.storage.min_free) {
                 return Err(WebError::NoSpace(format!(
                     "this export needs {} MB and the disk has {} MB to spare",
                     bytes.div_ceil(1_000_000),
-                    free.saturating_sub(s.cfg.storage.min_free) / 1_000_000
+                    free.saturating_sub(s.running().cfg.storage.min_free) / 1_000_000
                 )));
             }
             Ok(s.store.export_add(&NewExport {
@@ -148,7 +148,7 @@ pub async fn create(
     state.exports.lock().insert(id, (user_id, progress.clone()));
     let job = state.clone();
     tokio::task::spawn_blocking(move || {
-        let dir = job.cfg.storage.data_dir.clone();
+        let dir = job.running().cfg.storage.data_dir.clone();
         let outcome = export_file::write(&dir, id, &plan, &progress);
         let stored = match &outcome {
             Ok(()) => job.store.export_finish(id, Ok(())),
@@ -233,7 +233,9 @@ pub async fn file(
     }
     let rel = layout::export_path(e.id);
     let f = state
-        .blocking(move |s| std::fs::File::open(layout::absolute(&s.cfg.storage.data_dir, &rel)))
+        .blocking(move |s| {
+            std::fs::File::open(layout::absolute(&s.running().cfg.storage.data_dir, &rel))
+        })
         .await?
         .map_err(|_| WebError::NotFound)?;
     let len = f
@@ -291,7 +293,7 @@ pub async fn delete(
     state
         .blocking(move |s| -> Result<(), WebError> {
             s.store.export_remove(id)?;
-            export_file::remove(&s.cfg.storage.data_dir, id)
+            export_file::remove(&s.running().cfg.storage.data_dir, id)
                 .map_err(|err| WebError::Internal(format!("removing export #{id}: {err}")))
         })
         .await??;

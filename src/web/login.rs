@@ -267,6 +267,7 @@ pub(super) fn session_response(state: &AppState, tok: &str) -> Response {
 
 fn max_age(state: &AppState) -> u64 {
     state
+        .running()
         .cfg
         .server
         .as_ref()

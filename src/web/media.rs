@@ -73,7 +73,7 @@ pub(super) async fn plan(
                 return Ok((p, tag));
             }
             let p = Arc::new(export::plan_segments(
-                &s.cfg.storage.data_dir,
+                &s.running().cfg.storage.data_dir,
                 &segs,
                 &key.0,
                 from,

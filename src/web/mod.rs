@@ -9,6 +9,8 @@
 pub mod api;
 pub mod audit_view;
 pub mod auth;
+pub mod camera_admin;
+pub mod camera_form;
 pub mod conn_limit;
 pub mod error;
 pub mod events;
@@ -110,6 +112,10 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::POST, "/api/users/{name}/totp/reset",   Admin,  post(users::totp_reset)),
         (Method::POST, "/api/users/{name}/sessions/{id}/end", Admin, post(users::end_session)),
         (Method::DELETE, "/api/users/{name}",            Admin,  delete(users::remove)),
+        (Method::GET,  "/api/admin/cameras",             Admin,  get(camera_admin::list)),
+        (Method::POST, "/api/admin/cameras",             Admin,  post(camera_admin::add)),
+        (Method::POST, "/api/admin/cameras/{name}",      Admin,  post(camera_admin::edit)),
+        (Method::POST, "/api/admin/cameras/{name}/remove", Admin, post(camera_admin::remove)),
     ]
 }
 
@@ -361,11 +367,16 @@ mod tests {
         std::fs::create_dir_all(&cfg.storage.data_dir).unwrap();
         let store =
             Arc::new(crate::store::Store::open(&cfg.storage.data_dir.join("hearth.db")).unwrap());
-        let state = AppState::new(
+        let running = crate::web::state::Running {
             cfg,
+            health: BTreeMap::new(),
+            live: BTreeMap::new(),
+        };
+        let (_publish, running) = tokio::sync::watch::channel(Arc::new(running));
+        let state = AppState::new(
+            running,
+            None,
             store,
-            BTreeMap::new(),
-            BTreeMap::new(),
             crate::motion::notices::channel(),
             false,
         );

@@ -210,11 +210,16 @@ pub async fn camera(
         })
         .collect();
     let fps = state
+        .running()
         .health
         .get(&(cam.camera.clone(), StreamKind::Main))
         .map_or(0.0, |h| (h.snapshot().fps * 100.0).round() / 100.0);
     let has_sub = state.live_hub(&cam.camera, Some(StreamKind::Sub)).is_some();
-    let has_audio = state.cfg.camera(&cam.camera).is_some_and(|c| c.audio);
+    let has_audio = state
+        .running()
+        .cfg
+        .camera(&cam.camera)
+        .is_some_and(|c| c.audio);
     let offsets = serde_json::to_string(&zone.offsets(day)).unwrap_or_else(|_| "[]".into());
     let d = |x: Option<NaiveDate>| {
         x.map(|d| d.format("%Y-%m-%d").to_string())
@@ -295,7 +300,8 @@ pub async fn events(
             query.append_pair("before", &format!("{}.{}", e.start_us, e.id));
             query.finish()
         });
-    let visible: Vec<&crate::config::Camera> = state
+    let running = state.running();
+    let visible: Vec<&crate::config::Camera> = running
         .cfg
         .cameras
         .iter()

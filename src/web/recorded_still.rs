@@ -85,7 +85,7 @@ pub async fn still(
         None => {
             let jpeg = state
                 .blocking(move |s| -> anyhow::Result<Bytes> {
-                    let f = key_frame::read(&s.cfg.storage.data_dir, &seg, frag)
+                    let f = key_frame::read(&s.running().cfg.storage.data_dir, &seg, frag)
                         .map_err(anyhow::Error::msg)?;
                     let picture = crate::motion::decode::StreamDecoder::new(&f.params)?
                         .decode_key_frame(&f.data)

@@ -27,18 +27,42 @@ pub const VERIFICATIONS: usize = 2;
 pub const LIVE_PER_USER: usize = 16;
 pub const LIVE_TOTAL: usize = 128;
 
+/// What runs now: the config in effect and each running stream's health and
+/// hub. The supervisor publishes a new one after each reload.
+pub struct Running {
+    pub cfg: Config,
+    pub health: HealthMap,
+    /// The hub each camera's live view watches.
+    pub live: HubMap,
+}
+
+/// A request to the supervisor: apply the config file's new text, and say
+/// what changed or why nothing did.
+pub struct ReloadAsk {
+    pub text: String,
+    pub reply: tokio::sync::oneshot::Sender<Result<crate::config_diff::Diff, String>>,
+}
+
+/// The config file the admin's pages change, and the supervisor applying it.
+pub struct ConfigControl {
+    pub path: std::path::PathBuf,
+    pub reload: tokio::sync::mpsc::Sender<ReloadAsk>,
+    /// One save at a time.
+    pub saving: tokio::sync::Mutex<()>,
+}
+
 /// A playback as the audit log sees it: (session, camera, from, to).
 pub type PlaybackKey = (Vec<u8>, String, i64, i64);
 
 pub struct Inner {
-    pub cfg: Config,
+    /// What runs now; changes when the config is reloaded.
+    pub running: tokio::sync::watch::Receiver<Arc<Running>>,
+    /// The config file, when this server may change it.
+    pub config: Option<ConfigControl>,
     /// The household's time zone: every time a page shows or takes.
     pub zone: Zone,
     pub store: Arc<Store>,
     pub audit: AuditLog,
-    pub health: HealthMap,
-    /// The hub each camera's live view watches.
-    pub live: HubMap,
     /// Motion events as they happen, for the events stream.
     pub notices: crate::motion::notices::Notices,
     /// The latest live still of each (camera, stream): the key frame's time and its JPEG.
@@ -70,9 +94,15 @@ pub struct Inner {
 }
 
 impl Inner {
+    /// What runs now (a snapshot: a reload publishes a new one).
+    pub fn running(&self) -> Arc<Running> {
+        self.running.borrow().clone()
+    }
+
     /// A camera's pre- and post-roll in µs: what plays around its events.
     pub fn rolls(&self, camera: &str) -> (i64, i64) {
-        self.cfg
+        self.running()
+            .cfg
             .camera(camera)
             .map_or((5_000_000, 10_000_000), |c| {
                 (
@@ -93,8 +123,10 @@ impl Inner {
             Some(k) => vec![k],
             None => vec![StreamKind::Sub, StreamKind::Main],
         };
+        let running = self.running();
         kinds.into_iter().find_map(|k| {
-            self.live
+            running
+                .live
                 .get(&(camera.to_owned(), k))
                 .map(|h| (k, h.clone()))
         })
@@ -105,7 +137,13 @@ impl Inner {
         crate::security::accounts::Accounts {
             store: &self.store,
             audit: &self.audit,
-            cameras: self.cfg.cameras.iter().map(|c| c.name.clone()).collect(),
+            cameras: self
+                .running()
+                .cfg
+                .cameras
+                .iter()
+                .map(|c| c.name.clone())
+                .collect(),
         }
     }
 }
@@ -122,25 +160,26 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(
-        cfg: Config,
+        running: tokio::sync::watch::Receiver<Arc<Running>>,
+        config: Option<ConfigControl>,
         store: Arc<Store>,
-        health: HealthMap,
-        live: HubMap,
         notices: crate::motion::notices::Notices,
         tls: bool,
     ) -> AppState {
-        let audit = AuditLog::new(store.clone(), &cfg.storage.data_dir);
-        let zone = cfg
-            .server
-            .as_ref()
-            .map_or_else(Zone::system, |s| s.timezone);
+        let (audit, zone) = {
+            let cfg = &running.borrow().cfg;
+            let zone = cfg
+                .server
+                .as_ref()
+                .map_or_else(Zone::system, |s| s.timezone);
+            (AuditLog::new(store.clone(), &cfg.storage.data_dir), zone)
+        };
         AppState(Arc::new(Inner {
             zone,
-            cfg,
+            running,
+            config,
             store,
             audit,
-            health,
-            live,
             stills: Mutex::new(HashMap::new()),
             recorded_stills: Default::default(),
             exports: Default::default(),

@@ -104,7 +104,7 @@ async fn gather(state: &AppState) -> Result<System, WebError> {
     let zone = state.zone;
     let (usage, recent, free, next) = state
         .blocking(move |s| -> Result<_, WebError> {
-            let dir = &s.cfg.storage.data_dir;
+            let dir = &s.running().cfg.storage.data_dir;
             let now = chrono::Utc::now().timestamp_micros();
             let usage = s.store.usage_per_camera()?;
             let recent = s.store.bytes_since(now - RATE_WINDOW_US)?;
@@ -115,7 +115,7 @@ async fn gather(state: &AppState) -> Result<System, WebError> {
             let free = retention::free_space(dir)
                 .map_err(|e| WebError::Internal(format!("free space of {}: {e}", dir.display())))?;
             // The oldest recording, and when the age limit takes it.
-            let policy = Policy::of(&s.cfg);
+            let policy = Policy::of(&s.running().cfg);
             let next = s
                 .store
                 .oldest_segments(1)?
@@ -142,7 +142,7 @@ async fn gather(state: &AppState) -> Result<System, WebError> {
             Ok((usage, recent, free, next))
         })
         .await??;
-    let floor = state.cfg.storage.min_free;
+    let floor = state.running().cfg.storage.min_free;
     let total_rate: f64 = recent.values().sum();
     let disk = vec![
         cell("free", human_bytes(&free)),
@@ -162,10 +162,10 @@ async fn gather(state: &AppState) -> Result<System, WebError> {
         ),
     ];
     let mut cameras = Vec::new();
-    for c in &state.cfg.cameras {
+    for c in &state.running().cfg.cameras {
         let u = usage.iter().find(|u| u.camera == c.name);
         let mut streams = Vec::new();
-        for ((cam, kind), h) in &state.health {
+        for ((cam, kind), h) in &state.running().health {
             if *cam != c.name {
                 continue;
             }
@@ -221,7 +221,7 @@ async fn gather(state: &AppState) -> Result<System, WebError> {
         ),
     ];
     Ok(System {
-        data_dir: state.cfg.storage.data_dir.display().to_string(),
+        data_dir: state.running().cfg.storage.data_dir.display().to_string(),
         disk,
         cameras,
         next_deletion: next.unwrap_or_else(|| "nothing: no finished recordings yet".into()),

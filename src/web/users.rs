@@ -107,7 +107,13 @@ pub async fn page(State(state): State<AppState>, admin: Admin) -> Result<UsersPa
         nav: Nav::of(&admin.0),
         me: admin.0.user.name.clone(),
         users: views(&state).await?,
-        cameras: state.cfg.cameras.iter().map(|c| c.name.clone()).collect(),
+        cameras: state
+            .running()
+            .cfg
+            .cameras
+            .iter()
+            .map(|c| c.name.clone())
+            .collect(),
         zone: state.zone.name().to_owned(),
     })
 }
