@@ -49,6 +49,10 @@ pub mod action {
     pub const CAMERA_ADD: &str = "camera_add";
     pub const CAMERA_CHANGE: &str = "camera_change";
     pub const CAMERA_REMOVE: &str = "camera_remove";
+    /// A camera's connection tested by an admin (its still was shown).
+    pub const CAMERA_TEST: &str = "camera_test";
+    /// The detector's view of a camera with settings being tuned (its still was shown).
+    pub const MOTION_PREVIEW: &str = "motion_preview";
 
     /// Every action, for the audit page's filter.
     pub const ALL: &[&str] = &[
@@ -76,6 +80,8 @@ pub mod action {
         CAMERA_ADD,
         CAMERA_CHANGE,
         CAMERA_REMOVE,
+        CAMERA_TEST,
+        MOTION_PREVIEW,
     ];
 }
 

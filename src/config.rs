@@ -684,23 +684,32 @@ impl Ctx<'_> {
     fn rtsp_url(&self, key: &str, v: &Spanned<String>) -> Result<url::Url, ConfigError> {
         let at = v.span().start;
         // The URL text may hold credentials, so the parser's message is used, never the text.
-        let url = url::Url::parse(v.get_ref())
-            .map_err(|e| self.err(at, key, &format!("not a valid URL: {e}")))?;
-        if url.scheme() != "rtsp" {
-            return Err(self.err(at, key, "the URL must start with rtsp://"));
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(self.err(at, key, "the URL has no host"));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(self.err(
-                at,
-                key,
-                "put credentials in `username` and `password`, not in the URL",
-            ));
-        }
-        Ok(url)
+        camera_url(v.get_ref()).map_err(|m| self.err(at, key, &m))
     }
+}
+
+/// A camera's stream URL, or what is wrong with it (never quoting the text,
+/// which may hold credentials).
+pub fn camera_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("not a valid URL: {e}"))?;
+    match url.scheme() {
+        "rtsp" => {}
+        "rtsps" => {
+            return Err(
+                "rtsps:// (RTSP over TLS) is not supported yet: use the camera's \
+                        rtsp:// URL on the local network"
+                    .into(),
+            );
+        }
+        _ => return Err("the URL must start with rtsp://".into()),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL has no host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("put credentials in `username` and `password`, not in the URL".into());
+    }
+    Ok(url)
 }
 
 fn backticked(s: &str) -> Option<String> {

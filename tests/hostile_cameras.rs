@@ -11,36 +11,6 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Serves `answer(cseq)` to every request on every connection, forever.
-fn hostile_server(answer: fn(&str) -> Vec<u8>) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut c) = conn else { continue };
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = c.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let req = String::from_utf8_lossy(&buf[..n]);
-                    let cseq = req
-                        .lines()
-                        .find_map(|l| l.strip_prefix("CSeq:"))
-                        .map(str::trim)
-                        .unwrap_or("1")
-                        .to_owned();
-                    if c.write_all(&answer(&cseq)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    port
-}
-
 fn garbage(_: &str) -> Vec<u8> {
     (0..2000u32)
         .map(|i| ((i.wrapping_mul(2654435761) >> 13) & 0xff) as u8)
@@ -60,8 +30,8 @@ fn broken_sdp(cseq: &str) -> Vec<u8> {
 fn misbehaving_cameras_are_logged_and_do_not_disturb_others() {
     let good = free_port();
     let _cam = fake_camera(good, None);
-    let junk = hostile_server(garbage);
-    let bad_sdp = hostile_server(broken_sdp);
+    let (junk, _) = scripted_rtsp(garbage);
+    let (bad_sdp, _) = scripted_rtsp(broken_sdp);
     let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
     let silent_port = silent.local_addr().expect("addr").port();
     let cams = [

@@ -6,5 +6,6 @@ pub mod frame;
 pub mod health;
 pub mod hub;
 pub mod motion_signal;
+pub mod probe;
 pub mod rtsp;
 pub mod sdp_params;

@@ -99,6 +99,13 @@ pub async fn run(
     stats
 }
 
+/// One session of `spec` (no reconnect), for a connection test: its error, or
+/// `Ok` when the camera ended the stream.
+pub async fn one_session(spec: &StreamSpec, hub: &Hub, health: &Health) -> anyhow::Result<()> {
+    let group = Arc::new(SessionGroup::default().named(format!("test/{}", spec.kind)));
+    session(spec, &group, hub, health, &mut IngestStats::default()).await
+}
+
 type Described = Session<retina::client::Described>;
 
 /// A request's answer, or an error naming the request when it fails or the
@@ -107,10 +114,29 @@ async fn answered<T>(
     what: &str,
     request: impl std::future::Future<Output = Result<T, retina::Error>>,
 ) -> anyhow::Result<T> {
-    tokio::time::timeout(STALL_TIMEOUT, request)
-        .await
-        .map_err(|_| anyhow!("{what}: no answer within {}s", STALL_TIMEOUT.as_secs()))?
-        .with_context(|| format!("{what} failed"))
+    match tokio::time::timeout(STALL_TIMEOUT, request).await {
+        Err(_) => bail!("{what}: no answer within {}s", STALL_TIMEOUT.as_secs()),
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => match e.status_code().and_then(status_in_words) {
+            Some(words) => bail!("{what} failed: {words}"),
+            None => Err(e).with_context(|| format!("{what} failed")),
+        },
+    }
+}
+
+/// What a camera's refusal means to its owner, for the statuses that have an
+/// owner's fix (pure).
+fn status_in_words(status: u16) -> Option<String> {
+    Some(match status {
+        300..=399 => format!(
+            "the camera answered {status}, a redirect to another address; Hearth follows no \
+             redirect: use the address it points to"
+        ),
+        401 => "the camera refused the user name or password (401 Unauthorized)".into(),
+        403 => "the camera forbids this user the stream (403 Forbidden)".into(),
+        404 => "the camera has no stream at this path (404 Not Found): check the URL's path".into(),
+        _ => return None,
+    })
 }
 
 /// The video stream's parameters read from the raw SDP, when retina could not
@@ -378,7 +404,7 @@ async fn session(
 
 /// Folds a message onto one line of at most `max` characters: retina's messages
 /// can span lines and quote kilobytes of what a broken camera sent.
-fn one_line(s: &str, max: usize) -> String {
+pub fn one_line(s: &str, max: usize) -> String {
     let folded = s.split_whitespace().collect::<Vec<_>>().join(" ");
     match folded.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &folded[..cut]),
@@ -388,6 +414,22 @@ fn one_line(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn refusals_are_said_in_words() {
+        assert!(
+            super::status_in_words(401)
+                .unwrap()
+                .contains("user name or password")
+        );
+        assert!(
+            super::status_in_words(302)
+                .unwrap()
+                .contains("follows no redirect")
+        );
+        assert!(super::status_in_words(404).unwrap().contains("path"));
+        assert_eq!(super::status_in_words(500), None);
+    }
+
     #[test]
     fn messages_are_folded_and_cut() {
         assert_eq!(super::one_line("a\n  b\tc", 10), "a b c");

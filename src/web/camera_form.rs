@@ -4,7 +4,7 @@
 
 use crate::config::{Camera, RecordMode, RtpTransport};
 use crate::config_edit::Field;
-use crate::motion_settings::Polygon;
+use crate::motion_settings::{DetectorConfig, Polygon};
 use serde::{Deserialize, Serialize};
 use toml_edit::{Array, ArrayOfTables, Item, Table, Value};
 
@@ -55,6 +55,43 @@ pub struct CameraForm {
 
 fn points(p: &Polygon) -> Vec<[f32; 2]> {
     p.0.iter().map(|&(x, y)| [x, y]).collect()
+}
+
+fn detector_polygon(points: &[[f32; 2]]) -> Polygon {
+    Polygon(
+        points
+            .iter()
+            .map(|&[x, y]| (x.clamp(0.0, 1.0), y.clamp(0.0, 1.0)))
+            .collect(),
+    )
+}
+
+impl MotionForm {
+    /// The detector these settings make, held to the ranges the config allows,
+    /// for a preview before they are saved.
+    pub fn detector(&self) -> DetectorConfig {
+        let or = |x: f32, lo: f32, hi: f32, d: f32| if x.is_finite() { x.clamp(lo, hi) } else { d };
+        let d = DetectorConfig::default();
+        DetectorConfig {
+            sensitivity: or(self.sensitivity, 0.0, 1.0, d.sensitivity),
+            min_area: or(self.min_area, 0.0, 1.0, d.min_area),
+            min_frames: self.min_frames.clamp(1, 100),
+            fps: or(self.fps, 0.5, 30.0, d.fps),
+            absorb_s: or(self.absorb_s, 0.5, 3600.0, d.absorb_s),
+            masks: self
+                .masks
+                .iter()
+                .filter(|m| m.len() >= 3)
+                .map(|m| detector_polygon(m))
+                .collect(),
+            zones: self
+                .zones
+                .iter()
+                .filter(|z| z.polygon.len() >= 3)
+                .map(|z| (z.name.clone(), detector_polygon(&z.polygon)))
+                .collect(),
+        }
+    }
 }
 
 impl CameraForm {

@@ -11,6 +11,7 @@ pub mod audit_view;
 pub mod auth;
 pub mod camera_admin;
 pub mod camera_form;
+pub mod camera_test;
 pub mod conn_limit;
 pub mod error;
 pub mod events;
@@ -21,6 +22,7 @@ pub mod live_still;
 pub mod login;
 pub mod login_link;
 pub mod media;
+pub mod motion_preview;
 pub mod origin;
 pub mod pages;
 pub mod plan_cache;
@@ -116,6 +118,8 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::POST, "/api/admin/cameras",             Admin,  post(camera_admin::add)),
         (Method::POST, "/api/admin/cameras/{name}",      Admin,  post(camera_admin::edit)),
         (Method::POST, "/api/admin/cameras/{name}/remove", Admin, post(camera_admin::remove)),
+        (Method::POST, "/api/admin/camera-test",         Admin,  post(camera_test::test)),
+        (Method::POST, "/api/admin/cameras/{name}/motion-preview", Admin, post(motion_preview::preview)),
     ]
 }
 

@@ -76,6 +76,8 @@ pub struct Inner {
     pub refusals: Mutex<Refusals>,
     /// Password verifications running at once (each costs argon2's 19 MiB).
     pub verifications: tokio::sync::Semaphore,
+    /// Camera connection tests and motion previews running at once.
+    pub camera_tests: tokio::sync::Semaphore,
     /// Playbacks already audited, and when.
     pub audited: Mutex<HashMap<PlaybackKey, i64>>,
     /// Playback plans reused across a player's Range requests.
@@ -187,6 +189,7 @@ impl AppState {
             limiter: Mutex::new(Limiter::new(LOGIN_FAILURES, LOGIN_WINDOW_US)),
             refusals: Mutex::new(Refusals::new(LOGIN_WINDOW_US)),
             verifications: tokio::sync::Semaphore::new(VERIFICATIONS),
+            camera_tests: tokio::sync::Semaphore::new(2),
             audited: Mutex::new(HashMap::new()),
             plans: Default::default(),
             tls,

@@ -576,3 +576,43 @@ pub fn testsrc_clip(path: &Path, size: &str, rate: u32, secs: u32, extra: &[&str
         .expect("ffmpeg");
     assert!(made.success(), "ffmpeg could not make {}", path.display());
 }
+
+/// Requests a scripted RTSP server received, each as its text.
+pub type Requests = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// An RTSP server on loopback that answers every request on every connection
+/// with `answer(cseq)`, forever, and keeps the requests it got.
+pub fn scripted_rtsp(answer: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> (u16, Requests) {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let answer = std::sync::Arc::new(answer);
+    let requests = Requests::default();
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            let (answer, seen) = (answer.clone(), seen.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = c.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    let cseq = req
+                        .lines()
+                        .find_map(|l| l.strip_prefix("CSeq:"))
+                        .map(str::trim)
+                        .unwrap_or("1")
+                        .to_owned();
+                    seen.lock().unwrap_or_else(|p| p.into_inner()).push(req);
+                    if c.write_all(&answer(&cseq)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, requests)
+}
