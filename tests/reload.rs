@@ -6,49 +6,9 @@
 mod common;
 
 use common::*;
-use hearth::store::SegmentRow;
 use std::time::Duration;
 
 const STORAGE: &str = "segment_duration = \"4s\"\nmin_free = \"1MB\"\n";
-
-fn camera_segments(nvr: &Nvr, camera: &str) -> Vec<SegmentRow> {
-    nvr.segments()
-        .into_iter()
-        .filter(|s| s.camera == camera && s.stream == "main")
-        .collect()
-}
-
-/// Frames the index holds for a camera's main stream.
-fn indexed_frames(nvr: &Nvr, camera: &str) -> u64 {
-    camera_segments(nvr, camera)
-        .iter()
-        .map(|s| s.progress.frames)
-        .sum()
-}
-
-/// The camera recorded every frame it received in one unbroken run: one stop
-/// report (at the end), nothing dropped, and segments end to end.
-#[track_caller]
-fn assert_unbroken(nvr: &Nvr, camera: &str) {
-    let reports = stop_reports(&nvr.log_text(), camera, "main");
-    assert_eq!(
-        reports.len(),
-        1,
-        "{camera} stopped more than once: {reports:?}"
-    );
-    let r = reports[0];
-    assert_eq!((r.failed, r.dropped), (0, 0), "{r:?}");
-    assert_eq!(r.received, r.recorded + r.before_key, "{r:?}");
-    let segs = camera_segments(nvr, camera);
-    assert_eq!(check_segments(&nvr.data(), &segs), r.recorded);
-    for w in segs.windows(2) {
-        let gap = w[1].start_us - w[0].end_us();
-        assert!(
-            gap.abs() <= 1,
-            "{camera}: a gap of {gap} µs between segments"
-        );
-    }
-}
 
 /// Rewrites the running config and waits until Hearth's log has `want` once
 /// more than before.

@@ -113,6 +113,7 @@ fn every_route_answers_each_role_as_the_table_says() {
         (("DELETE", "/api/users/{name}"), 404),
         // No user named "front".
         (("POST", "/api/users/{name}/totp/reset"), 404),
+        (("GET", "/camera-settings"), 200),
         (("GET", "/api/admin/cameras"), 200),
         // The body names no camera or version: the permission first, then 422.
         (("POST", "/api/admin/cameras"), 422),

@@ -32,6 +32,32 @@ impl From<EditError> for WebError {
     }
 }
 
+#[derive(askama::Template, askama_web::WebTemplate)]
+#[template(path = "camera_settings.html")]
+pub struct SettingsPage {
+    pub nav: super::pages::Nav,
+    pub editable: bool,
+    pub config_path: String,
+    /// The brands' URL recipes as JSON, for the form.
+    pub recipes: String,
+}
+
+/// `GET /camera-settings`: the page; its script reads and changes the
+/// cameras through the API below.
+pub async fn page(State(state): State<AppState>, admin: Admin) -> Result<SettingsPage, WebError> {
+    Ok(SettingsPage {
+        nav: super::pages::Nav::of(&admin.0),
+        editable: state.config.is_some(),
+        config_path: state
+            .config
+            .as_ref()
+            .map(|c| c.path.display().to_string())
+            .unwrap_or_default(),
+        recipes: serde_json::to_string(super::url_recipes::RECIPES)
+            .map_err(|e| WebError::Internal(e.to_string()))?,
+    })
+}
+
 /// `GET /api/admin/cameras`: the file's cameras as forms (never a password)
 /// and the version a change must name.
 pub async fn list(State(state): State<AppState>, _admin: Admin) -> Result<Json<Value>, WebError> {

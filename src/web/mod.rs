@@ -31,6 +31,7 @@ pub mod session_watch;
 pub mod state;
 pub mod system;
 pub mod tls;
+pub mod url_recipes;
 pub mod users;
 
 use axum::Router;
@@ -114,6 +115,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::POST, "/api/users/{name}/totp/reset",   Admin,  post(users::totp_reset)),
         (Method::POST, "/api/users/{name}/sessions/{id}/end", Admin, post(users::end_session)),
         (Method::DELETE, "/api/users/{name}",            Admin,  delete(users::remove)),
+        (Method::GET,  "/camera-settings",               Admin,  get(camera_admin::page)),
         (Method::GET,  "/api/admin/cameras",             Admin,  get(camera_admin::list)),
         (Method::POST, "/api/admin/cameras",             Admin,  post(camera_admin::add)),
         (Method::POST, "/api/admin/cameras/{name}",      Admin,  post(camera_admin::edit)),
@@ -261,6 +263,8 @@ const STATIC: &[(&str, &str, &str)] = &[
     ("player.js",    include_str!("../../static/player.js"),    JS),
     ("timeline.js",  include_str!("../../static/timeline.js"),  JS),
     ("users.js",     include_str!("../../static/users.js"),     JS),
+    ("camera_settings.js", include_str!("../../static/camera_settings.js"), JS),
+    ("shapes.js",    include_str!("../../static/shapes.js"),    JS),
     ("wall.js",      include_str!("../../static/wall.js"),      JS),
     ("system.js",    include_str!("../../static/system.js"),    JS),
     ("style.css",    include_str!("../../static/style.css"),    "text/css; charset=utf-8"),

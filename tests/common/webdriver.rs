@@ -167,12 +167,18 @@ impl Browser {
     /// each step "down", "move" or "up" at its offset. The button stays down
     /// between calls until an "up".
     pub fn pointer(&self, element: &str, steps: &[(i64, &str)]) {
+        let steps: Vec<(i64, i64, &str)> = steps.iter().map(|&(x, what)| (x, 0, what)).collect();
+        self.pointer_at(element, &steps);
+    }
+
+    /// [`Browser::pointer`] with x and y offsets from the element's centre.
+    pub fn pointer_at(&self, element: &str, steps: &[(i64, i64, &str)]) {
         let mut origin = serde_json::Map::new();
         origin.insert(ELEMENT.into(), element.into());
         let mut actions = Vec::new();
-        for (x, what) in steps {
+        for (x, y, what) in steps {
             actions.push(
-                json!({"type": "pointerMove", "duration": 100, "origin": &origin, "x": x, "y": 0}),
+                json!({"type": "pointerMove", "duration": 100, "origin": &origin, "x": x, "y": y}),
             );
             match *what {
                 "down" => actions.push(json!({"type": "pointerDown", "button": 0})),
