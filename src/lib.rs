@@ -14,6 +14,7 @@ pub mod media;
 pub mod motion;
 pub mod motion_settings;
 pub mod nvr;
+pub mod onvif;
 pub mod process_stats;
 pub mod record;
 pub mod security;

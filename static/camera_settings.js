@@ -114,7 +114,6 @@ async function open(c) {
   editing = c ? c.name : null;
   shown = structuredClone(c ?? blank);
   fill(shown);
-  form.elements.name.readOnly = !!c;
   $("editor-title").textContent = c ? `Change ${c.name}` : "Add a camera";
   $("clear-password").checked = false;
   $("clear-password-label").hidden = !c?.has_password;
@@ -207,6 +206,55 @@ $("test").addEventListener("click", async () => {
   }
 });
 
+// ONVIF: devices that answer a probe on the local network; picking one asks it
+// for its streams with the user name and password typed above.
+$("discover").addEventListener("click", async () => {
+  const out = $("discover-result");
+  out.textContent = "Searching…";
+  const r = await send("POST", "/api/admin/onvif/discover", { interface: "all" });
+  if (!r.ok) {
+    out.textContent = await errorOf(r);
+    return;
+  }
+  const { devices } = await r.json();
+  out.textContent = devices.length
+    ? "Type the camera's user name and password above, then pick it:"
+    : "No ONVIF camera answered. Some need ONVIF turned on in their settings.";
+  $("found").replaceChildren(
+    ...devices.map((d, i) => {
+      const li = document.createElement("li");
+      const b = button(`${d.name ?? "camera"} (${d.hardware ?? "ONVIF"}) at ${d.address}`, () => pick(i, d), "pick");
+      b.className = "secondary";
+      li.append(b);
+      return li;
+    }),
+  );
+});
+async function pick(i, d) {
+  const out = $("discover-result");
+  out.textContent = `Asking ${d.address} for its streams…`;
+  const r = await send("POST", "/api/admin/onvif/streams", {
+    device: i,
+    username: form.elements.username.value,
+    password: form.elements.password.value,
+  });
+  if (!r.ok) {
+    out.textContent = await errorOf(r);
+    return;
+  }
+  const s = await r.json();
+  if (!s.ok) {
+    out.textContent = `Failed: ${s.error}`;
+    return;
+  }
+  const [main, sub] = s.streams;
+  form.elements.url.value = main?.url ?? "";
+  form.elements.sub_url.value = sub?.url ?? "";
+  if (!form.elements.name.value && d.name) form.elements.name.value = d.name.replace(/[^A-Za-z0-9_-]+/g, "-").slice(0, 64);
+  const size = (x) => (x?.width ? ` ${x.width}×${x.height}` : "");
+  out.textContent = `Streams filled in: ${main?.profile ?? "?"}${size(main)}` + (sub ? `, sub ${sub.profile}${size(sub)}` : "") + ". Test the connection next.";
+}
+
 $("add-mask").addEventListener("click", () => shapes.add("mask"));
 $("add-zone").addEventListener("click", () => {
   const input = $("zone-name");
@@ -279,6 +327,8 @@ form.addEventListener("submit", async (e) => {
   const url = editing ? `/api/admin/cameras/${encodeURIComponent(editing)}` : "/api/admin/cameras";
   $("save").disabled = true;
   try {
+    if (editing && c.name !== editing &&
+      !confirm(`Rename ${editing} to ${c.name}? Its recordings, events and viewers go with the new name.`)) return;
     const r = await send("POST", url, { version, camera: c });
     if (!r.ok) {
       $("editor-error").textContent = await errorOf(r);

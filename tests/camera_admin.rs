@@ -13,6 +13,7 @@ use std::time::Duration;
 
 const ADMIN: (&str, &str) = ("boss", "boss-password-1");
 const VIEWER: (&str, &str) = ("ann", "ann-password-1");
+const SAM: (&str, &str) = ("sam", "sam-password-1");
 const SECRET: &str = "yard-secret-9";
 
 fn listing(c: &Client) -> Value {
@@ -42,6 +43,7 @@ fn an_admin_adds_changes_and_removes_a_camera_and_the_file_stays_the_owners() {
     std::fs::write(&nvr.config, text).expect("config");
     nvr.add_user(ADMIN.0, "admin", "", ADMIN.1);
     nvr.add_user(VIEWER.0, "viewer", "front", VIEWER.1);
+    nvr.add_user(SAM.0, "viewer", "", SAM.1);
     nvr.start();
     let url = nvr.web_url();
     let mut admin = Client::new(&url);
@@ -78,6 +80,11 @@ fn an_admin_adds_changes_and_removes_a_camera_and_the_file_stays_the_owners() {
         "yard never recorded: {}",
         nvr.log_text()
     );
+    let r = admin.post(
+        "/api/users/sam/permissions",
+        json!({"role": "viewer", "cameras": ["yard"]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
     let file = std::fs::read_to_string(&nvr.config).expect("config");
     assert!(
         file.contains("# the front door, a Reolink\n[[cameras]]"),
@@ -158,17 +165,55 @@ fn an_admin_adds_changes_and_removes_a_camera_and_the_file_stays_the_owners() {
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.text().contains("key `url`"), "{}", r.text());
 
+    // Renamed: its recordings, events and viewers go with the new name.
+    let yard_files: Vec<String> = nvr
+        .segments()
+        .into_iter()
+        .filter(|s| s.camera == "yard")
+        .map(|s| s.path)
+        .collect();
+    assert!(!yard_files.is_empty());
+    let mut garden = listing(&admin)["cameras"][1].clone();
+    garden["name"] = json!("garden");
+    let r = admin.post(
+        "/api/admin/cameras/yard",
+        json!({"version": listing(&admin)["version"], "camera": garden}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        wait_until(Duration::from_secs(30), || indexed_frames(&nvr, "garden")
+            > 0),
+        "garden does not record"
+    );
+    let segs = nvr.segments();
+    assert!(
+        segs.iter().all(|s| s.camera != "yard"),
+        "yard kept segments"
+    );
+    for f in &yard_files {
+        assert!(
+            segs.iter().any(|s| s.camera == "garden" && &s.path == f),
+            "{f} did not follow the name"
+        );
+    }
+    let mut sam = Client::new(&url);
+    assert_eq!(sam.login(SAM.0, SAM.1).status, 200);
+    let seen = sam.get("/api/cameras").text();
+    assert!(seen.contains("garden") && !seen.contains("yard"), "{seen}");
+    let file = std::fs::read_to_string(&nvr.config).expect("config");
+    assert!(file.contains("name = \"garden\""), "{file}");
+
     // Removed, its recordings deleted now.
     let r = admin.post(
-        "/api/admin/cameras/yard/remove",
+        "/api/admin/cameras/garden/remove",
         json!({"version": listing(&admin)["version"], "recordings": "delete"}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    assert!(nvr.segments().iter().all(|s| s.camera != "yard"));
+    assert!(nvr.segments().iter().all(|s| s.camera != "garden"));
     assert!(
         !std::fs::read_to_string(&nvr.config)
             .expect("config")
-            .contains("yard")
+            .contains("garden")
     );
 
     // Each change is audited with what changed, never the password.
@@ -189,7 +234,12 @@ fn an_admin_adds_changes_and_removes_a_camera_and_the_file_stays_the_owners() {
         .collect();
     assert_eq!(
         actions,
-        ["camera_add", "camera_change", "camera_remove"],
+        [
+            "camera_add",
+            "camera_change",
+            "camera_change",
+            "camera_remove"
+        ],
         "{entries:?}"
     );
     assert!(
@@ -206,8 +256,17 @@ fn an_admin_adds_changes_and_removes_a_camera_and_the_file_stays_the_owners() {
         "{:?}",
         entries[1]
     );
+    assert_eq!(entries[2]["camera"], "garden");
     assert!(
         entries[2]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("name: \"yard\" → \"garden\""),
+        "{:?}",
+        entries[2]
+    );
+    assert!(
+        entries[3]["detail"]
             .as_str()
             .unwrap_or("")
             .contains("recordings deleted now")

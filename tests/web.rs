@@ -120,6 +120,8 @@ fn every_route_answers_each_role_as_the_table_says() {
         (("POST", "/api/admin/cameras/{name}"), 422),
         (("POST", "/api/admin/cameras/{name}/remove"), 422),
         (("POST", "/api/admin/camera-test"), 422),
+        (("POST", "/api/admin/onvif/discover"), 422),
+        (("POST", "/api/admin/onvif/streams"), 422),
         (("POST", "/api/admin/cameras/{name}/motion-preview"), 422),
     ]);
     let routes = hearth::web::routes();

@@ -335,6 +335,58 @@ impl Store {
         )?)
     }
 
+    /// Gives `old`'s history to `new` in one transaction: its segments (their
+    /// files stay where they are; the index ties them to the new name), events,
+    /// activity, exports and who may see it. `new` may already have history of its
+    /// own: the two are merged. Recording under `old` must have stopped.
+    pub fn rename_camera(&self, old: &str, new: &str) -> Result<()> {
+        let mut c = self.durable()?;
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO cameras (name) VALUES (?1) ON CONFLICT (name) DO NOTHING",
+            [new],
+        )?;
+        tx.execute(
+            "INSERT INTO streams (camera_id, kind) \
+             SELECT n.id, st.kind FROM streams st JOIN cameras o ON o.id = st.camera_id, cameras n \
+             WHERE o.name = ?1 AND n.name = ?2 ON CONFLICT (camera_id, kind) DO NOTHING",
+            [old, new],
+        )?;
+        tx.execute(
+            "UPDATE segments SET stream_id = ( \
+                 SELECT ns.id FROM streams os JOIN streams ns ON ns.kind = os.kind \
+                 JOIN cameras n ON n.id = ns.camera_id \
+                 WHERE os.id = segments.stream_id AND n.name = ?2) \
+             WHERE stream_id IN (SELECT st.id FROM streams st JOIN cameras o ON o.id = st.camera_id \
+                                 WHERE o.name = ?1)",
+            [old, new],
+        )?;
+        tx.execute(
+            "DELETE FROM streams WHERE camera_id IN (SELECT id FROM cameras WHERE name = ?1)",
+            [old],
+        )?;
+        tx.execute("DELETE FROM cameras WHERE name = ?1", [old])?;
+        tx.execute(
+            "UPDATE events SET camera = ?2 WHERE camera = ?1",
+            [old, new],
+        )?;
+        tx.execute(
+            "UPDATE OR REPLACE activity SET camera = ?2 WHERE camera = ?1",
+            [old, new],
+        )?;
+        tx.execute(
+            "UPDATE OR IGNORE user_cameras SET camera = ?2 WHERE camera = ?1",
+            [old, new],
+        )?;
+        tx.execute("DELETE FROM user_cameras WHERE camera = ?1", [old])?;
+        tx.execute(
+            "UPDATE exports SET camera = ?2 WHERE camera = ?1",
+            [old, new],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn insert_segment(&self, s: &NewSegment) -> Result<i64> {
         let c = self.conn();
         c.execute(
@@ -556,6 +608,66 @@ mod tests {
         assert_eq!(store.data_id().unwrap(), None);
         store.set_data_id("ab").unwrap();
         assert_eq!(store.data_id().unwrap().as_deref(), Some("ab"));
+    }
+
+    #[test]
+    fn a_renamed_camera_keeps_its_history_merged_with_the_new_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("hearth.db")).unwrap();
+        let segment = |camera: &str, kind, start_us| {
+            let stream_id = store.stream_id(camera, kind).unwrap();
+            store
+                .insert_segment(&NewSegment {
+                    stream_id,
+                    start_us,
+                    path: format!("recordings/{camera}/{kind}/{start_us}.mp4"),
+                    codec: "avc1.4d401f".into(),
+                    width: 640,
+                    height: 360,
+                    sample_entry: vec![1],
+                    audio: None,
+                    bytes: 10,
+                    class: SegmentClass::Continuous,
+                })
+                .unwrap();
+        };
+        segment("front", StreamKind::Main, 1_000);
+        segment("front", StreamKind::Sub, 1_000);
+        // The new name has a recording of its own already.
+        segment("door", StreamKind::Main, 9_000);
+        {
+            let c = store.conn();
+            c.execute_batch(
+                "INSERT INTO events (camera, start_us, end_us, peak, peak_us, zones) \
+                     VALUES ('front', 1, 2, 0.5, 1, ''); \
+                 INSERT INTO activity (camera, second, level) VALUES ('front', 7, 0.2), ('door', 7, 0.9); \
+                 INSERT INTO users (name, role, password_hash, created_us) VALUES ('ann', 'viewer', 'x', 0); \
+                 INSERT INTO user_cameras (user_id, camera) VALUES (1, 'front');",
+            )
+            .unwrap();
+        }
+        store.rename_camera("front", "door").unwrap();
+        let segs = store.all_segments().unwrap();
+        assert_eq!(segs.len(), 3);
+        assert!(segs.iter().all(|s| s.camera == "door"), "{segs:?}");
+        assert!(segs.iter().any(|s| s.path.starts_with("recordings/front/")));
+        let c = store.conn();
+        let names: Vec<String> = c
+            .prepare("SELECT name FROM cameras")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(names, ["door"]);
+        let one = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(one("SELECT count(*) FROM events WHERE camera = 'door'"), 1);
+        assert_eq!(one("SELECT count(*) FROM activity"), 1);
+        assert_eq!(
+            one("SELECT count(*) FROM user_cameras WHERE camera = 'door'"),
+            1
+        );
+        assert_eq!(one("SELECT count(*) FROM streams"), 2);
     }
 
     #[test]

@@ -228,6 +228,7 @@ pub async fn add(
 
 /// `POST /api/admin/cameras/{name}` with `{"version", "camera"}`: changes the
 /// keys the form changed and leaves the rest of the camera's table as it is.
+/// A new name takes the camera's recordings, events and permissions with it.
 pub async fn edit(
     State(state): State<AppState>,
     admin: Admin,
@@ -235,10 +236,10 @@ pub async fn edit(
     Json(body): Json<SaveCamera>,
 ) -> Result<Json<Value>, WebError> {
     let form = body.camera;
-    if form.name != name {
+    let renamed = form.name != name;
+    if renamed && !crate::config::valid_name(&form.name) {
         return Err(WebError::BadRequest(
-            "renaming a camera is not possible here: its recordings and permissions go by its name"
-                .into(),
+            "a camera name is 1 to 64 letters, digits, '-' or '_'".into(),
         ));
     }
     let password = form.password.clone();
@@ -246,7 +247,7 @@ pub async fn edit(
     let o = save(
         &state,
         body.version,
-        name.clone(),
+        form.name.clone(),
         password,
         move |doc, cfg, creds| {
             // The keys changed against the file as it is, not as the page saw it.
@@ -259,15 +260,29 @@ pub async fn edit(
         },
     )
     .await?;
+    // Its recordings, events and permissions go with the name once its old
+    // pipeline has stopped (the reload has done that).
+    if renamed && o.applied.is_ok() {
+        let (old, new) = (name.clone(), form.name.clone());
+        state
+            .blocking(move |s| s.store.rename_camera(&old, &new))
+            .await?
+            .map_err(|e| {
+                WebError::Internal(format!(
+                    "{name} is renamed {} in the config, but its history was not moved: {e}",
+                    form.name
+                ))
+            })?;
+    }
     let before = o.saved.before.camera(&name).map(CameraForm::of);
-    let after = o.saved.after.camera(&name).map(CameraForm::of);
+    let after = o.saved.after.camera(&form.name).map(CameraForm::of);
     let detail = match &after {
         Some(a) => camera_form::changes(before.as_ref(), a, form.password.is_some()),
         None => "removed".into(),
     };
     state
         .audit(crate::audit_record::Record {
-            camera: Some(name),
+            camera: Some(form.name.clone()),
             detail: Some(detail),
             ..admin.0.record(action::CAMERA_CHANGE)
         })

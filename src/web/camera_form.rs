@@ -214,6 +214,9 @@ fn lower<T: Serialize>(v: &T) -> Value {
 /// is set by it.
 pub fn fields(form: &CameraForm, old: Option<&CameraForm>) -> Vec<Field> {
     let mut out = Vec::new();
+    if old.is_some_and(|o| o.name != form.name) {
+        out.push(text("name", &form.name));
+    }
     if old.is_none_or(|o| o.url != form.url) {
         out.push(text("url", &form.url));
     }

@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit_view;
 pub mod auth;
 pub mod camera_admin;
+pub mod camera_discover;
 pub mod camera_form;
 pub mod camera_test;
 pub mod conn_limit;
@@ -121,6 +122,8 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::POST, "/api/admin/cameras/{name}",      Admin,  post(camera_admin::edit)),
         (Method::POST, "/api/admin/cameras/{name}/remove", Admin, post(camera_admin::remove)),
         (Method::POST, "/api/admin/camera-test",         Admin,  post(camera_test::test)),
+        (Method::POST, "/api/admin/onvif/discover",      Admin,  post(camera_discover::discover)),
+        (Method::POST, "/api/admin/onvif/streams",       Admin,  post(camera_discover::streams)),
         (Method::POST, "/api/admin/cameras/{name}/motion-preview", Admin, post(motion_preview::preview)),
     ]
 }

@@ -78,6 +78,8 @@ pub struct Inner {
     pub verifications: tokio::sync::Semaphore,
     /// Camera connection tests and motion previews running at once.
     pub camera_tests: tokio::sync::Semaphore,
+    /// The ONVIF devices the last search found.
+    pub onvif_found: Mutex<Vec<crate::onvif::discover::Device>>,
     /// Playbacks already audited, and when.
     pub audited: Mutex<HashMap<PlaybackKey, i64>>,
     /// Playback plans reused across a player's Range requests.
@@ -190,6 +192,7 @@ impl AppState {
             refusals: Mutex::new(Refusals::new(LOGIN_WINDOW_US)),
             verifications: tokio::sync::Semaphore::new(VERIFICATIONS),
             camera_tests: tokio::sync::Semaphore::new(2),
+            onvif_found: Mutex::new(Vec::new()),
             audited: Mutex::new(HashMap::new()),
             plans: Default::default(),
             tls,

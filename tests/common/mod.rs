@@ -656,3 +656,36 @@ pub fn assert_unbroken(nvr: &Nvr, camera: &str) {
         );
     }
 }
+
+/// The simulated ONVIF camera (tests/support/onvif_device.py): discovery on
+/// loopback's multicast, its services on `http_port`, profiles "main" and
+/// "sub" giving `main` and `sub`; `media_host` is the host it names for its
+/// media service.
+pub fn onvif_device(
+    http_port: u16,
+    main: &str,
+    sub: &str,
+    password: &str,
+    media_host: &str,
+) -> Proc {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/onvif_device.py");
+    let mut cmd = Command::new("/usr/bin/python3");
+    cmd.arg(script)
+        .args([
+            "--http-port",
+            &http_port.to_string(),
+            "--main",
+            main,
+            "--sub",
+            sub,
+        ])
+        .args([
+            "--password",
+            password,
+            "--name",
+            "Porch Cam",
+            "--media-host",
+            media_host,
+        ]);
+    spawn_ready("the simulated ONVIF device", &mut cmd, "ready")
+}
