@@ -7,6 +7,19 @@ use ffmpeg_next as ff;
 /// Width of thumbnails in event lists.
 pub const THUMB_WIDTH: u32 = 192;
 
+/// A key frame (encoded, with its stream's parameters) decoded and encoded as
+/// a JPEG no wider than `max_width`: a still of a camera.
+pub fn key_frame_jpeg(
+    params: &crate::ingest::frame::VideoParams,
+    data: &[u8],
+    max_width: u32,
+) -> anyhow::Result<Vec<u8>> {
+    let picture = super::decode::StreamDecoder::new(params)?
+        .decode_key_frame(data)
+        .ok_or_else(|| anyhow!("the key frame did not decode"))?;
+    jpeg(&picture, max_width)
+}
+
 /// Encodes `frame` as a JPEG no wider than `max_width`.
 pub fn jpeg(frame: &ff::frame::Video, max_width: u32) -> anyhow::Result<Vec<u8>> {
     let (fw, fh) = (frame.width().max(2), frame.height().max(2));

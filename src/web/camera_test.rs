@@ -146,23 +146,23 @@ pub async fn test(
     }))
 }
 
+/// A JPEG as a `data:` URL, for a still inside a JSON answer.
+pub(super) fn data_url(jpeg: &[u8]) -> String {
+    format!(
+        "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(jpeg)
+    )
+}
+
 /// The probe's key frame as a `data:` JPEG, or `None` when it does not decode
 /// (the figures still stand).
 async fn still_of(state: &AppState, p: &Probe) -> Result<Option<String>, WebError> {
     let f = p.key_frame.clone();
     let jpeg = state
-        .blocking(move |_| -> anyhow::Result<Vec<u8>> {
-            let picture = crate::motion::decode::StreamDecoder::new(&f.params)?
-                .decode_key_frame(&f.data)
-                .ok_or_else(|| anyhow::anyhow!("the key frame did not decode"))?;
-            crate::motion::snapshot::jpeg(&picture, STILL_WIDTH)
-        })
+        .blocking(move |_| crate::motion::snapshot::key_frame_jpeg(&f.params, &f.data, STILL_WIDTH))
         .await?;
     Ok(match jpeg {
-        Ok(j) => Some(format!(
-            "data:image/jpeg;base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(j)
-        )),
+        Ok(j) => Some(data_url(&j)),
         Err(e) => {
             tracing::warn!("camera test: {e:#}");
             None

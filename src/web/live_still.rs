@@ -63,10 +63,10 @@ pub async fn still(
             let f = frame.clone();
             let jpeg = state
                 .blocking(move |_| -> anyhow::Result<bytes::Bytes> {
-                    let picture = crate::motion::decode::StreamDecoder::new(&f.params)?
-                        .decode_key_frame(&f.data)
-                        .ok_or_else(|| anyhow::anyhow!("the key frame did not decode"))?;
-                    Ok(crate::motion::snapshot::jpeg(&picture, STILL_WIDTH)?.into())
+                    Ok(
+                        crate::motion::snapshot::key_frame_jpeg(&f.params, &f.data, STILL_WIDTH)?
+                            .into(),
+                    )
                 })
                 .await?
                 .map_err(|e| WebError::Internal(format!("live still of {}: {e:#}", cam.camera)))?;

@@ -17,7 +17,6 @@ use crate::motion::analyser::Analyser;
 use crate::security::audit_chain::{Record, action};
 use axum::Json;
 use axum::extract::State;
-use base64::Engine;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -168,9 +167,6 @@ pub async fn preview(
         "min_frames": d.min_frames,
         "steps": seen.steps,
         "motion": seen.steps.iter().any(|s| s.motion),
-        "still": seen.still.map(|j| format!(
-            "data:image/jpeg;base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(j)
-        )),
+        "still": seen.still.as_deref().map(super::camera_test::data_url),
     })))
 }

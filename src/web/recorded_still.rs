@@ -87,10 +87,7 @@ pub async fn still(
                 .blocking(move |s| -> anyhow::Result<Bytes> {
                     let f = key_frame::read(&s.running().cfg.storage.data_dir, &seg, frag)
                         .map_err(anyhow::Error::msg)?;
-                    let picture = crate::motion::decode::StreamDecoder::new(&f.params)?
-                        .decode_key_frame(&f.data)
-                        .ok_or_else(|| anyhow::anyhow!("the key frame did not decode"))?;
-                    Ok(crate::motion::snapshot::jpeg(&picture, WIDTH)?.into())
+                    Ok(crate::motion::snapshot::key_frame_jpeg(&f.params, &f.data, WIDTH)?.into())
                 })
                 .await?
                 .map_err(|e| WebError::Internal(format!("still of {}: {e:#}", cam.camera)))?;
