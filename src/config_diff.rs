@@ -1,8 +1,9 @@
 //! What a reloaded config changes (pure): which cameras start, stop or start
 //! again, and which settings only a restart can apply. The running config takes
-//! the new cameras and retention settings; everything else stays as it started.
+//! the new cameras, retention and alert destinations; everything else stays as
+//! it started.
 
-use crate::config::{Config, Storage};
+use crate::config::{Camera, CameraAlerts, Config, Storage};
 
 /// A reload's effect on the running config.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +30,16 @@ impl Diff {
     }
 }
 
+/// Whether a camera's pipeline must start again: any setting but its alerts
+/// (which the alert senders read as they go) differs.
+fn pipeline_differs(a: &Camera, b: &Camera) -> bool {
+    let plain = |c: &Camera| Camera {
+        alerts: CameraAlerts::default(),
+        ..c.clone()
+    };
+    plain(a) != plain(b)
+}
+
 /// Compares the running config with a new one.
 pub fn diff(running: &Config, new: &Config) -> Diff {
     let names = |c: &Config| c.cameras.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
@@ -43,7 +54,7 @@ pub fn diff(running: &Config, new: &Config) -> Diff {
     let changed = running
         .cameras
         .iter()
-        .filter(|c| new.camera(&c.name).is_some_and(|n| n != *c))
+        .filter(|c| new.camera(&c.name).is_some_and(|n| pipeline_differs(c, n)))
         .map(|c| c.name.clone())
         .collect();
     let (old, next) = (&running.storage, &new.storage);
@@ -69,6 +80,9 @@ pub fn diff(running: &Config, new: &Config) -> Diff {
         ),
     ];
     needs_restart.extend(fixed.iter().filter(|(_, d)| *d).map(|(k, _)| *k));
+    if running.mqtt != new.mqtt {
+        needs_restart.push("mqtt");
+    }
     if running.server != new.server {
         needs_restart.push("server");
     }
@@ -84,6 +98,10 @@ pub fn diff(running: &Config, new: &Config) -> Diff {
         },
         server: running.server.clone(),
         cameras: new.cameras.clone(),
+        mqtt: running.mqtt.clone(),
+        link_base: new.link_base.clone(),
+        webhooks: new.webhooks.clone(),
+        push: new.push.clone(),
     };
     Diff {
         added,
@@ -98,6 +116,7 @@ pub fn diff(running: &Config, new: &Config) -> Diff {
 mod tests {
     use super::*;
     use std::path::Path;
+    use std::time::Duration;
 
     fn cfg(text: &str) -> Config {
         Config::parse(text, Path::new("/etc/hearth/hearth.toml")).expect("config")
@@ -142,6 +161,20 @@ mod tests {
         let d = diff(&cfg(BASE), &cfg(&new));
         assert_eq!(d.changed, ["b"]);
         assert!(d.added.is_empty() && d.removed.is_empty());
+    }
+
+    #[test]
+    fn alert_settings_apply_without_restarting_a_camera() {
+        let new = format!(
+            "{BASE}\n[cameras.alerts]\ncooldown = \"10s\"\n\n[[push]]\nservice = \"ntfy\"\nurl = \"http://10.0.0.9/t\"\n"
+        );
+        let d = diff(&cfg(BASE), &cfg(&new));
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(d.effective.push.len(), 1);
+        assert_eq!(
+            d.effective.cameras[1].alerts.cooldown,
+            Duration::from_secs(10)
+        );
     }
 
     #[test]

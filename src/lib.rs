@@ -1,12 +1,14 @@
 //! Hearth: a self-hosted network video recorder. The binary's CLI lives in
 //! `main.rs`; everything it runs lives here so tests can reach it.
 
+pub mod alerts;
 pub mod audit_record;
 pub mod cli;
 pub mod config;
 pub mod config_diff;
 pub mod config_edit;
 pub mod demo;
+pub mod egress;
 pub mod fakecam;
 pub mod ingest;
 pub mod local_time;

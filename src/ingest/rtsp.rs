@@ -7,6 +7,7 @@ use super::frame::{AudioFrame, AudioParams, Frame, VideoParams};
 use super::health::Health;
 use super::hub::{Hub, StreamEvent};
 use crate::config::{Camera, RtpTransport, StreamKind};
+use crate::egress::{self, Reach};
 use crate::media::clock::{self, ClockModel};
 use crate::media::{MAX_FRAME_BYTES, h264, h265};
 use anyhow::{Context, anyhow, bail};
@@ -190,6 +191,7 @@ fn pick(d: &Described, audio: bool) -> anyhow::Result<(usize, Option<usize>)> {
 /// The session's requests (and its credentials) go only to the configured host.
 fn controls_at_home(
     d: &Described,
+    connected: &url::Url,
     url: &url::Url,
     video: usize,
     audio: Option<usize>,
@@ -198,7 +200,7 @@ fn controls_at_home(
         .chain(audio)
         .map(|i| d.streams()[i].control())
         .collect();
-    base_url::check(url, &controls).map_err(|host| {
+    base_url::check(connected, url, &controls).map_err(|host| {
         anyhow!(
             "the camera's answer points the session at another host ({host}); refused, so \
              nothing (and no password) goes there"
@@ -229,19 +231,16 @@ async fn session(
             .teardown(teardown)
             .session_group(group.clone())
     };
-    let describe = |teardown| {
-        answered(
-            "DESCRIBE",
-            Session::describe(spec.url.clone(), opts(teardown)),
-        )
-    };
+    let at = egress::rtsp::check(&spec.url, Reach::from_allow_internet(cam.allow_internet)).await?;
+    let describe = |teardown| answered("DESCRIBE", egress::rtsp::describe(&at, opts(teardown)));
+    let home = |d: &Described, video, audio| controls_at_home(d, at.url(), &spec.url, video, audio);
     let mut described = describe(TeardownPolicy::Auto).await?;
     let (mut video, mut audio) = pick(&described, cam.audio)?;
-    if controls_at_home(&described, &spec.url, video, audio)? == base_url::Controls::Unseen {
+    if home(&described, video, audio)? == base_url::Controls::Unseen {
         // A base that cannot be seen: no teardown that would open a new connection to it.
         described = describe(TeardownPolicy::Never).await?;
         (video, audio) = pick(&described, cam.audio)?;
-        controls_at_home(&described, &spec.url, video, audio)?;
+        home(&described, video, audio)?;
     }
     let transport = match cam.transport {
         RtpTransport::Tcp => Transport::Tcp(TcpTransportOptions::default()),

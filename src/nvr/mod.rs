@@ -93,6 +93,14 @@ pub async fn run(
         sup.pipelines.push(Pipeline::start(cam, &sup.shared).await?);
     }
     sup.publish();
+    let mqtt = cfg.mqtt.clone().map(|m| {
+        crate::alerts::mqtt::spawn(
+            m,
+            sup.running.subscribe(),
+            &sup.shared.notices,
+            shutdown.clone(),
+        )
+    });
     let recording: usize = sup.pipelines.iter().map(Pipeline::recording).sum();
     tracing::info!(
         "recording {recording} streams into {}",
@@ -133,6 +141,9 @@ pub async fn run(
     }
     let all = std::mem::take(&mut sup.pipelines);
     sup.stop(all).await;
+    if let Some(m) = mqtt {
+        let _ = m.await;
+    }
     Ok(sup.reports)
 }
 

@@ -6,7 +6,8 @@
 //! names for another. Blocking: run it off the async runtime.
 
 use super::soap;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use crate::egress::{self, Reach};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
 const GROUP: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(239, 255, 255, 250), 3702);
@@ -75,14 +76,11 @@ pub fn discover(on: &[Ipv4Addr], wait: Duration) -> std::io::Result<Vec<Device>>
     let probe = soap::probe(&id);
     let mut sockets = Vec::new();
     for &ip in on {
-        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None)?;
-        s.bind(&SocketAddr::from((ip, 0)).into())?;
-        s.set_multicast_if_v4(&ip)?;
-        s.set_multicast_ttl_v4(1)?;
-        let s: UdpSocket = s.into();
-        s.set_nonblocking(true)?;
-        s.send_to(probe.as_bytes(), GROUP)?;
-        sockets.push(s);
+        sockets.push(egress::multicast::send_one_hop(
+            ip,
+            GROUP,
+            probe.as_bytes(),
+        )?);
     }
     let mut found: Vec<Device> = Vec::new();
     let end = Instant::now() + wait;
@@ -138,13 +136,7 @@ fn call(url: &str, body: &str, user: &str, password: &str) -> Result<String, Str
         nonce: rand::random(),
         created: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     });
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(REQUEST_TIME))
-        .build()
-        .into();
-    let mut r = agent
+    let mut r = egress::http::agent(Reach::Local, REQUEST_TIME)
         .post(url)
         .header("content-type", "application/soap+xml; charset=utf-8")
         .send(soap::request(body, creds.as_ref()))

@@ -62,8 +62,14 @@ fn stored_password(cfg: &config::Config, camera: Option<&str>, url: &url::Url) -
     home.then(|| c.password.clone()).flatten()
 }
 
-/// The camera a test connects as: the form's connection settings, nothing recorded.
-fn test_camera(ask: &TestAsk, url: &url::Url, password: Option<Secret>) -> Camera {
+/// The camera a test connects as: the form's connection settings, nothing
+/// recorded; off the local network only for a camera whose config allows it.
+fn test_camera(
+    ask: &TestAsk,
+    url: &url::Url,
+    password: Option<Secret>,
+    allow_internet: bool,
+) -> Camera {
     Camera {
         name: ask.camera.clone().unwrap_or_else(|| "test".into()),
         url: url.clone(),
@@ -74,11 +80,13 @@ fn test_camera(ask: &TestAsk, url: &url::Url, password: Option<Secret>) -> Camer
         record_sub: false,
         transport: ask.transport,
         audio: ask.audio,
+        allow_internet,
         max_bytes: None,
         motion: Motion {
             enabled: false,
             ..Motion::default()
         },
+        alerts: crate::config::CameraAlerts::default(),
     }
 }
 
@@ -103,8 +111,13 @@ pub async fn test(
     let _turn = state.camera_tests.try_acquire().map_err(|_| {
         WebError::TooMany("two camera tests are running; try again when they end".into())
     })?;
+    let allow_internet = ask
+        .camera
+        .as_deref()
+        .and_then(|n| state.running().cfg.camera(n).map(|c| c.allow_internet))
+        .unwrap_or(false);
     let spec = StreamSpec {
-        camera: test_camera(&ask, &url, password),
+        camera: test_camera(&ask, &url, password, allow_internet),
         kind: StreamKind::Main,
         url: url.clone(),
     };

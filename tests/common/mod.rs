@@ -7,6 +7,7 @@
 pub mod curl;
 pub mod http;
 pub mod live_ws;
+pub mod mqtt;
 pub mod site;
 pub mod webdriver;
 

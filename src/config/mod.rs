@@ -3,6 +3,12 @@
 //! Every error names the file, the line and the key, so the owner can fix it
 //! without guessing. Passwords are kept in [`Secret`], whose `Debug` hides them.
 
+mod mqtt;
+mod notify;
+
+pub use mqtt::{Mqtt, Publish};
+pub use notify::{CameraAlerts, Command, Push, PushService, Webhook};
+
 use crate::local_time::Zone;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -71,6 +77,12 @@ struct RawConfig {
     server: Option<RawServer>,
     #[serde(default)]
     cameras: Vec<Spanned<RawCamera>>,
+    mqtt: Option<mqtt::RawMqtt>,
+    alerts: Option<notify::RawAlerts>,
+    #[serde(default)]
+    webhooks: Vec<notify::RawWebhook>,
+    #[serde(default)]
+    push: Vec<notify::RawPush>,
 }
 
 #[derive(Deserialize)]
@@ -119,8 +131,11 @@ struct RawCamera {
     transport: RtpTransport,
     #[serde(default)]
     audio: bool,
+    #[serde(default)]
+    allow_internet: bool,
     max_bytes: Option<Spanned<String>>,
     motion: Option<RawMotion>,
+    alerts: Option<Spanned<notify::RawCameraAlerts>>,
 }
 
 #[derive(Deserialize)]
@@ -158,6 +173,12 @@ pub struct Config {
     /// The web server; none without a `[server]` table.
     pub server: Option<Server>,
     pub cameras: Vec<Camera>,
+    /// The MQTT broker to publish to; none without an `[mqtt]` table.
+    pub mqtt: Option<Mqtt>,
+    /// Where the household opens Hearth, for links in alerts (`[alerts] link_base`).
+    pub link_base: Option<url::Url>,
+    pub webhooks: Vec<Webhook>,
+    pub push: Vec<Push>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -218,8 +239,12 @@ pub struct Camera {
     pub record_sub: bool,
     pub transport: RtpTransport,
     pub audio: bool,
+    /// The camera may be at an address off the local network (see `egress`).
+    pub allow_internet: bool,
     pub max_bytes: Option<u64>,
     pub motion: Motion,
+    /// Which events alert, and what may leave with them (`[cameras.alerts]`).
+    pub alerts: CameraAlerts,
 }
 
 /// Motion detection settings of a camera.
@@ -319,30 +344,7 @@ impl Config {
             }
             let url = ctx.rtsp_url("url", &c.url)?;
             let sub_url = ctx.opt(&c.sub_url, |v| ctx.rtsp_url("sub_url", v))?;
-            let password = match (&c.password, &c.password_file) {
-                (Some(_), Some(f)) => {
-                    return Err(ctx.err(
-                        f.span().start,
-                        "password_file",
-                        "give either password or password_file, not both",
-                    ));
-                }
-                (Some(p), None) => Some(Secret::new(p.get_ref().clone())),
-                (None, Some(f)) => {
-                    let p = base.join(f.get_ref());
-                    let text = std::fs::read_to_string(&p).map_err(|e| {
-                        ctx.err(
-                            f.span().start,
-                            "password_file",
-                            &format!("cannot read {}: {e}", p.display()),
-                        )
-                    })?;
-                    // The first line, as documented: a note below it is not the password.
-                    let first = text.lines().next().unwrap_or("");
-                    Some(Secret::new(first.trim_end_matches('\r').to_owned()))
-                }
-                (None, None) => None,
-            };
+            let password = ctx.secret("password", &c.password, &c.password_file, base)?;
             if c.record == RecordMode::Motion
                 && c.motion.as_ref().and_then(|m| m.enabled) == Some(false)
             {
@@ -351,6 +353,25 @@ impl Config {
             if password.is_some() && c.username.is_none() {
                 return Err(ctx.err(at, "username", "a password needs a username"));
             }
+            let motion = c
+                .motion
+                .as_ref()
+                .map_or(Ok(Motion::default()), |m| ctx.motion(m))?;
+            let alerts = match &c.alerts {
+                None => CameraAlerts::default(),
+                Some(a) => {
+                    let parsed = ctx.camera_alerts(a.get_ref())?;
+                    let known = |z: &String| motion.detector.zones.iter().any(|(n, _)| n == z);
+                    if let Some(z) = parsed.zones.iter().flatten().find(|z| !known(z)) {
+                        return Err(ctx.err(
+                            a.span().start,
+                            "zones",
+                            &format!("camera {name:?} has no zone {z:?} in [cameras.motion]"),
+                        ));
+                    }
+                    parsed
+                }
+            };
             cameras.push(Camera {
                 name,
                 url,
@@ -361,17 +382,33 @@ impl Config {
                 record_sub: c.record_sub,
                 transport: c.transport,
                 audio: c.audio,
+                allow_internet: c.allow_internet,
                 max_bytes: ctx.opt(&c.max_bytes, |v| ctx.size("max_bytes", v))?,
-                motion: c
-                    .motion
-                    .as_ref()
-                    .map_or(Ok(Motion::default()), |m| ctx.motion(m))?,
+                motion,
+                alerts,
             });
         }
+        let mqtt = raw.mqtt.map(|m| ctx.mqtt(&m, base)).transpose()?;
+        let link_base = raw.alerts.map(|a| ctx.link_base(&a)).transpose()?.flatten();
+        let names: Vec<&str> = cameras.iter().map(|c| c.name.as_str()).collect();
+        let webhooks = raw
+            .webhooks
+            .iter()
+            .map(|w| ctx.webhook(w, base, &names))
+            .collect::<Result<Vec<_>, _>>()?;
+        let push = raw
+            .push
+            .iter()
+            .map(|p| ctx.push(p, base, &names))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Config {
             storage,
             server,
             cameras,
+            mqtt,
+            link_base,
+            webhooks,
+            push,
         })
     }
 
@@ -679,6 +716,39 @@ impl Ctx<'_> {
                 })?,
             },
         })
+    }
+
+    /// A secret given inline as `key` or in `key_file` (its first line), never both.
+    fn secret(
+        &self,
+        key: &str,
+        inline: &Option<Spanned<String>>,
+        file: &Option<Spanned<String>>,
+        base: &Path,
+    ) -> Result<Option<Secret>, ConfigError> {
+        let file_key = format!("{key}_file");
+        match (inline, file) {
+            (Some(_), Some(f)) => Err(self.err(
+                f.span().start,
+                &file_key,
+                &format!("give either {key} or {file_key}, not both"),
+            )),
+            (Some(p), None) => Ok(Some(Secret::new(p.get_ref().clone()))),
+            (None, Some(f)) => {
+                let p = base.join(f.get_ref());
+                let text = std::fs::read_to_string(&p).map_err(|e| {
+                    self.err(
+                        f.span().start,
+                        &file_key,
+                        &format!("cannot read {}: {e}", p.display()),
+                    )
+                })?;
+                // The first line, as documented: a note below it is not the secret.
+                let first = text.lines().next().unwrap_or("");
+                Ok(Some(Secret::new(first.trim_end_matches('\r').to_owned())))
+            }
+            (None, None) => Ok(None),
+        }
     }
 
     fn rtsp_url(&self, key: &str, v: &Spanned<String>) -> Result<url::Url, ConfigError> {

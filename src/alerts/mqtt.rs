@@ -1,0 +1,354 @@
+//! The MQTT publisher: one task that keeps a connection to the broker (through
+//! `egress`, resolved and checked again before each reconnect, with capped
+//! backoff), announces Hearth with a retained `online` and an `offline` last
+//! will, publishes Home Assistant discovery for every camera (again when Home
+//! Assistant says it started, and when cameras come and go on a reload), and
+//! turns motion notices and stream health into state and event messages.
+//! Messages wait in a bounded [`Outbox`]; detection and recording never wait
+//! for the broker.
+
+use super::outbox::{Message, Outbox};
+use super::topics;
+use crate::config::{Config, Mqtt, StreamKind};
+use crate::motion::notices::{Notice, Notices, Phase};
+use crate::web::state::Running;
+use rumqttc::{AsyncClient, ClientError, Event, LastWill, Packet, QoS};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+
+const MIN_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Messages kept while the broker is away.
+const OUTBOX: usize = 1000;
+/// Requests handed to the client at once.
+const IN_FLIGHT: usize = 64;
+/// How often stream health is published.
+const HEALTH_EVERY: Duration = Duration::from_secs(10);
+/// How long a clean stop waits to say `offline`.
+const GOODBYE: Duration = Duration::from_secs(2);
+
+/// Starts the publisher; it ends, having said `offline`, when `shutdown` is true.
+pub fn spawn(
+    m: Mqtt,
+    running: watch::Receiver<Arc<Running>>,
+    notices: &Notices,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let notices = notices.subscribe();
+    tokio::spawn(async move {
+        Publisher::new(m, running).run(notices, shutdown).await;
+    })
+}
+
+/// What is on (camera motion, and each zone's) per camera, to publish again on
+/// each connection.
+#[derive(Default)]
+struct MotionNow {
+    on: bool,
+    zones: BTreeSet<String>,
+}
+
+struct Publisher {
+    m: Mqtt,
+    running: watch::Receiver<Arc<Running>>,
+    outbox: Outbox,
+    motion: BTreeMap<String, MotionNow>,
+    /// Discovery topics announced, per camera, to withdraw when it goes.
+    announced: BTreeMap<String, Vec<String>>,
+    dropped_told: u64,
+}
+
+impl Publisher {
+    fn new(m: Mqtt, running: watch::Receiver<Arc<Running>>) -> Publisher {
+        Publisher {
+            m,
+            running,
+            outbox: Outbox::new(OUTBOX),
+            motion: BTreeMap::new(),
+            announced: BTreeMap::new(),
+            dropped_told: 0,
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut notices: broadcast::Receiver<Notice>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let will = LastWill::new(
+            topics::available(&self.m),
+            topics::OFFLINE,
+            QoS::AtLeastOnce,
+            true,
+        );
+        let broker = format!("{}:{}", self.m.host, self.m.port);
+        let mut backoff = MIN_BACKOFF;
+        let mut last_error = String::new();
+        let mut health = tokio::time::interval(HEALTH_EVERY);
+        health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let failed = match crate::egress::mqtt::options(&self.m, will.clone()).await {
+                Err(e) => format!("{e:#}"),
+                Ok(opts) => {
+                    let (client, mut el) = AsyncClient::new(opts, IN_FLIGHT);
+                    let mut connected = false;
+                    loop {
+                        tokio::select! {
+                            ev = el.poll() => match ev {
+                                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                                    connected = true;
+                                    backoff = MIN_BACKOFF;
+                                    last_error.clear();
+                                    tracing::info!("MQTT: connected to the broker at {broker}");
+                                    let _ = client.try_subscribe(topics::ha_status(&self.m), QoS::AtLeastOnce);
+                                    self.hello();
+                                }
+                                Ok(Event::Incoming(Packet::Publish(p))) => {
+                                    if p.topic == topics::ha_status(&self.m) && &p.payload[..] == b"online" {
+                                        tracing::info!("MQTT: Home Assistant started; discovery sent again");
+                                        self.announce(true);
+                                        self.states();
+                                    }
+                                }
+                                Ok(_) => {}
+                                Err(e) => break e.to_string(),
+                            },
+                            n = notices.recv() => match n {
+                                Ok(n) => self.notice(&n),
+                                Err(broadcast::error::RecvError::Lagged(k)) => self.outbox.dropped += k,
+                                Err(broadcast::error::RecvError::Closed) => {}
+                            },
+                            _ = health.tick() => self.health(),
+                            Ok(()) = self.running.changed() => self.announce(false),
+                            () = stopped(&mut shutdown) => {
+                                if connected {
+                                    goodbye(&self.m, &client, &mut el).await;
+                                }
+                                return;
+                            }
+                        }
+                        if connected {
+                            self.send(&client);
+                        }
+                    }
+                }
+            };
+            if failed != last_error {
+                tracing::warn!(
+                    "MQTT: the broker at {broker}: {failed}; trying again in {}s (and on, quietly)",
+                    backoff.as_secs()
+                );
+                last_error = failed;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                () = stopped(&mut shutdown) => return,
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// Hands queued messages to the client while it takes them.
+    fn send(&mut self, client: &AsyncClient) {
+        while let Some(msg) = self.outbox.pop() {
+            let qos = if msg.retain {
+                QoS::AtLeastOnce
+            } else {
+                QoS::AtMostOnce
+            };
+            match client.try_publish(msg.topic.clone(), qos, msg.retain, msg.payload.clone()) {
+                Ok(()) => {}
+                Err(ClientError::TryRequest(_) | ClientError::Request(_)) => {
+                    self.outbox.unpop(msg);
+                    break;
+                }
+            }
+        }
+        if self.outbox.dropped > self.dropped_told {
+            tracing::warn!(
+                "MQTT: {} messages dropped so far while the broker was slow or away",
+                self.outbox.dropped
+            );
+            self.dropped_told = self.outbox.dropped;
+        }
+    }
+
+    /// A new connection: online, discovery, every current state.
+    fn hello(&mut self) {
+        self.outbox
+            .push(Message::state(topics::available(&self.m), topics::ONLINE));
+        self.announce(true);
+        self.states();
+        self.health();
+    }
+
+    fn cfg(&self) -> Config {
+        self.running.borrow().cfg.clone()
+    }
+
+    /// Discovery for each camera (all of them when `all`, else only those new or
+    /// changed since the last announcement); an emptied config withdraws a camera
+    /// that went away.
+    fn announce(&mut self, all: bool) {
+        let cfg = self.cfg();
+        let mut now = BTreeMap::new();
+        for cam in &cfg.cameras {
+            let zones: Vec<String> = cam
+                .motion
+                .detector
+                .zones
+                .iter()
+                .map(|(n, _)| n.clone())
+                .collect();
+            let d = if self.m.discovery {
+                topics::discovery(&self.m, &cam.name, &zones)
+            } else {
+                Vec::new()
+            };
+            let names: Vec<String> = d.iter().map(|d| d.topic.clone()).collect();
+            if all || self.announced.get(&cam.name) != Some(&names) {
+                for x in d {
+                    self.outbox
+                        .push(Message::state(x.topic, x.payload.to_string()));
+                }
+            }
+            self.motion.entry(cam.name.clone()).or_default();
+            now.insert(cam.name.clone(), names);
+        }
+        for (cam, old) in &self.announced {
+            let kept = now.get(cam);
+            for t in old.iter().filter(|t| kept.is_none_or(|k| !k.contains(t))) {
+                self.outbox.push(Message::state(t.clone(), ""));
+            }
+        }
+        self.motion.retain(|c, _| now.contains_key(c));
+        self.announced = now;
+    }
+
+    /// The motion state of every camera and zone as it is now.
+    fn states(&mut self) {
+        if !self.m.publish.motion {
+            return;
+        }
+        let cfg = self.cfg();
+        for cam in &cfg.cameras {
+            let now = self.motion.entry(cam.name.clone()).or_default();
+            let on = |b: bool| if b { topics::ON } else { topics::OFF };
+            let mut msgs = vec![Message::state(
+                topics::motion(&self.m, &cam.name),
+                on(now.on),
+            )];
+            for (z, _) in &cam.motion.detector.zones {
+                msgs.push(Message::state(
+                    topics::zone_motion(&self.m, &cam.name, z),
+                    on(now.zones.contains(z)),
+                ));
+            }
+            for msg in msgs {
+                self.outbox.push(msg);
+            }
+        }
+    }
+
+    fn notice(&mut self, n: &Notice) {
+        let m = &self.m;
+        if m.publish.events {
+            self.outbox.push(Message::happening(
+                topics::events(m, &n.camera),
+                topics::event_json(n).to_string(),
+            ));
+        }
+        if !m.publish.motion {
+            return;
+        }
+        let now = self.motion.entry(n.camera.clone()).or_default();
+        let mut msgs = Vec::new();
+        match n.phase {
+            Phase::Started | Phase::Updated => {
+                if !now.on {
+                    now.on = true;
+                    msgs.push(Message::state(topics::motion(m, &n.camera), topics::ON));
+                }
+                for z in &n.zones {
+                    if now.zones.insert(z.clone()) {
+                        msgs.push(Message::state(
+                            topics::zone_motion(m, &n.camera, z),
+                            topics::ON,
+                        ));
+                    }
+                }
+            }
+            Phase::Ended => {
+                now.on = false;
+                msgs.push(Message::state(topics::motion(m, &n.camera), topics::OFF));
+                for z in std::mem::take(&mut now.zones) {
+                    msgs.push(Message::state(
+                        topics::zone_motion(m, &n.camera, &z),
+                        topics::OFF,
+                    ));
+                }
+            }
+        }
+        for msg in msgs {
+            self.outbox.push(msg);
+        }
+    }
+
+    /// Each camera's main stream: connected or not, frame and bit rates.
+    fn health(&mut self) {
+        if !self.m.publish.health {
+            return;
+        }
+        let running = self.running.borrow().clone();
+        for cam in &running.cfg.cameras {
+            let Some(h) = running.health.get(&(cam.name.clone(), StreamKind::Main)) else {
+                continue;
+            };
+            let s = h.snapshot();
+            let up = s.connected_since.is_some();
+            self.outbox.push(Message::state(
+                topics::connected(&self.m, &cam.name),
+                if up { topics::ON } else { topics::OFF },
+            ));
+            let j = serde_json::json!({
+                "connected": up,
+                "fps": (s.fps * 10.0).round() / 10.0,
+                "bitrate_kbps": (s.bitrate_bps / 1000.0).round(),
+                "reconnects": s.reconnects,
+                "last_error": s.last_error,
+            });
+            self.outbox.push(Message::state(
+                topics::health(&self.m, &cam.name),
+                j.to_string(),
+            ));
+        }
+    }
+}
+
+/// A clean stop: `offline` said and the connection closed, within [`GOODBYE`].
+async fn goodbye(m: &Mqtt, client: &AsyncClient, el: &mut rumqttc::EventLoop) {
+    let said = async {
+        let _ = client
+            .publish(
+                topics::available(m),
+                QoS::AtLeastOnce,
+                true,
+                topics::OFFLINE,
+            )
+            .await;
+        let _ = client.disconnect().await;
+        while let Ok(ev) = el.poll().await {
+            if matches!(ev, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(GOODBYE, said).await;
+}
+
+/// Ends when `shutdown` becomes true (its guard not held across the caller's awaits).
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|&s| s).await;
+}

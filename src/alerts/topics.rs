@@ -1,0 +1,249 @@
+//! The MQTT topic layout and Home Assistant's discovery messages (pure).
+//!
+//! State lives under the topic prefix (`hearth/…`): `available` (online/offline,
+//! the last will), and per camera `motion`, `zones/<zone>/motion` (ON/OFF),
+//! `events` (JSON per start, update and end, no footage), `connected` (ON/OFF)
+//! and `health` (JSON). Discovery configs are retained under
+//! `<discovery_prefix>/<component>/<node>/<object>/config`, one Home Assistant
+//! device per camera.
+
+use crate::config::Mqtt;
+use crate::motion::notices::{Notice, Phase};
+use serde_json::{Value, json};
+
+pub const ONLINE: &str = "online";
+pub const OFFLINE: &str = "offline";
+pub const ON: &str = "ON";
+pub const OFF: &str = "OFF";
+
+pub fn available(m: &Mqtt) -> String {
+    format!("{}/available", m.topic_prefix)
+}
+
+pub fn motion(m: &Mqtt, camera: &str) -> String {
+    format!("{}/{camera}/motion", m.topic_prefix)
+}
+
+pub fn zone_motion(m: &Mqtt, camera: &str, zone: &str) -> String {
+    format!("{}/{camera}/zones/{zone}/motion", m.topic_prefix)
+}
+
+pub fn events(m: &Mqtt, camera: &str) -> String {
+    format!("{}/{camera}/events", m.topic_prefix)
+}
+
+pub fn connected(m: &Mqtt, camera: &str) -> String {
+    format!("{}/{camera}/connected", m.topic_prefix)
+}
+
+pub fn health(m: &Mqtt, camera: &str) -> String {
+    format!("{}/{camera}/health", m.topic_prefix)
+}
+
+/// Where Home Assistant says it (re)started.
+pub fn ha_status(m: &Mqtt) -> String {
+    format!("{}/status", m.discovery_prefix)
+}
+
+/// An event notice as the events topic carries it; `event_type` is what Home
+/// Assistant's `event` entity keys on.
+pub fn event_json(n: &Notice) -> Value {
+    let kind = match n.phase {
+        Phase::Started => "motion_start",
+        Phase::Updated => "motion_update",
+        Phase::Ended => "motion_end",
+    };
+    json!({
+        "event_type": kind,
+        "camera": n.camera,
+        "id": n.id,
+        "start": rfc3339(n.start_us),
+        "end": (n.phase == Phase::Ended).then(|| rfc3339(n.end_us)),
+        "peak": (f64::from(n.peak) * 1000.0).round() / 1000.0,
+        "zones": n.zones,
+    })
+}
+
+fn rfc3339(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+/// One discovery message: its topic and payload.
+pub struct Discovery {
+    pub topic: String,
+    pub payload: Value,
+}
+
+fn node(m: &Mqtt, camera: &str) -> String {
+    format!("{}_{camera}", m.topic_prefix)
+}
+
+/// The discovery messages of one camera with `zones`: a motion binary sensor
+/// for the camera and for each zone, an event entity, a connectivity binary
+/// sensor and frame-rate and bit-rate sensors.
+pub fn discovery(m: &Mqtt, camera: &str, zones: &[String]) -> Vec<Discovery> {
+    let node = node(m, camera);
+    let device = json!({
+        "identifiers": [node],
+        "name": camera,
+        "manufacturer": "Hearth",
+        "model": "Camera recorded by Hearth",
+        "sw_version": env!("CARGO_PKG_VERSION"),
+    });
+    let common = |object: &str, name: &str| {
+        json!({
+            "name": name,
+            "unique_id": format!("{node}_{object}"),
+            "object_id": format!("{node}_{object}"),
+            "device": device,
+            "availability": [{"topic": available(m)}],
+            "payload_available": ONLINE,
+            "payload_not_available": OFFLINE,
+            "origin": {"name": "Hearth", "sw_version": env!("CARGO_PKG_VERSION")},
+        })
+    };
+    let with = |mut base: Value, extra: Value| {
+        if let (Some(b), Some(e)) = (base.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        base
+    };
+    let topic = |component: &str, object: &str| {
+        format!("{}/{component}/{node}/{object}/config", m.discovery_prefix)
+    };
+    let mut out = Vec::new();
+    if m.publish.motion {
+        out.push(Discovery {
+            topic: topic("binary_sensor", "motion"),
+            payload: with(
+                common("motion", "Motion"),
+                json!({"state_topic": motion(m, camera), "device_class": "motion",
+                       "payload_on": ON, "payload_off": OFF}),
+            ),
+        });
+        for z in zones {
+            let object = format!("motion_{z}");
+            out.push(Discovery {
+                topic: topic("binary_sensor", &object),
+                payload: with(
+                    common(&object, &format!("Motion in {z}")),
+                    json!({"state_topic": zone_motion(m, camera, z), "device_class": "motion",
+                           "payload_on": ON, "payload_off": OFF}),
+                ),
+            });
+        }
+    }
+    if m.publish.events {
+        out.push(Discovery {
+            topic: topic("event", "events"),
+            payload: with(
+                common("events", "Motion event"),
+                json!({"state_topic": events(m, camera), "device_class": "motion",
+                       "event_types": ["motion_start", "motion_update", "motion_end"]}),
+            ),
+        });
+    }
+    if m.publish.health {
+        out.push(Discovery {
+            topic: topic("binary_sensor", "connected"),
+            payload: with(
+                common("connected", "Stream"),
+                json!({"state_topic": connected(m, camera), "device_class": "connectivity",
+                       "payload_on": ON, "payload_off": OFF, "entity_category": "diagnostic"}),
+            ),
+        });
+        for (object, name, key, unit, class) in [
+            ("fps", "Frame rate", "fps", "fps", None),
+            (
+                "bitrate",
+                "Bit rate",
+                "bitrate_kbps",
+                "kbit/s",
+                Some("data_rate"),
+            ),
+        ] {
+            out.push(Discovery {
+                topic: topic("sensor", object),
+                payload: with(
+                    common(object, name),
+                    json!({"state_topic": health(m, camera),
+                           "value_template": format!("{{{{ value_json.{key} }}}}"),
+                           "unit_of_measurement": unit, "device_class": class,
+                           "state_class": "measurement", "entity_category": "diagnostic"}),
+                ),
+            });
+        }
+    }
+    // No nulls: Home Assistant takes a null as a value.
+    for d in &mut out {
+        if let Some(o) = d.payload.as_object_mut() {
+            o.retain(|_, v| !v.is_null());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn mqtt() -> Mqtt {
+        Config::parse(
+            "[storage]\ndata_dir = \"d\"\n[mqtt]\nbroker = \"mqtt://127.0.0.1\"\n",
+            std::path::Path::new("h.toml"),
+        )
+        .unwrap()
+        .mqtt
+        .unwrap()
+    }
+
+    #[test]
+    fn a_camera_with_two_zones_is_one_device_of_home_assistant_entities() {
+        let m = mqtt();
+        let d = discovery(&m, "front", &["door".into(), "drive".into()]);
+        let topics: Vec<&str> = d.iter().map(|d| d.topic.as_str()).collect();
+        assert_eq!(
+            topics,
+            [
+                "homeassistant/binary_sensor/hearth_front/motion/config",
+                "homeassistant/binary_sensor/hearth_front/motion_door/config",
+                "homeassistant/binary_sensor/hearth_front/motion_drive/config",
+                "homeassistant/event/hearth_front/events/config",
+                "homeassistant/binary_sensor/hearth_front/connected/config",
+                "homeassistant/sensor/hearth_front/fps/config",
+                "homeassistant/sensor/hearth_front/bitrate/config",
+            ]
+        );
+        let door = &d[1].payload;
+        assert_eq!(door["unique_id"], "hearth_front_motion_door");
+        assert_eq!(door["state_topic"], "hearth/front/zones/door/motion");
+        assert_eq!(door["device"]["identifiers"][0], "hearth_front");
+        assert_eq!(door["availability"][0]["topic"], "hearth/available");
+        assert!(d[5].payload.get("device_class").is_none());
+        assert_eq!(
+            d[6].payload["value_template"],
+            "{{ value_json.bitrate_kbps }}"
+        );
+    }
+
+    #[test]
+    fn an_event_says_its_kind_and_no_footage() {
+        let n = Notice {
+            camera: "front".into(),
+            phase: Phase::Ended,
+            id: Some(7),
+            start_us: 1_700_000_000_000_000,
+            end_us: 1_700_000_004_500_000,
+            peak: 0.123_456,
+            zones: vec!["door".into()],
+        };
+        let j = event_json(&n);
+        assert_eq!(j["event_type"], "motion_end");
+        assert_eq!(j["start"], "2023-11-14T22:13:20.000Z");
+        assert_eq!(j["end"], "2023-11-14T22:13:24.500Z");
+        assert_eq!(j["peak"], 0.123);
+    }
+}

@@ -1,0 +1,56 @@
+//! HTTP clients through the guard (ONVIF devices, webhooks, push servers): a
+//! ureq agent whose resolver is the guard's, so every address ureq connects to
+//! was checked at the destination's reach. No proxy from the environment (it
+//! would carry the request past the check), no redirect followed. Blocking: use
+//! it off the async runtime.
+
+use super::Reach;
+use std::time::Duration;
+use ureq::config::Config;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+/// As many addresses as ureq keeps.
+const MAX_ADDRS: usize = 16;
+
+#[derive(Debug)]
+struct Guarded(Reach);
+
+impl Resolver for Guarded {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        _config: &Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
+        let port = uri
+            .port_u16()
+            .or_else(|| match uri.scheme_str() {
+                Some("https") => Some(443),
+                Some("http") => Some(80),
+                _ => None,
+            })
+            .ok_or(ureq::Error::HostNotFound)?;
+        let addrs = super::resolve_blocking(host, port, self.0)
+            .map_err(|e| ureq::Error::Io(std::io::Error::other(e.to_string())))?;
+        let mut out = self.empty();
+        for a in addrs.into_iter().take(MAX_ADDRS) {
+            out.push(a);
+        }
+        Ok(out)
+    }
+}
+
+/// An agent for destinations at `reach`, each request at most `timeout`; statuses
+/// are answers, not errors.
+pub fn agent(reach: Reach, timeout: Duration) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .proxy(None)
+        .timeout_global(Some(timeout))
+        .build();
+    ureq::Agent::with_parts(config, DefaultConnector::new(), Guarded(reach))
+}

@@ -1,0 +1,154 @@
+//! Debian's mosquitto broker for the tests, on loopback with a password, and
+//! `mosquitto_sub` recording every message it sees with its arrival time and
+//! retain flag.
+
+use super::{Proc, free_port, wait_until};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+pub const USER: &str = "hearth";
+pub const PASSWORD: &str = "broker-pass-1";
+
+pub struct Broker {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    _proc: Proc,
+}
+
+/// One message as a subscriber saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// Arrival, in seconds since 1970.
+    pub at: f64,
+    pub retained: bool,
+    pub topic: String,
+    pub payload: String,
+}
+
+impl Broker {
+    pub fn start() -> Broker {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let pw = dir.path().join("passwords");
+        let ok = Command::new("mosquitto_passwd")
+            .args(["-c", "-b"])
+            .arg(&pw)
+            .args([USER, PASSWORD])
+            .stdout(Stdio::null())
+            .status()
+            .expect("mosquitto_passwd (Debian's mosquitto)");
+        assert!(ok.success());
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\n\
+                 persistence false\nlog_dest stdout\nlog_type error\nlog_type warning\n\
+                 log_type notice\nlog_type information\n",
+                pw.display()
+            ),
+        )
+        .expect("write mosquitto.conf");
+        // mosquitto does not flush its log into a pipe: ready is when the port answers.
+        let child = Command::new("mosquitto")
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("mosquitto (Debian's mosquitto)");
+        let proc = Proc::new(child, "mosquitto");
+        assert!(
+            wait_until(Duration::from_secs(10), || {
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            }),
+            "mosquitto never listened on {port}"
+        );
+        Broker {
+            port,
+            dir,
+            _proc: proc,
+        }
+    }
+
+    /// `mosquitto_sub` on every topic, writing what it sees to a file.
+    pub fn subscribe(&self) -> Sub {
+        let file = self.dir.path().join(format!("sub-{}.txt", free_port()));
+        let out = std::fs::File::create(&file).expect("sub file");
+        let child = Command::new("mosquitto_sub")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args([
+                "-u",
+                USER,
+                "-P",
+                PASSWORD,
+                "-t",
+                "#",
+                "-F",
+                "%U\t%r\t%t\t%p",
+            ])
+            .stdout(out)
+            .spawn()
+            .expect("mosquitto_sub");
+        let sub = Sub {
+            file,
+            _proc: Proc::new(child, "mosquitto_sub"),
+        };
+        // Subscribed once a probe published now comes back.
+        let probe = format!("hearth-test/probe/{}", free_port());
+        assert!(
+            wait_until(Duration::from_secs(10), || {
+                self.publish(&probe, "probe");
+                sub.on(&probe).iter().any(|s| s.payload == "probe")
+            }),
+            "mosquitto_sub never subscribed"
+        );
+        sub
+    }
+
+    /// Publishes one message with `mosquitto_pub`.
+    pub fn publish(&self, topic: &str, payload: &str) {
+        let ok = Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-u", USER, "-P", PASSWORD, "-t", topic, "-m", payload])
+            .status()
+            .expect("mosquitto_pub");
+        assert!(ok.success());
+    }
+}
+
+pub struct Sub {
+    file: PathBuf,
+    _proc: Proc,
+}
+
+impl Sub {
+    pub fn seen(&self) -> Vec<Seen> {
+        let text = std::fs::read_to_string(&self.file).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| {
+                let mut f = l.splitn(4, '\t');
+                Some(Seen {
+                    at: f.next()?.parse().ok()?,
+                    retained: f.next()? == "1",
+                    topic: f.next()?.to_owned(),
+                    payload: f.next().unwrap_or("").to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    pub fn on(&self, topic: &str) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|s| s.topic == topic)
+            .collect()
+    }
+
+    /// Waits until a message on `topic` with `payload` has come, at most `limit`.
+    pub fn wait_for(&self, limit: Duration, topic: &str, payload: &str) -> bool {
+        wait_until(limit, || {
+            self.on(topic).iter().any(|s| s.payload == payload)
+        })
+    }
+}

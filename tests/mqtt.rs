@@ -1,0 +1,198 @@
+//! MQTT and Home Assistant against Debian's mosquitto on loopback: discovery a
+//! Home Assistant would take (topics, unique ids, device, availability, device
+//! classes) for a camera with two zones, again when Home Assistant says it
+//! started; motion ON then OFF around the simulated camera's motion periods and
+//! events with their times; stream health; the last will saying offline when
+//! Hearth is killed.
+
+mod common;
+
+use common::mqtt::{Broker, PASSWORD, USER};
+use common::*;
+use hearth::store::Store;
+use std::time::Duration;
+
+#[test]
+fn home_assistant_sees_the_camera_its_zones_and_its_motion() {
+    let broker = Broker::start();
+    let sub = broker.subscribe();
+    let pw = broker.dir.path().join("hearth-mqtt.password");
+    std::fs::write(&pw, format!("{PASSWORD}\n")).expect("password file");
+    let port = free_port();
+    let _cam = fake_camera(port, None);
+    let extra = format!(
+        "sub_url = \"rtsp://127.0.0.1:{port}/sub\"\nrecord_sub = true\n\
+         [[cameras.motion.zones]]\nname = \"left\"\npolygon = [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]\n\
+         [[cameras.motion.zones]]\nname = \"right\"\npolygon = [[0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.5, 1.0]]\n"
+    );
+    let mut nvr = Nvr::new(
+        &format!(
+            "min_free = \"1MB\"\n[mqtt]\nbroker = \"mqtt://127.0.0.1:{}\"\nusername = \"{USER}\"\n\
+             password_file = \"{}\"\n",
+            broker.port,
+            pw.display()
+        ),
+        &[Cam {
+            name: "garden",
+            url: format!("rtsp://127.0.0.1:{port}/main"),
+            auth: None,
+            extra: &extra,
+        }],
+    );
+    nvr.start();
+    assert!(
+        sub.wait_for(Duration::from_secs(30), "hearth/available", "online"),
+        "never online: {}",
+        nvr.log_text()
+    );
+
+    // Discovery: one device, seven entities, retained.
+    let configs = |sub: &common::mqtt::Sub| -> Vec<common::mqtt::Seen> {
+        sub.seen()
+            .into_iter()
+            .filter(|s| s.topic.starts_with("homeassistant/"))
+            .collect()
+    };
+    assert!(wait_until(Duration::from_secs(10), || configs(&sub).len() >= 7));
+    let got = configs(&sub);
+    let mut topics: Vec<&str> = got.iter().map(|s| s.topic.as_str()).collect();
+    topics.sort_unstable();
+    assert_eq!(
+        topics,
+        [
+            "homeassistant/binary_sensor/hearth_garden/connected/config",
+            "homeassistant/binary_sensor/hearth_garden/motion/config",
+            "homeassistant/binary_sensor/hearth_garden/motion_left/config",
+            "homeassistant/binary_sensor/hearth_garden/motion_right/config",
+            "homeassistant/event/hearth_garden/events/config",
+            "homeassistant/sensor/hearth_garden/bitrate/config",
+            "homeassistant/sensor/hearth_garden/fps/config",
+        ]
+    );
+    let mut ids = Vec::new();
+    for s in &got {
+        let j: serde_json::Value = serde_json::from_str(&s.payload).expect("discovery JSON");
+        ids.push(j["unique_id"].as_str().expect("unique_id").to_owned());
+        assert_eq!(j["device"]["identifiers"][0], "hearth_garden", "{j}");
+        assert_eq!(j["device"]["name"], "garden");
+        assert_eq!(j["availability"][0]["topic"], "hearth/available");
+        assert_eq!(j["payload_not_available"], "offline");
+        let state = j["state_topic"].as_str().expect("state_topic");
+        assert!(state.starts_with("hearth/garden/"), "{state}");
+        if s.topic.contains("/motion") {
+            assert_eq!(j["device_class"], "motion");
+            assert_eq!(
+                (&j["payload_on"], &j["payload_off"]),
+                (&"ON".into(), &"OFF".into())
+            );
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 7, "unique ids are unique: {ids:?}");
+    let zone = got
+        .iter()
+        .find(|s| s.topic.ends_with("/motion_left/config"))
+        .expect("zone sensor");
+    assert!(
+        zone.payload
+            .contains("\"state_topic\":\"hearth/garden/zones/left/motion\"")
+    );
+
+    // Two motion periods: ON then OFF each time, events with their times.
+    assert!(
+        wait_until(Duration::from_secs(70), || {
+            sub.on("hearth/garden/events")
+                .iter()
+                .filter(|s| s.payload.contains("motion_end"))
+                .count()
+                >= 2
+        }),
+        "no two events ended: {:?}\n{}",
+        sub.on("hearth/garden/events"),
+        nvr.log_text()
+    );
+    let motion: Vec<String> = sub
+        .on("hearth/garden/motion")
+        .into_iter()
+        .map(|s| s.payload)
+        .collect();
+    let changes: Vec<&str> = motion
+        .iter()
+        .map(String::as_str)
+        .skip_while(|&p| p == "OFF")
+        .collect();
+    assert!(
+        changes.starts_with(&["ON", "OFF", "ON", "OFF"]),
+        "{motion:?}"
+    );
+    for z in ["left", "right"] {
+        let zs: Vec<String> = sub
+            .on(&format!("hearth/garden/zones/{z}/motion"))
+            .into_iter()
+            .map(|s| s.payload)
+            .collect();
+        assert!(
+            zs.iter().any(|p| p == "ON") && zs.last().map(String::as_str) == Some("OFF"),
+            "{z}: {zs:?}"
+        );
+    }
+    assert!(sub.wait_for(Duration::from_secs(20), "hearth/garden/connected", "ON"));
+    let health = sub.on("hearth/garden/health");
+    let last: serde_json::Value =
+        serde_json::from_str(&health.last().expect("health").payload).expect("health JSON");
+    assert!(
+        last["fps"].as_f64().is_some() && last["reconnects"].is_u64(),
+        "{last}"
+    );
+
+    // Home Assistant restarts: discovery comes again.
+    let before = configs(&sub).len();
+    broker.publish("homeassistant/status", "online");
+    assert!(wait_until(Duration::from_secs(10), || configs(&sub).len()
+        >= before + 7));
+
+    // Killed: the broker says offline for Hearth.
+    nvr.kill9();
+    assert!(sub.wait_for(Duration::from_secs(10), "hearth/available", "offline"));
+
+    // The events' times are the camera's motion periods (12–20 s of each 20 s
+    // loop from the sub stream's first frame), within a second.
+    let store = Store::open(&nvr.data().join("hearth.db")).expect("index");
+    let t0 = store
+        .all_segments()
+        .expect("segments")
+        .iter()
+        .filter(|s| s.stream == "sub")
+        .map(|s| s.start_us)
+        .min()
+        .expect("sub recorded");
+    let secs = |t: &serde_json::Value| {
+        let t =
+            chrono::DateTime::parse_from_rfc3339(t.as_str().expect("a time")).expect("RFC 3339");
+        (t.timestamp_micros() - t0) as f64 / 1e6
+    };
+    let ended: Vec<(f64, f64, f64)> = sub
+        .on("hearth/garden/events")
+        .iter()
+        .filter_map(|s| {
+            let j: serde_json::Value = serde_json::from_str(&s.payload).ok()?;
+            (j["event_type"] == "motion_end")
+                .then(|| (secs(&j["start"]), secs(&j["end"]), s.at - t0 as f64 / 1e6))
+        })
+        .collect();
+    for ((start, end, _), (want_start, want_end)) in ended.iter().zip([(12.0, 20.0), (32.0, 40.0)])
+    {
+        assert!(
+            (start - want_start).abs() <= 1.0 && (end - want_end).abs() <= 1.0,
+            "{ended:?}"
+        );
+    }
+    let on_at: Vec<f64> = sub
+        .on("hearth/garden/motion")
+        .iter()
+        .filter(|s| s.payload == "ON")
+        .map(|s| s.at - t0 as f64 / 1e6)
+        .collect();
+    println!("motion ON arrived at {on_at:?} s (motion from 12 and 32 s); events ended {ended:?}");
+}
