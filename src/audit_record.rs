@@ -53,6 +53,12 @@ pub mod action {
     pub const CAMERA_TEST: &str = "camera_test";
     /// The detector's view of a camera with settings being tuned (its still was shown).
     pub const MOTION_PREVIEW: &str = "motion_preview";
+    /// A picture of an event sent out of Hearth (a push, a webhook, MQTT), for
+    /// a camera whose owner let pictures leave; the detail says where to.
+    pub const PICTURE_SENT: &str = "picture_sent";
+    /// A camera's recording switched off or on (by a user, or "mqtt").
+    pub const RECORDING_OFF: &str = "recording_off";
+    pub const RECORDING_ON: &str = "recording_on";
 
     /// Every action, for the audit page's filter.
     pub const ALL: &[&str] = &[
@@ -82,6 +88,9 @@ pub mod action {
         CAMERA_REMOVE,
         CAMERA_TEST,
         MOTION_PREVIEW,
+        PICTURE_SENT,
+        RECORDING_OFF,
+        RECORDING_ON,
     ];
 }
 

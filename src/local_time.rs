@@ -117,6 +117,13 @@ impl Zone {
         self.at(us).format("%H:%M:%S").to_string()
     }
 
+    /// Minutes since local midnight.
+    pub fn minute_of_day(&self, us: i64) -> u16 {
+        use chrono::Timelike;
+        let t = self.at(us);
+        u16::try_from(t.hour() * 60 + t.minute()).unwrap_or(0)
+    }
+
     /// `HH:MM` local.
     pub fn hm(&self, us: i64) -> String {
         self.at(us).format("%H:%M").to_string()

@@ -365,3 +365,6 @@ sound?.addEventListener("click", () => {
   else player.muted = !soundOn;
 });
 window.addEventListener("pagehide", endLive);
+// A link from an alert (`#t=MS`, ms since 1970, on the event's day) plays from then.
+const linked = /^#t=(\d+)$/.exec(location.hash);
+if (linked && +linked[1] >= day.start && +linked[1] < day.end) playFrom(+linked[1]);

@@ -8,7 +8,7 @@
 //! for the broker.
 
 use super::outbox::{Message, Outbox};
-use super::topics;
+use super::{stopped, topics};
 use crate::config::{Config, Mqtt, StreamKind};
 use crate::motion::notices::{Notice, Notices, Phase};
 use crate::web::state::Running;
@@ -346,9 +346,4 @@ async fn goodbye(m: &Mqtt, client: &AsyncClient, el: &mut rumqttc::EventLoop) {
         }
     };
     let _ = tokio::time::timeout(GOODBYE, said).await;
-}
-
-/// Ends when `shutdown` becomes true (its guard not held across the caller's awaits).
-async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|&s| s).await;
 }

@@ -64,7 +64,7 @@ pub fn event_json(n: &Notice) -> Value {
     })
 }
 
-fn rfc3339(us: i64) -> String {
+pub fn rfc3339(us: i64) -> String {
     chrono::DateTime::from_timestamp_micros(us)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
@@ -238,6 +238,7 @@ mod tests {
             start_us: 1_700_000_000_000_000,
             end_us: 1_700_000_004_500_000,
             peak: 0.123_456,
+            picture: None,
             zones: vec!["door".into()],
         };
         let j = event_json(&n);

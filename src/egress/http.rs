@@ -43,9 +43,12 @@ impl Resolver for Guarded {
     }
 }
 
+/// A client made by [`agent`].
+pub type Agent = ureq::Agent;
+
 /// An agent for destinations at `reach`, each request at most `timeout`; statuses
 /// are answers, not errors.
-pub fn agent(reach: Reach, timeout: Duration) -> ureq::Agent {
+pub fn agent(reach: Reach, timeout: Duration) -> Agent {
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -53,4 +56,25 @@ pub fn agent(reach: Reach, timeout: Duration) -> ureq::Agent {
         .timeout_global(Some(timeout))
         .build();
     ureq::Agent::with_parts(config, DefaultConnector::new(), Guarded(reach))
+}
+
+/// Sends one request with a body (POST or PUT) through `agent`: the status, or
+/// why no answer came. Blocking.
+pub fn send(
+    agent: &Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&'static str, String)],
+    body: &[u8],
+) -> Result<u16, String> {
+    let mut req = match method {
+        "PUT" => agent.put(url),
+        _ => agent.post(url),
+    };
+    for (k, v) in headers {
+        req = req.header(*k, v.as_str());
+    }
+    req.send(body)
+        .map(|r| r.status().as_u16())
+        .map_err(|e| e.to_string())
 }

@@ -20,6 +20,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
+/// Width of the picture an event's start notice carries (a phone's notification).
+const ALERT_PICTURE_WIDTH: u32 = 640;
+
 #[derive(Debug, Default, Clone, Copy)]
 pub struct MotionStats {
     pub analysed: u64,
@@ -167,9 +170,24 @@ impl Live {
             Some((_, at)) if t - at >= 1.0 => Phase::Updated,
             Some(_) => return,
         };
-        let n = notice(&self.camera, phase, None, e);
+        let mut n = notice(&self.camera, phase, None, e);
+        if phase == Phase::Started {
+            n.picture = self.start_thumbnail();
+        }
         self.told = Some((e.start, t));
         let _ = self.notices.send(n);
+    }
+
+    /// The event's picture so far (its first, at the start), small.
+    fn start_thumbnail(&self) -> Option<Arc<Vec<u8>>> {
+        let p = self.peak_picture.as_ref()?;
+        match super::snapshot::jpeg(p, ALERT_PICTURE_WIDTH) {
+            Ok(j) => Some(Arc::new(j)),
+            Err(e) => {
+                tracing::warn!(camera = %self.camera, "cannot make the event's thumbnail: {e:#}");
+                None
+            }
+        }
     }
 
     fn store_event(&mut self, e: &Event) {
@@ -238,6 +256,7 @@ fn notice(camera: &str, phase: Phase, id: Option<i64>, e: &Event) -> Notice {
         end_us: seconds_to_us(e.end),
         peak: e.peak,
         zones: e.zones.clone(),
+        picture: None,
     }
 }
 

@@ -27,6 +27,10 @@ pub struct Notice {
     pub end_us: i64,
     pub peak: f32,
     pub zones: Vec<String>,
+    /// A thumbnail (JPEG) of the picture that started the event, on its start
+    /// notice only, for alerts that may carry one.
+    #[serde(skip)]
+    pub picture: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 pub type Notices = broadcast::Sender<Notice>;

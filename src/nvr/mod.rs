@@ -101,6 +101,12 @@ pub async fn run(
             shutdown.clone(),
         )
     });
+    let alerts = crate::alerts::dispatch::spawn(
+        sup.running.subscribe(),
+        &sup.shared.notices,
+        store.clone(),
+        shutdown.clone(),
+    );
     let recording: usize = sup.pipelines.iter().map(Pipeline::recording).sum();
     tracing::info!(
         "recording {recording} streams into {}",
@@ -144,6 +150,7 @@ pub async fn run(
     if let Some(m) = mqtt {
         let _ = m.await;
     }
+    let _ = alerts.await;
     Ok(sup.reports)
 }
 

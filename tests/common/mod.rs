@@ -6,6 +6,7 @@
 
 pub mod curl;
 pub mod http;
+pub mod http_receiver;
 pub mod live_ws;
 pub mod mqtt;
 pub mod site;
