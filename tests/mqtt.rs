@@ -3,7 +3,8 @@
 //! classes) for a camera with two zones, again when Home Assistant says it
 //! started; motion ON then OFF around the simulated camera's motion periods and
 //! events with their times; stream health; the last will saying offline when
-//! Hearth is killed.
+//! Hearth is killed; recording switched from MQTT only where the config allows
+//! it, audited as "mqtt"; event snapshots only from a camera that opts in.
 
 mod common;
 
@@ -195,4 +196,152 @@ fn home_assistant_sees_the_camera_its_zones_and_its_motion() {
         .map(|s| s.at - t0 as f64 / 1e6)
         .collect();
     println!("motion ON arrived at {on_at:?} s (motion from 12 and 32 s); events ended {ended:?}");
+}
+
+/// A camera that allows the recording command is switched off and on again
+/// from MQTT, each switch audited as done by "mqtt", and records nothing while
+/// off; the same command to a camera that does not allow it is ignored. Only
+/// the camera that lets pictures leave gets a snapshot entity and its events'
+/// snapshots, each one audited.
+#[test]
+fn commands_act_only_where_allowed_and_pictures_leave_only_where_opted_in() {
+    let broker = Broker::start();
+    let sub = broker.subscribe();
+    let port = free_port();
+    let _cam = fake_camera(port, None);
+    let allowing = "[cameras.alerts]\nsnapshots = true\nmqtt_commands = [\"recording\"]\n";
+    let mut nvr = Nvr::new(
+        &format!(
+            "min_free = \"1MB\"\nsegment_duration = \"2s\"\n[mqtt]\nbroker = \"mqtt://127.0.0.1:{}\"\n\
+             username = \"{USER}\"\npassword = \"{PASSWORD}\"\n",
+            broker.port
+        ),
+        &[
+            Cam {
+                name: "porch",
+                url: format!("rtsp://127.0.0.1:{port}/main"),
+                auth: None,
+                extra: allowing,
+            },
+            Cam {
+                name: "yard",
+                url: format!("rtsp://127.0.0.1:{port}/main"),
+                auth: None,
+                extra: "",
+            },
+        ],
+    );
+    nvr.start();
+    for cam in ["porch", "yard"] {
+        assert!(
+            sub.wait_for(
+                Duration::from_secs(30),
+                &format!("hearth/{cam}/recording"),
+                "ON"
+            ),
+            "{cam} never said it records: {}",
+            nvr.log_text()
+        );
+    }
+    let configs: Vec<String> = sub
+        .seen()
+        .into_iter()
+        .filter(|s| s.topic.starts_with("homeassistant/") && !s.payload.is_empty())
+        .map(|s| s.topic)
+        .collect();
+    for (topic, want) in [
+        ("homeassistant/switch/hearth_porch/recording/config", true),
+        ("homeassistant/camera/hearth_porch/snapshot/config", true),
+        ("homeassistant/switch/hearth_yard/recording/config", false),
+        ("homeassistant/camera/hearth_yard/snapshot/config", false),
+    ] {
+        assert_eq!(
+            configs.iter().any(|t| t == topic),
+            want,
+            "{topic}: {configs:?}"
+        );
+    }
+    let segments = |cam: &str| nvr.segments().iter().filter(|s| s.camera == cam).count();
+    assert!(wait_until(Duration::from_secs(20), || segments("porch") >= 1));
+
+    // Not allowed: ignored. Allowed: done, after the ignored one.
+    broker.publish("hearth/yard/recording/set", "OFF");
+    broker.publish("hearth/porch/recording/set", "OFF");
+    assert!(
+        sub.wait_for(Duration::from_secs(20), "hearth/porch/recording", "OFF"),
+        "{}",
+        nvr.log_text()
+    );
+    assert!(
+        nvr.log_text()
+            .contains("recording/set ignored: this camera takes no MQTT commands")
+    );
+    assert!(
+        !sub.on("hearth/yard/recording")
+            .iter()
+            .any(|s| s.payload == "OFF")
+    );
+    // While off, the porch records nothing and the yard goes on.
+    let (porch, yard) = (segments("porch"), segments("yard"));
+    assert!(wait_until(Duration::from_secs(30), || segments("yard") >= yard + 3));
+    assert_eq!(
+        segments("porch"),
+        porch,
+        "the porch recorded while switched off"
+    );
+    broker.publish("hearth/porch/recording/set", "ON");
+    assert!(sub.wait_for(Duration::from_secs(20), "hearth/porch/recording", "ON"));
+    assert!(
+        wait_until(Duration::from_secs(30), || segments("porch") > porch),
+        "recording never came back"
+    );
+
+    // The porch's event snapshot comes to the broker; the yard's never.
+    assert!(
+        wait_until(Duration::from_secs(70), || {
+            sub.on("hearth/porch/snapshot")
+                .iter()
+                .any(|s| s.bytes.starts_with(&[0xff, 0xd8]))
+        }),
+        "no snapshot: {}",
+        nvr.log_text()
+    );
+    // The yard had its event too, and sent no picture of it.
+    assert!(wait_until(Duration::from_secs(40), || {
+        sub.on("hearth/yard/events")
+            .iter()
+            .any(|s| s.payload.contains("motion_end"))
+    }));
+    assert!(sub.on("hearth/yard/snapshot").is_empty());
+    nvr.stop();
+
+    let store = Store::open(&nvr.data().join("hearth.db")).expect("index");
+    let audit = store.audit_entries(None, 1000).expect("audit");
+    let did = |action: &str, cam: &str| {
+        audit
+            .iter()
+            .filter(|e| e.record.action == action && e.record.camera.as_deref() == Some(cam))
+            .map(|e| e.record.user.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(did("recording_off", "porch"), ["mqtt"]);
+    assert_eq!(did("recording_on", "porch"), ["mqtt"]);
+    assert!(did("recording_off", "yard").is_empty());
+    let pictures: Vec<_> = audit
+        .iter()
+        .filter(|e| e.record.action == "picture_sent")
+        .map(|e| {
+            (
+                e.record.camera.clone().unwrap_or_default(),
+                e.record.detail.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        !pictures.is_empty()
+            && pictures
+                .iter()
+                .all(|(c, d)| c == "porch" && d.contains("MQTT broker")),
+        "{pictures:?}"
+    );
 }

@@ -184,7 +184,7 @@ impl Dispatcher {
 }
 
 /// The audit entry of a picture of `n` sent `to` a destination.
-fn picture_record(cam: &Camera, n: &Notice, to: &str) -> Record {
+pub(super) fn picture_record(cam: &Camera, n: &Notice, to: &str) -> Record {
     Record {
         action: action::PICTURE_SENT.to_owned(),
         camera: Some(cam.name.clone()),

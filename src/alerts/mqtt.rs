@@ -9,14 +9,16 @@
 
 use super::outbox::{Message, Outbox};
 use super::{stopped, topics};
-use crate::config::{Config, Mqtt, StreamKind};
+use crate::config::{Command, Config, Mqtt, StreamKind};
 use crate::motion::notices::{Notice, Notices, Phase};
-use crate::web::state::Running;
+use crate::security::audit_log::AuditLog;
+use crate::store::Store;
+use crate::web::state::{RecordingAsk, RecordingSwitch, Running};
 use rumqttc::{AsyncClient, ClientError, Event, LastWill, Packet, QoS};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 const MIN_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -29,16 +31,25 @@ const HEALTH_EVERY: Duration = Duration::from_secs(10);
 /// How long a clean stop waits to say `offline`.
 const GOODBYE: Duration = Duration::from_secs(2);
 
+/// What the publisher reaches besides the broker.
+pub struct Links {
+    pub running: watch::Receiver<Arc<Running>>,
+    pub notices: Notices,
+    /// Where an allowed `recording/set` goes.
+    pub switch: RecordingSwitch,
+    /// Event snapshots, for cameras that let pictures leave.
+    pub store: Arc<Store>,
+}
+
 /// Starts the publisher; it ends, having said `offline`, when `shutdown` is true.
 pub fn spawn(
     m: Mqtt,
-    running: watch::Receiver<Arc<Running>>,
-    notices: &Notices,
+    links: Links,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    let notices = notices.subscribe();
+    let notices = links.notices.subscribe();
     tokio::spawn(async move {
-        Publisher::new(m, running).run(notices, shutdown).await;
+        Publisher::new(m, links).run(notices, shutdown).await;
     })
 }
 
@@ -53,6 +64,13 @@ struct MotionNow {
 struct Publisher {
     m: Mqtt,
     running: watch::Receiver<Arc<Running>>,
+    switch: RecordingSwitch,
+    store: Arc<Store>,
+    audit: Arc<AuditLog>,
+    /// Messages made by side tasks (snapshots read and audited).
+    side: (mpsc::Sender<Message>, Option<mpsc::Receiver<Message>>),
+    /// Cameras whose refused command was logged.
+    refused_told: BTreeSet<String>,
     outbox: Outbox,
     motion: BTreeMap<String, MotionNow>,
     /// Discovery topics announced, per camera, to withdraw when it goes.
@@ -61,10 +79,20 @@ struct Publisher {
 }
 
 impl Publisher {
-    fn new(m: Mqtt, running: watch::Receiver<Arc<Running>>) -> Publisher {
+    fn new(m: Mqtt, links: Links) -> Publisher {
+        let audit = {
+            let cfg = &links.running.borrow().cfg;
+            Arc::new(AuditLog::new(links.store.clone(), &cfg.storage.data_dir))
+        };
+        let (tx, rx) = mpsc::channel(16);
         Publisher {
             m,
-            running,
+            running: links.running,
+            switch: links.switch,
+            store: links.store,
+            audit,
+            side: (tx, Some(rx)),
+            refused_told: BTreeSet::new(),
             outbox: Outbox::new(OUTBOX),
             motion: BTreeMap::new(),
             announced: BTreeMap::new(),
@@ -86,6 +114,7 @@ impl Publisher {
         let broker = format!("{}:{}", self.m.host, self.m.port);
         let mut backoff = MIN_BACKOFF;
         let mut last_error = String::new();
+        let mut side = self.side.1.take().unwrap_or_else(|| mpsc::channel(1).1);
         let mut health = tokio::time::interval(HEALTH_EVERY);
         health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -103,6 +132,7 @@ impl Publisher {
                                     last_error.clear();
                                     tracing::info!("MQTT: connected to the broker at {broker}");
                                     let _ = client.try_subscribe(topics::ha_status(&self.m), QoS::AtLeastOnce);
+                                    let _ = client.try_subscribe(topics::recording_set_filter(&self.m), QoS::AtLeastOnce);
                                     self.hello();
                                 }
                                 Ok(Event::Incoming(Packet::Publish(p))) => {
@@ -110,6 +140,8 @@ impl Publisher {
                                         tracing::info!("MQTT: Home Assistant started; discovery sent again");
                                         self.announce(true);
                                         self.states();
+                                    } else if let Some(cam) = topics::recording_set_camera(&self.m, &p.topic) {
+                                        self.command(cam.to_owned(), &p.payload);
                                     }
                                 }
                                 Ok(_) => {}
@@ -121,7 +153,11 @@ impl Publisher {
                                 Err(broadcast::error::RecvError::Closed) => {}
                             },
                             _ = health.tick() => self.health(),
-                            Ok(()) = self.running.changed() => self.announce(false),
+                            Some(msg) = side.recv() => self.outbox.push(msg),
+                            Ok(()) = self.running.changed() => {
+                                self.announce(false);
+                                self.recording_states();
+                            }
                             () = stopped(&mut shutdown) => {
                                 if connected {
                                     goodbye(&self.m, &client, &mut el).await;
@@ -153,6 +189,15 @@ impl Publisher {
     /// Hands queued messages to the client while it takes them.
     fn send(&mut self, client: &AsyncClient) {
         while let Some(msg) = self.outbox.pop() {
+            // The client would fail the whole connection on it, again and again.
+            if msg.payload.len() + msg.topic.len() + 16 > crate::egress::mqtt::MAX_OUTGOING {
+                tracing::warn!(
+                    "MQTT: a message to {} is too big to send; dropped",
+                    msg.topic
+                );
+                self.outbox.dropped += 1;
+                continue;
+            }
             let qos = if msg.retain {
                 QoS::AtLeastOnce
             } else {
@@ -202,8 +247,12 @@ impl Publisher {
                 .iter()
                 .map(|(n, _)| n.clone())
                 .collect();
+            let extras = topics::Extras {
+                recording_switch: cam.alerts.mqtt_commands.contains(&Command::Recording),
+                snapshot: cam.alerts.snapshots,
+            };
             let d = if self.m.discovery {
-                topics::discovery(&self.m, &cam.name, &zones)
+                topics::discovery(&self.m, &cam.name, &zones, extras)
             } else {
                 Vec::new()
             };
@@ -227,8 +276,108 @@ impl Publisher {
         self.announced = now;
     }
 
+    /// Each camera's recording, on or switched off.
+    fn recording_states(&mut self) {
+        let running = self.running.borrow().clone();
+        for cam in &running.cfg.cameras {
+            let on = !running.recording_off.contains_key(&cam.name);
+            self.outbox.push(Message::state(
+                topics::recording(&self.m, &cam.name),
+                if on { topics::ON } else { topics::OFF },
+            ));
+        }
+    }
+
+    /// A `recording/set` for `camera`: passed to the supervisor when the
+    /// camera's config allows it, else ignored (and said once).
+    fn command(&mut self, camera: String, payload: &[u8]) {
+        let allowed = self
+            .cfg()
+            .camera(&camera)
+            .is_some_and(|c| c.alerts.mqtt_commands.contains(&Command::Recording));
+        let on = match payload {
+            b"ON" => true,
+            b"OFF" => false,
+            _ => {
+                tracing::warn!(camera, "MQTT: recording/set takes ON or OFF; ignored");
+                return;
+            }
+        };
+        if !allowed {
+            if self.refused_told.insert(camera.clone()) {
+                tracing::warn!(
+                    camera,
+                    "MQTT: recording/set ignored: this camera takes no MQTT commands (allow them with \
+                     mqtt_commands = [\"recording\"] in its [cameras.alerts])"
+                );
+            }
+            return;
+        }
+        let switch = self.switch.clone();
+        tokio::spawn(async move {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let ask = RecordingAsk {
+                camera: camera.clone(),
+                on,
+                by: "mqtt".to_owned(),
+                reply,
+            };
+            if switch.send(ask).await.is_err() {
+                return;
+            }
+            if let Ok(Err(e)) = answer.await {
+                tracing::warn!(camera, "MQTT: recording/set not done: {e}");
+            }
+        });
+    }
+
+    /// The ended event's snapshot to the broker (retained, the camera entity's
+    /// picture), read and audited off the runtime; not sent when the audit
+    /// cannot be written.
+    fn snapshot(&self, n: &Notice) {
+        let Some(id) = n.id else {
+            return;
+        };
+        let Some(cam) = self
+            .cfg()
+            .camera(&n.camera)
+            .filter(|c| c.alerts.snapshots)
+            .cloned()
+        else {
+            return;
+        };
+        let (store, audit, tx) = (self.store.clone(), self.audit.clone(), self.side.0.clone());
+        let topic = topics::snapshot(&self.m, &cam.name);
+        let to = format!(
+            "MQTT broker {}://{}:{}",
+            if self.m.tls { "mqtts" } else { "mqtt" },
+            self.m.host,
+            self.m.port
+        );
+        let record = super::dispatch::picture_record(&cam, n, &to);
+        tokio::spawn(async move {
+            let got = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Vec<u8>>> {
+                let Some(jpeg) = store.event_picture(&cam.name, id, false)? else {
+                    return Ok(None);
+                };
+                audit.append(record)?;
+                Ok(Some(jpeg))
+            })
+            .await;
+            match got {
+                Ok(Ok(Some(jpeg))) => {
+                    let _ = tx.send(Message::state(topic, jpeg)).await;
+                }
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => tracing::error!("MQTT: the event's snapshot not sent: {e:#}"),
+                Err(e) => tracing::error!("MQTT: the event's snapshot not sent: {e}"),
+            }
+        });
+    }
+
     /// The motion state of every camera and zone as it is now.
     fn states(&mut self) {
+        self.recording_states();
         if !self.m.publish.motion {
             return;
         }
@@ -253,6 +402,9 @@ impl Publisher {
     }
 
     fn notice(&mut self, n: &Notice) {
+        if n.phase == Phase::Ended {
+            self.snapshot(n);
+        }
         let m = &self.m;
         if m.publish.events {
             self.outbox.push(Message::happening(

@@ -40,6 +40,32 @@ pub fn health(m: &Mqtt, camera: &str) -> String {
     format!("{}/{camera}/health", m.topic_prefix)
 }
 
+/// A camera's recording state (ON/OFF), and where a switch of it is asked.
+pub fn recording(m: &Mqtt, camera: &str) -> String {
+    format!("{}/{camera}/recording", m.topic_prefix)
+}
+
+pub fn recording_set(m: &Mqtt, camera: &str) -> String {
+    format!("{}/{camera}/recording/set", m.topic_prefix)
+}
+
+/// Every camera's recording switch, to subscribe to.
+pub fn recording_set_filter(m: &Mqtt) -> String {
+    format!("{}/+/recording/set", m.topic_prefix)
+}
+
+/// The camera whose recording switch `topic` is, if it is one.
+pub fn recording_set_camera<'t>(m: &Mqtt, topic: &'t str) -> Option<&'t str> {
+    let rest = topic.strip_prefix(&m.topic_prefix)?.strip_prefix('/')?;
+    let cam = rest.strip_suffix("/recording/set")?;
+    (!cam.is_empty() && !cam.contains('/')).then_some(cam)
+}
+
+/// The last event's snapshot (JPEG bytes), for a camera that lets pictures leave.
+pub fn snapshot(m: &Mqtt, camera: &str) -> String {
+    format!("{}/{camera}/snapshot", m.topic_prefix)
+}
+
 /// Where Home Assistant says it (re)started.
 pub fn ha_status(m: &Mqtt) -> String {
     format!("{}/status", m.discovery_prefix)
@@ -80,10 +106,19 @@ fn node(m: &Mqtt, camera: &str) -> String {
     format!("{}_{camera}", m.topic_prefix)
 }
 
+/// Entities a camera has only when its owner allows them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// A switch of its recording (MQTT commands allowed).
+    pub recording_switch: bool,
+    /// A camera entity showing the last event's snapshot (pictures may leave).
+    pub snapshot: bool,
+}
+
 /// The discovery messages of one camera with `zones`: a motion binary sensor
 /// for the camera and for each zone, an event entity, a connectivity binary
-/// sensor and frame-rate and bit-rate sensors.
-pub fn discovery(m: &Mqtt, camera: &str, zones: &[String]) -> Vec<Discovery> {
+/// sensor and frame-rate and bit-rate sensors, and the `extras` allowed.
+pub fn discovery(m: &Mqtt, camera: &str, zones: &[String], extras: Extras) -> Vec<Discovery> {
     let node = node(m, camera);
     let device = json!({
         "identifiers": [node],
@@ -176,6 +211,26 @@ pub fn discovery(m: &Mqtt, camera: &str, zones: &[String]) -> Vec<Discovery> {
             });
         }
     }
+    if extras.recording_switch {
+        out.push(Discovery {
+            topic: topic("switch", "recording"),
+            payload: with(
+                common("recording", "Recording"),
+                json!({"state_topic": recording(m, camera), "command_topic": recording_set(m, camera),
+                       "payload_on": ON, "payload_off": OFF, "state_on": ON, "state_off": OFF,
+                       "icon": "mdi:record-rec"}),
+            ),
+        });
+    }
+    if extras.snapshot {
+        out.push(Discovery {
+            topic: topic("camera", "snapshot"),
+            payload: with(
+                common("snapshot", "Last event"),
+                json!({"topic": snapshot(m, camera)}),
+            ),
+        });
+    }
     // No nulls: Home Assistant takes a null as a value.
     for d in &mut out {
         if let Some(o) = d.payload.as_object_mut() {
@@ -203,7 +258,12 @@ mod tests {
     #[test]
     fn a_camera_with_two_zones_is_one_device_of_home_assistant_entities() {
         let m = mqtt();
-        let d = discovery(&m, "front", &["door".into(), "drive".into()]);
+        let d = discovery(
+            &m,
+            "front",
+            &["door".into(), "drive".into()],
+            Extras::default(),
+        );
         let topics: Vec<&str> = d.iter().map(|d| d.topic.as_str()).collect();
         assert_eq!(
             topics,
@@ -227,6 +287,33 @@ mod tests {
             d[6].payload["value_template"],
             "{{ value_json.bitrate_kbps }}"
         );
+    }
+
+    #[test]
+    fn the_switch_and_the_picture_only_when_allowed() {
+        let m = mqtt();
+        let all = Extras {
+            recording_switch: true,
+            snapshot: true,
+        };
+        let d = discovery(&m, "front", &[], all);
+        let sw = d
+            .iter()
+            .find(|d| d.topic == "homeassistant/switch/hearth_front/recording/config")
+            .unwrap();
+        assert_eq!(sw.payload["command_topic"], "hearth/front/recording/set");
+        assert_eq!(sw.payload["state_topic"], "hearth/front/recording");
+        let cam = d
+            .iter()
+            .find(|d| d.topic == "homeassistant/camera/hearth_front/snapshot/config")
+            .unwrap();
+        assert_eq!(cam.payload["topic"], "hearth/front/snapshot");
+        assert_eq!(
+            recording_set_camera(&m, "hearth/front/recording/set"),
+            Some("front")
+        );
+        assert_eq!(recording_set_camera(&m, "hearth/a/b/recording/set"), None);
+        assert_eq!(recording_set_camera(&m, "other/front/recording/set"), None);
     }
 
     #[test]

@@ -17,6 +17,11 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The largest message Hearth sends (an event's snapshot fits many times over)
+/// and takes (commands are a word).
+pub const MAX_OUTGOING: usize = 4 << 20;
+const MAX_INCOMING: usize = 64 << 10;
+
 /// Options for one connection to `m`'s broker at a checked address, with `will`
 /// as its last will.
 pub async fn options(m: &Mqtt, will: LastWill) -> anyhow::Result<MqttOptions> {
@@ -25,7 +30,8 @@ pub async fn options(m: &Mqtt, will: LastWill) -> anyhow::Result<MqttOptions> {
     let mut o = MqttOptions::new(m.client_id.clone(), addr.ip().to_string(), addr.port());
     o.set_keep_alive(Duration::from_secs(30))
         .set_clean_session(true)
-        .set_last_will(will);
+        .set_last_will(will)
+        .set_max_packet_size(MAX_INCOMING, MAX_OUTGOING);
     if let (Some(user), Some(pw)) = (&m.username, &m.password) {
         o.set_credentials(user.clone(), pw.expose().to_owned());
     } else if let Some(user) = &m.username {

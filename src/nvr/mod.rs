@@ -9,15 +9,19 @@ mod pipeline;
 
 pub use pipeline::StreamReport;
 
-use crate::config::Config;
+use crate::audit_record::{Record, action};
+use crate::config::{Camera, Config, RecordMode};
 use crate::config_diff::{self, Diff};
 use crate::media::clock;
 use crate::record::retention::{self, Policy};
 use crate::record::segmenter::SegmenterConfig;
+use crate::security::audit_log::AuditLog;
 use crate::store::Store;
+use crate::store::switches::Off;
 use crate::web::state::Running;
 use anyhow::Context;
 use pipeline::{Pipeline, Shared};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,8 +60,10 @@ pub async fn run(
         cfg: cfg.clone(),
         health: Default::default(),
         live: Default::default(),
+        recording_off: Default::default(),
     }));
     let (asks, mut asked) = tokio::sync::mpsc::channel(4);
+    let (switch, mut switches) = tokio::sync::mpsc::channel(8);
     let control = crate::web::state::ConfigControl {
         path: path.to_path_buf(),
         reload: asks,
@@ -80,26 +86,38 @@ pub async fn run(
         ),
         None => None,
     };
+    let recording_off = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.recording_off()).await??
+    };
     let mut sup = Supervisor {
         path: path.to_path_buf(),
         text,
         cfg: cfg.clone(),
+        audit: Arc::new(AuditLog::new(store.clone(), &cfg.storage.data_dir)),
         shared,
         pipelines: Vec::new(),
         running,
         reports: Vec::new(),
+        recording_off,
     };
     for cam in &cfg.cameras {
-        sup.pipelines.push(Pipeline::start(cam, &sup.shared).await?);
+        if let Some(off) = sup.recording_off.get(&cam.name) {
+            tracing::info!(camera = %cam.name, "recording is switched off (by {})", off.by);
+        }
+        let cam = sup.effective(cam);
+        sup.pipelines
+            .push(Pipeline::start(&cam, &sup.shared).await?);
     }
     sup.publish();
     let mqtt = cfg.mqtt.clone().map(|m| {
-        crate::alerts::mqtt::spawn(
-            m,
-            sup.running.subscribe(),
-            &sup.shared.notices,
-            shutdown.clone(),
-        )
+        let links = crate::alerts::mqtt::Links {
+            running: sup.running.subscribe(),
+            notices: sup.shared.notices.clone(),
+            switch: switch.clone(),
+            store: store.clone(),
+        };
+        crate::alerts::mqtt::spawn(m, links, shutdown.clone())
     });
     let alerts = crate::alerts::dispatch::spawn(
         sup.running.subscribe(),
@@ -132,6 +150,10 @@ pub async fn run(
             }
             Some(ask) = asked.recv() => {
                 let r = sup.reload("saved from the browser", Some(ask.text)).await;
+                let _ = ask.reply.send(r);
+            }
+            Some(ask) = switches.recv() => {
+                let r = sup.switch_recording(&ask.camera, ask.on, &ask.by).await;
                 let _ = ask.reply.send(r);
             }
             _ = shutdown.wait_for(|&s| s) => break,
@@ -190,6 +212,9 @@ struct Supervisor {
     pipelines: Vec<Pipeline>,
     running: watch::Sender<Arc<Running>>,
     reports: Vec<StreamReport>,
+    audit: Arc<AuditLog>,
+    /// Cameras whose recording is switched off at run time.
+    recording_off: BTreeMap<String, Off>,
 }
 
 impl Supervisor {
@@ -207,7 +232,77 @@ impl Supervisor {
             cfg: self.cfg.clone(),
             health,
             live,
+            recording_off: self.recording_off.clone(),
         }));
+    }
+
+    /// A camera as its pipeline runs it: recording nothing while switched off.
+    fn effective(&self, cam: &Camera) -> Camera {
+        let mut cam = cam.clone();
+        if self.recording_off.contains_key(&cam.name) {
+            cam.record = RecordMode::Off;
+        }
+        cam
+    }
+
+    /// Switches a camera's recording on or off as `by`: audited (nothing changes
+    /// when the audit cannot be written), kept in the index, and the camera's
+    /// pipeline started again the new way.
+    async fn switch_recording(&mut self, camera: &str, on: bool, by: &str) -> Result<(), String> {
+        let Some(cam) = self.cfg.camera(camera).cloned() else {
+            return Err(format!("there is no camera {camera:?}"));
+        };
+        if self.recording_off.contains_key(camera) != on {
+            return Ok(());
+        }
+        let record = Record {
+            user: Some(by.to_owned()),
+            action: (if on {
+                action::RECORDING_ON
+            } else {
+                action::RECORDING_OFF
+            })
+            .to_owned(),
+            camera: Some(camera.to_owned()),
+            ..Record::default()
+        };
+        let (audit, store) = (self.audit.clone(), self.shared.store.clone());
+        let (name, by_) = (camera.to_owned(), by.to_owned());
+        let now = chrono::Utc::now().timestamp_micros();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            audit.append(record)?;
+            store.set_recording(&name, on, &by_, now)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("recording not switched: {e:#}"))?;
+        if on {
+            self.recording_off.remove(camera);
+        } else {
+            self.recording_off.insert(
+                camera.to_owned(),
+                Off {
+                    since_us: now,
+                    by: by.to_owned(),
+                },
+            );
+        }
+        tracing::info!(
+            camera,
+            "recording switched {} by {by}",
+            if on { "on" } else { "off" }
+        );
+        if let Some(i) = self.pipelines.iter().position(|p| p.camera() == camera) {
+            let old = self.pipelines.remove(i);
+            self.stop(vec![old]).await;
+            match Pipeline::start(&self.effective(&cam), &self.shared).await {
+                Ok(p) => self.pipelines.insert(i, p),
+                Err(e) => tracing::error!(camera, "cannot start the camera: {e:#}"),
+            }
+        }
+        self.publish();
+        Ok(())
     }
 
     /// Stops pipelines together and keeps their counts.
@@ -259,7 +354,7 @@ impl Supervisor {
         for cam in &self.cfg.cameras {
             match kept.iter().position(|p| p.camera() == cam.name) {
                 Some(i) => self.pipelines.push(kept.remove(i)),
-                None => match Pipeline::start(cam, &self.shared).await {
+                None => match Pipeline::start(&self.effective(cam), &self.shared).await {
                     Ok(p) => self.pipelines.push(p),
                     Err(e) => tracing::error!(camera = %cam.name, "cannot start the camera: {e:#}"),
                 },

@@ -154,6 +154,13 @@ const MIGRATIONS: &[&str] = &[
         user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
         expires_us INTEGER NOT NULL
     );",
+    // 14: cameras whose recording was switched off at run time (by a user or
+    // MQTT), kept across restarts.
+    "CREATE TABLE recording_off (
+        camera TEXT PRIMARY KEY,
+        since_us INTEGER NOT NULL,
+        by TEXT NOT NULL
+    );",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

@@ -9,6 +9,7 @@ mod events;
 pub mod exports;
 pub mod fragments;
 mod migrations;
+pub mod switches;
 mod users;
 
 use crate::config::StreamKind;
@@ -381,6 +382,10 @@ impl Store {
         tx.execute("DELETE FROM user_cameras WHERE camera = ?1", [old])?;
         tx.execute(
             "UPDATE exports SET camera = ?2 WHERE camera = ?1",
+            [old, new],
+        )?;
+        tx.execute(
+            "UPDATE OR REPLACE recording_off SET camera = ?2 WHERE camera = ?1",
             [old, new],
         )?;
         tx.commit()?;

@@ -382,6 +382,7 @@ mod tests {
             cfg,
             health: BTreeMap::new(),
             live: BTreeMap::new(),
+            recording_off: BTreeMap::new(),
         };
         let (_publish, running) = tokio::sync::watch::channel(Arc::new(running));
         let state = AppState::new(

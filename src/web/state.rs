@@ -34,7 +34,20 @@ pub struct Running {
     pub health: HealthMap,
     /// The hub each camera's live view watches.
     pub live: HubMap,
+    /// Cameras whose recording is switched off at run time.
+    pub recording_off: BTreeMap<String, crate::store::switches::Off>,
 }
+
+/// A request to the supervisor: switch a camera's recording on or off, as
+/// `by` (a user's name, or "mqtt"); audited before it takes effect.
+pub struct RecordingAsk {
+    pub camera: String,
+    pub on: bool,
+    pub by: String,
+    pub reply: tokio::sync::oneshot::Sender<Result<(), String>>,
+}
+
+pub type RecordingSwitch = tokio::sync::mpsc::Sender<RecordingAsk>;
 
 /// A request to the supervisor: apply the config file's new text, and say
 /// what changed or why nothing did.

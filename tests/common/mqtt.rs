@@ -1,6 +1,6 @@
 //! Debian's mosquitto broker for the tests, on loopback with a password, and
 //! `mosquitto_sub` recording every message it sees with its arrival time and
-//! retain flag.
+//! retain flag (payloads in hex, so pictures come through whole).
 
 use super::{Proc, free_port, wait_until};
 use std::path::PathBuf;
@@ -23,7 +23,15 @@ pub struct Seen {
     pub at: f64,
     pub retained: bool,
     pub topic: String,
+    /// The payload as text (lossy), and as it came.
     pub payload: String,
+    pub bytes: Vec<u8>,
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok())
+        .collect()
 }
 
 impl Broker {
@@ -85,7 +93,7 @@ impl Broker {
                 "-t",
                 "#",
                 "-F",
-                "%U\t%r\t%t\t%p",
+                "%U\t%r\t%t\t%x\n",
             ])
             .stdout(out)
             .spawn()
@@ -128,11 +136,18 @@ impl Sub {
         text.lines()
             .filter_map(|l| {
                 let mut f = l.splitn(4, '\t');
+                let (at, retained, topic) = (
+                    f.next()?.parse().ok()?,
+                    f.next()? == "1",
+                    f.next()?.to_owned(),
+                );
+                let bytes = unhex(f.next().unwrap_or(""));
                 Some(Seen {
-                    at: f.next()?.parse().ok()?,
-                    retained: f.next()? == "1",
-                    topic: f.next()?.to_owned(),
-                    payload: f.next().unwrap_or("").to_owned(),
+                    at,
+                    retained,
+                    topic,
+                    payload: String::from_utf8_lossy(&bytes).into_owned(),
+                    bytes,
                 })
             })
             .collect()
