@@ -56,17 +56,28 @@ pub async fn run(
         }
         _ => listen,
     };
-    println!(
-        "Open http://{host}/login/once/{} to log in as {} (once, within {} minutes, on this machine)",
-        admin.link,
-        admin.name,
-        LINK_VALID_US / 60_000_000
+    // The link is printed once the server takes connections, so it works when clicked.
+    let (listening, heard) = tokio::sync::oneshot::channel();
+    let print_link = async {
+        if heard.await.is_err() {
+            return;
+        }
+        println!(
+            "Open http://{host}/login/once/{} to log in as {} (once, within {} minutes, on this machine)",
+            admin.link,
+            admin.name,
+            LINK_VALID_US / 60_000_000
+        );
+        if let Some(pw) = &admin.password {
+            println!("Or log in as {} with the password {pw}", admin.name);
+        }
+        println!("Press Ctrl-C to stop.");
+    };
+    let (reports, ()) = tokio::join!(
+        crate::nvr::run(&cfg_path, cfg, shutdown, Some(listening)),
+        print_link
     );
-    if let Some(pw) = admin.password {
-        println!("Or log in as {} with the password {pw}", admin.name);
-    }
-    println!("Press Ctrl-C to stop.");
-    let reports = crate::nvr::run(&cfg_path, cfg, shutdown).await?;
+    let reports = reports?;
     for r in reports {
         println!(
             "{}/{}: {} frames received, {} recorded in {} segments",

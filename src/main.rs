@@ -358,7 +358,7 @@ fn shutdown_signal() -> watch::Receiver<bool> {
 }
 
 async fn run(path: &std::path::Path, cfg: Config) -> anyhow::Result<ExitCode> {
-    hearth::nvr::run(path, cfg, shutdown_signal()).await?;
+    hearth::nvr::run(path, cfg, shutdown_signal(), None).await?;
     Ok(ExitCode::SUCCESS)
 }
 

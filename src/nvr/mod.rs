@@ -32,11 +32,13 @@ const CONFIG_POLL: Duration = Duration::from_secs(2);
 
 /// Records every camera in `cfg` (read from `path`) until `shutdown` becomes
 /// true, following the file's changes; returns the counts of every recorded
-/// stream that stopped, by reload or at the end.
+/// stream that stopped, by reload or at the end. `listening` hears once the web
+/// server (if any) accepts connections, before any camera is pulled.
 pub async fn run(
     path: &Path,
     cfg: Config,
     mut shutdown: watch::Receiver<bool>,
+    listening: Option<tokio::sync::oneshot::Sender<()>>,
 ) -> anyhow::Result<Vec<StreamReport>> {
     use tokio::signal::unix::{SignalKind, signal};
     // From here SIGHUP reloads instead of ending the process.
@@ -86,6 +88,9 @@ pub async fn run(
         ),
         None => None,
     };
+    if let Some(tx) = listening {
+        let _ = tx.send(());
+    }
     let recording_off = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || store.recording_off()).await??
