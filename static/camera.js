@@ -7,6 +7,7 @@ import { Day, iso } from "./localtime.js";
 import { playLive } from "./player.js";
 import { Timeline } from "./timeline.js";
 import { Exports } from "./exports.js";
+import { post } from "./app.js";
 
 const canvas = document.getElementById("timeline");
 const player = document.getElementById("player");
@@ -26,6 +27,20 @@ const frameStep = 1 / (+player.dataset.fps || 15);
 const say = (text) => {
   message.textContent = text;
 };
+
+// An admin switches recording off or on; the page then shows since when and by whom.
+const recordingSwitch = document.getElementById("recording-switch");
+recordingSwitch?.addEventListener("click", async () => {
+  const on = recordingSwitch.dataset.to === "on";
+  recordingSwitch.disabled = true;
+  const r = await post(`/api/admin/cameras/${cam}/recording`, { on });
+  if (r.ok) {
+    location.reload();
+    return;
+  }
+  recordingSwitch.disabled = false;
+  say((await r.json().catch(() => ({}))).error ?? `Recording not switched (${r.status})`);
+});
 
 // The browser's own zone, when its clock differs from the household's on this
 // day ("UTC" and "Etc/UTC" are one clock).

@@ -19,27 +19,6 @@ use std::time::Duration;
 const CAMERAS: usize = 9;
 const ADMIN: (&str, &str) = ("boss", "boss-password-1");
 
-/// CPU time (user + system) of a process, in clock ticks (1/100 s on Linux).
-fn ticks(pid: i32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-    // Fields after the command (which may hold spaces), from its closing paren.
-    let rest = &stat[stat.rfind(')').expect("stat") + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    f[11].parse::<u64>().unwrap_or(0) + f[12].parse::<u64>().unwrap_or(0)
-}
-
-/// The process's CPU (% of one core) over `secs` seconds.
-fn cpu_over(pid: i32, secs: u64) -> f64 {
-    let t0 = ticks(pid);
-    sleep_s(secs);
-    (ticks(pid) - t0) as f64 / secs as f64
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// Each tile's first `playing` event, in ms after the page's navigation began.
 const FIRST_PICTURE: &str = "window.__first = {}; \
     document.addEventListener('playing', (e) => { \

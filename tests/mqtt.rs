@@ -4,14 +4,18 @@
 //! started; motion ON then OFF around the simulated camera's motion periods and
 //! events with their times; stream health; the last will saying offline when
 //! Hearth is killed; recording switched from MQTT only where the config allows
-//! it, audited as "mqtt"; event snapshots only from a camera that opts in.
+//! it, audited as "mqtt", shown on the camera's page and switched back there by
+//! an admin; event snapshots only from a camera that opts in.
 
 mod common;
 
+use common::http::Client;
 use common::mqtt::{Broker, PASSWORD, USER};
 use common::*;
 use hearth::store::Store;
 use std::time::Duration;
+
+const ADMIN: (&str, &str) = ("boss", "boss-password-1");
 
 #[test]
 fn home_assistant_sees_the_camera_its_zones_and_its_motion() {
@@ -210,11 +214,11 @@ fn commands_act_only_where_allowed_and_pictures_leave_only_where_opted_in() {
     let port = free_port();
     let _cam = fake_camera(port, None);
     let allowing = "[cameras.alerts]\nsnapshots = true\nmqtt_commands = [\"recording\"]\n";
+    let web = free_port();
     let mut nvr = Nvr::new(
         &format!(
-            "min_free = \"1MB\"\nsegment_duration = \"2s\"\n[mqtt]\nbroker = \"mqtt://127.0.0.1:{}\"\n\
-             username = \"{USER}\"\npassword = \"{PASSWORD}\"\n",
-            broker.port
+            "min_free = \"1MB\"\nsegment_duration = \"2s\"\n{}\n[server]\nlisten = \"127.0.0.1:{web}\"\n",
+            broker.hearth_section()
         ),
         &[
             Cam {
@@ -231,7 +235,10 @@ fn commands_act_only_where_allowed_and_pictures_leave_only_where_opted_in() {
             },
         ],
     );
+    nvr.add_user(ADMIN.0, "admin", "", ADMIN.1);
     nvr.start();
+    let mut admin = Client::new(&nvr.web_url());
+    assert_eq!(admin.login(ADMIN.0, ADMIN.1).status, 200);
     for cam in ["porch", "yard"] {
         assert!(
             sub.wait_for(
@@ -289,8 +296,30 @@ fn commands_act_only_where_allowed_and_pictures_leave_only_where_opted_in() {
         porch,
         "the porch recorded while switched off"
     );
-    broker.publish("hearth/porch/recording/set", "ON");
+    // The camera's page says so; an admin switches it on again there.
+    let page = admin.get("/cameras/porch").text();
+    assert!(
+        page.contains("Recording is switched off since") && page.contains(" by mqtt."),
+        "{page}"
+    );
+    assert!(page.contains("Switch recording on"));
+    let nowhere = admin.post(
+        "/api/admin/cameras/attic/recording",
+        serde_json::json!({ "on": true }),
+    );
+    assert_eq!(nowhere.status, 404);
+    let r = admin.post(
+        "/api/admin/cameras/porch/recording",
+        serde_json::json!({ "on": true }),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
     assert!(sub.wait_for(Duration::from_secs(20), "hearth/porch/recording", "ON"));
+    assert!(
+        !admin
+            .get("/cameras/porch")
+            .text()
+            .contains("Recording is switched off")
+    );
     assert!(
         wait_until(Duration::from_secs(30), || segments("porch") > porch),
         "recording never came back"
@@ -325,7 +354,7 @@ fn commands_act_only_where_allowed_and_pictures_leave_only_where_opted_in() {
             .collect::<Vec<_>>()
     };
     assert_eq!(did("recording_off", "porch"), ["mqtt"]);
-    assert_eq!(did("recording_on", "porch"), ["mqtt"]);
+    assert_eq!(did("recording_on", "porch"), [ADMIN.0]);
     assert!(did("recording_off", "yard").is_empty());
     let pictures: Vec<_> = audit
         .iter()

@@ -123,6 +123,8 @@ fn every_route_answers_each_role_as_the_table_says() {
         (("POST", "/api/admin/onvif/discover"), 422),
         (("POST", "/api/admin/onvif/streams"), 422),
         (("POST", "/api/admin/cameras/{name}/motion-preview"), 422),
+        // The body lacks `on`: the permission first, then 422.
+        (("POST", "/api/admin/cameras/{name}/recording"), 422),
     ]);
     let routes = hearth::web::routes();
     for (m, p, _, _) in &routes {

@@ -70,6 +70,7 @@ pub async fn run(
         path: path.to_path_buf(),
         reload: asks,
         saving: tokio::sync::Mutex::new(()),
+        recording: switch.clone(),
     };
     // The web server first: a port that is taken or a bad certificate stops the
     // start before any recording begins.

@@ -28,6 +28,7 @@ pub mod origin;
 pub mod pages;
 pub mod plan_cache;
 pub mod recorded_still;
+pub mod recording_switch;
 pub mod session_watch;
 pub mod state;
 pub mod system;
@@ -125,6 +126,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::POST, "/api/admin/onvif/discover",      Admin,  post(camera_discover::discover)),
         (Method::POST, "/api/admin/onvif/streams",       Admin,  post(camera_discover::streams)),
         (Method::POST, "/api/admin/cameras/{name}/motion-preview", Admin, post(motion_preview::preview)),
+        (Method::POST, "/api/admin/cameras/{name}/recording", Admin, post(recording_switch::switch)),
     ]
 }
 

@@ -130,6 +130,8 @@ pub struct CameraPage {
     pub has_sub: bool,
     /// Whether the camera is set up to send sound (`audio = true`).
     pub has_audio: bool,
+    /// Since when and by whom recording is switched off, when it is.
+    pub recording_off: Option<String>,
     pub events: Vec<EventItem>,
 }
 
@@ -220,6 +222,11 @@ pub async fn camera(
         .cfg
         .camera(&cam.camera)
         .is_some_and(|c| c.audio);
+    let recording_off = state
+        .running()
+        .recording_off
+        .get(&cam.camera)
+        .map(|off| format!("since {} by {}", zone.date_time(off.since_us), off.by));
     let offsets = serde_json::to_string(&zone.offsets(day)).unwrap_or_else(|_| "[]".into());
     let d = |x: Option<NaiveDate>| {
         x.map(|d| d.format("%Y-%m-%d").to_string())
@@ -243,6 +250,7 @@ pub async fn camera(
         fps,
         has_sub,
         has_audio,
+        recording_off,
     })
 }
 

@@ -56,12 +56,15 @@ pub struct ReloadAsk {
     pub reply: tokio::sync::oneshot::Sender<Result<crate::config_diff::Diff, String>>,
 }
 
-/// The config file the admin's pages change, and the supervisor applying it.
+/// What the admin's pages ask of the supervisor: the config file they change and
+/// its reload, and the recording switch.
 pub struct ConfigControl {
     pub path: std::path::PathBuf,
     pub reload: tokio::sync::mpsc::Sender<ReloadAsk>,
     /// One save at a time.
     pub saving: tokio::sync::Mutex<()>,
+    /// Recording switched off and on at run time (not in the file).
+    pub recording: RecordingSwitch,
 }
 
 /// A playback as the audit log sees it: (session, camera, from, to).

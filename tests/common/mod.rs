@@ -542,6 +542,27 @@ fn save_fuzz_seeds(data: &Path, s: &SegmentRow) {
     }
 }
 
+/// CPU time (user + system) of a process, in clock ticks (1/100 s on Linux).
+pub fn ticks(pid: i32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // Fields after the command (which may hold spaces), from its closing paren.
+    let rest = &stat[stat.rfind(')').expect("stat") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap_or(0) + f[12].parse::<u64>().unwrap_or(0)
+}
+
+/// The process's CPU (% of one core) over `secs` seconds.
+pub fn cpu_over(pid: i32, secs: u64) -> f64 {
+    let t0 = ticks(pid);
+    sleep_s(secs);
+    (ticks(pid) - t0) as f64 / secs as f64
+}
+
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 /// Polls `f` every 100 ms until it holds or `limit` passes.
 pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + limit;

@@ -35,6 +35,14 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 impl Broker {
+    /// Hearth's `[mqtt]` section for this broker, the password inline.
+    pub fn hearth_section(&self) -> String {
+        format!(
+            "[mqtt]\nbroker = \"mqtt://127.0.0.1:{}\"\nusername = \"{USER}\"\npassword = \"{PASSWORD}\"\n",
+            self.port
+        )
+    }
+
     pub fn start() -> Broker {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
