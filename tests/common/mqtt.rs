@@ -44,6 +44,12 @@ impl Broker {
     }
 
     pub fn start() -> Broker {
+        Broker::start_with("")
+    }
+
+    /// A broker that also takes TLS: `listener` is more of mosquitto's config
+    /// (a second `listener` with its certificate files).
+    pub fn start_with(listener: &str) -> Broker {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let pw = dir.path().join("passwords");
@@ -61,7 +67,7 @@ impl Broker {
             format!(
                 "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\n\
                  persistence false\nlog_dest stdout\nlog_type error\nlog_type warning\n\
-                 log_type notice\nlog_type information\n",
+                 log_type notice\nlog_type information\n{listener}",
                 pw.display()
             ),
         )
