@@ -10,7 +10,6 @@ mod common;
 use common::http_receiver::Receiver;
 use common::mqtt::Broker;
 use common::*;
-use hearth::store::Store;
 use std::time::Duration;
 
 const EVENTS: usize = 20;
@@ -94,16 +93,7 @@ fn motion_to_mqtt_webhook_and_push() {
         ons().len(),
         nvr.log_text()
     );
-    let store = Store::open(&nvr.data().join("hearth.db")).expect("index");
-    let t0 = store
-        .all_segments()
-        .expect("segments")
-        .iter()
-        .filter(|s| s.stream == "sub")
-        .map(|s| s.start_us)
-        .min()
-        .expect("sub recorded") as f64
-        / 1e6;
+    let t0 = nvr.first_frame_us("sub") as f64 / 1e6;
     let since =
         |v: Vec<f64>| -> Vec<f64> { v.into_iter().map(|at| at - t0).take(EVENTS).collect() };
     let arrived = |prefix: &str| -> Vec<f64> {

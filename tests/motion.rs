@@ -81,14 +81,7 @@ fn events_match_the_motion_periods_of_the_camera() {
     assert!(ok && out.contains("snapshot\tgarden"), "{out}");
     let store = Store::open(&nvr.data().join("hearth.db")).expect("index");
     // The sub stream's first segment starts on the loop's first frame.
-    let t0 = store
-        .all_segments()
-        .expect("segments")
-        .iter()
-        .filter(|s| s.stream == "sub")
-        .map(|s| s.start_us)
-        .min()
-        .expect("sub recorded");
+    let t0 = nvr.first_frame_us("sub");
     let events = store.events_between("garden", 0, i64::MAX).expect("events");
     let secs = |us: i64| (us - t0) as f64 / 1e6;
     let got: Vec<(f64, f64)> = events

@@ -163,15 +163,7 @@ fn home_assistant_sees_the_camera_its_zones_and_its_motion() {
 
     // The events' times are the camera's motion periods (12–20 s of each 20 s
     // loop from the sub stream's first frame), within a second.
-    let store = Store::open(&nvr.data().join("hearth.db")).expect("index");
-    let t0 = store
-        .all_segments()
-        .expect("segments")
-        .iter()
-        .filter(|s| s.stream == "sub")
-        .map(|s| s.start_us)
-        .min()
-        .expect("sub recorded");
+    let t0 = nvr.first_frame_us("sub");
     let secs = |t: &serde_json::Value| {
         let t =
             chrono::DateTime::parse_from_rfc3339(t.as_str().expect("a time")).expect("RFC 3339");

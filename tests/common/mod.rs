@@ -335,6 +335,17 @@ impl Nvr {
             .expect("segments")
     }
 
+    /// When `stream`'s first recorded segment starts (UTC µs): for the simulated
+    /// camera, its loop's first frame, from which its motion periods count.
+    pub fn first_frame_us(&self, stream: &str) -> i64 {
+        self.segments()
+            .iter()
+            .filter(|s| s.stream == stream)
+            .map(|s| s.start_us)
+            .min()
+            .unwrap_or_else(|| panic!("nothing recorded of the {stream} stream"))
+    }
+
     /// Runs a hearth subcommand on this config; returns (success, stdout + stderr).
     pub fn cli(&self, args: &[&str]) -> (bool, String) {
         let out = Command::new(HEARTH)
