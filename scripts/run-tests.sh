@@ -24,7 +24,7 @@ for line in sys.stdin:
 [ ${#exe[@]} -gt 0 ] || { echo "cargo test --no-run built nothing"; exit 1; }
 
 # Longest first, so the slow files do not start last; files not named here follow.
-order=(faults recording motion_eval motion full_disk hostile_cameras playback mqtt alerts_http browser
+order=(faults recording motion_eval motion full_disk hostile_cameras encryption playback mqtt alerts_http browser
        corrupt_files hostile_http data_dir web audit_log revocation demo detect
        first_start config_errors)
 if [ $# -gt 0 ]; then

@@ -59,7 +59,7 @@ pub fn diff(running: &Config, new: &Config) -> Diff {
         .collect();
     let (old, next) = (&running.storage, &new.storage);
     let mut needs_restart = Vec::new();
-    let fixed: [(&'static str, bool); 6] = [
+    let fixed: [(&'static str, bool); 7] = [
         ("storage.data_dir", old.data_dir != next.data_dir),
         (
             "storage.segment_duration",
@@ -74,6 +74,10 @@ pub fn diff(running: &Config, new: &Config) -> Diff {
             old.flush_interval != next.flush_interval,
         ),
         ("storage.index_cache", old.index_cache != next.index_cache),
+        (
+            "storage.encryption_key_file",
+            old.encryption_key_file != next.encryption_key_file,
+        ),
         (
             "storage.retention_interval",
             old.retention_interval != next.retention_interval,

@@ -105,6 +105,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// The master key that seals footage at rest.
+    Key {
+        #[command(subcommand)]
+        cmd: KeyCmd,
+    },
     /// Record simulated cameras into a throwaway data directory.
     Demo {
         #[arg(long, default_value_t = 2)]
@@ -166,6 +171,30 @@ enum UserCmd {
     /// Turn off a user's second factor (a lost phone); ends the user's sessions.
     ResetTotp {
         name: String,
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Write a new random master key to a file (mode 0600; never over an existing file).
+    Generate {
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
+    /// Re-wrap every data key under a new master key (from `key generate`),
+    /// rewriting no footage. Hearth must be stopped.
+    Rotate {
+        #[arg(long)]
+        config: PathBuf,
+        /// The new key file.
+        #[arg(long)]
+        new: PathBuf,
+    },
+    /// Seal the footage recorded before encryption was turned on (segments,
+    /// event pictures, exports). Hearth must be stopped.
+    EncryptExisting {
         #[arg(long)]
         config: PathBuf,
     },
@@ -286,6 +315,25 @@ fn main() -> ExitCode {
                 Err(e) => return config_error(e),
             }
         }
+        Cmd::Key { cmd } => match cmd {
+            KeyCmd::Generate { output } => {
+                hearth::key_cmd::generate(&output).map(|_| ExitCode::SUCCESS)
+            }
+            KeyCmd::Rotate { config, new } => match Config::load(&config) {
+                Ok(c) => hearth::key_cmd::rotate(&c, &new).map(|_| ExitCode::SUCCESS),
+                Err(e) => return config_error(e),
+            },
+            KeyCmd::EncryptExisting { config } => match Config::load(&config) {
+                Ok(c) => hearth::key_cmd::encrypt_existing(&c).map(|s| {
+                    println!(
+                        "sealed {} segment files, {} events' pictures and {} exports ({} bytes)",
+                        s.segments, s.events, s.exports, s.bytes
+                    );
+                    ExitCode::SUCCESS
+                }),
+                Err(e) => return config_error(e),
+            },
+        },
         Cmd::Audit { cmd } => {
             let (config, what) = match cmd {
                 AuditCmd::Verify { config, checkpoint } => (
@@ -394,12 +442,9 @@ fn verify(cfg: &Config, repair: bool) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::FAILURE);
     }
-    let report = hearth::record::recovery::check(
-        dir,
-        &store,
-        repair,
-        hearth::record::recovery::Scope::Full,
-    )?;
+    let footage = hearth::nvr::footage(cfg, store)?;
+    let report =
+        hearth::record::recovery::check(&footage, repair, hearth::record::recovery::Scope::Full)?;
     for p in &report.problems {
         println!("{p}");
     }
@@ -476,9 +521,9 @@ fn export(
     if cfg.camera(camera).is_none() {
         bail!("no camera named {camera:?} in the config");
     }
-    let dir = &cfg.storage.data_dir;
     let (store, audit) = hearth::cli::open(cfg)?;
-    let plan = hearth::record::export::plan(dir, &store, camera, stream, from_us, to_us)?;
+    let footage = hearth::nvr::footage(cfg, store)?;
+    let plan = hearth::record::export::plan(&footage, camera, stream, from_us, to_us)?;
     // Footage leaves only once its audit entry has committed.
     audit
         .append(hearth::security::audit_chain::Record {
@@ -495,7 +540,7 @@ fn export(
     let file =
         std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     let mut w = std::io::BufWriter::new(file);
-    if let Err(e) = plan.write_range(0, plan.len, &mut w) {
+    if let Err(e) = plan.write_range(&footage, 0, plan.len, &mut w) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e.into());
     }

@@ -307,7 +307,7 @@ fn frames_missed_mid_gop_make_no_motion_event() {
     let detector = hearth::motion::live::spawn(
         "porch".into(),
         hearth::config::Motion::default(),
-        store.clone(),
+        Arc::new(hearth::footage::Footage::plain(dir.path(), store.clone())),
         Arc::default(),
         hearth::motion::notices::channel(),
         rx,

@@ -11,10 +11,10 @@ use super::rules::{PushRules, Verdict};
 use crate::audit_record::{Record, action};
 use crate::config::{Camera, Config};
 use crate::egress::Reach;
+use crate::footage::Footage;
 use crate::local_time::Zone;
 use crate::motion::notices::{Notice, Notices, Phase};
 use crate::security::audit_log::AuditLog;
-use crate::store::Store;
 use crate::web::state::Running;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,17 +24,20 @@ use tokio::sync::{broadcast, watch};
 pub fn spawn(
     running: watch::Receiver<Arc<Running>>,
     notices: &Notices,
-    store: Arc<Store>,
+    footage: Arc<Footage>,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let mut rx = notices.subscribe();
     let audit = {
         let cfg = &running.borrow().cfg;
-        Arc::new(AuditLog::new(store.clone(), &cfg.storage.data_dir))
+        Arc::new(AuditLog::new(
+            footage.store().clone(),
+            &cfg.storage.data_dir,
+        ))
     };
     let mut d = Dispatcher {
         running,
-        store,
+        footage,
         audit,
         shutdown: shutdown.clone(),
         destinations: BTreeMap::new(),
@@ -60,7 +63,8 @@ pub fn spawn(
 
 struct Dispatcher {
     running: watch::Receiver<Arc<Running>>,
-    store: Arc<Store>,
+    /// Event snapshots, opened when sealed.
+    footage: Arc<Footage>,
     audit: Arc<AuditLog>,
     shutdown: watch::Receiver<bool>,
     /// By URL: a destination keeps its queue across reloads.
@@ -159,8 +163,8 @@ impl Dispatcher {
 
     /// The stored event's snapshot, at its end.
     async fn snapshot(&self, n: &Notice) -> Option<Vec<u8>> {
-        let (store, camera, id) = (self.store.clone(), n.camera.clone(), n.id?);
-        match tokio::task::spawn_blocking(move || store.event_picture(&camera, id, false)).await {
+        let (footage, camera, id) = (self.footage.clone(), n.camera.clone(), n.id?);
+        match tokio::task::spawn_blocking(move || footage.event_picture(&camera, id, false)).await {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => {
                 tracing::warn!(camera = %n.camera, "alerts: cannot read the event's snapshot: {e}");

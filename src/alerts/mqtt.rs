@@ -10,9 +10,9 @@
 use super::outbox::{Message, Outbox};
 use super::{stopped, topics};
 use crate::config::{Command, Config, Mqtt, StreamKind};
+use crate::footage::Footage;
 use crate::motion::notices::{Notice, Notices, Phase};
 use crate::security::audit_log::AuditLog;
-use crate::store::Store;
 use crate::web::state::{RecordingAsk, RecordingSwitch, Running};
 use rumqttc::{AsyncClient, ClientError, Event, LastWill, Packet, QoS};
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,7 +38,7 @@ pub struct Links {
     /// Where an allowed `recording/set` goes.
     pub switch: RecordingSwitch,
     /// Event snapshots, for cameras that let pictures leave.
-    pub store: Arc<Store>,
+    pub footage: Arc<Footage>,
 }
 
 /// Starts the publisher; it ends, having said `offline`, when `shutdown` is true.
@@ -65,7 +65,7 @@ struct Publisher {
     m: Mqtt,
     running: watch::Receiver<Arc<Running>>,
     switch: RecordingSwitch,
-    store: Arc<Store>,
+    footage: Arc<Footage>,
     audit: Arc<AuditLog>,
     /// Messages made by side tasks (snapshots read and audited).
     side: (mpsc::Sender<Message>, Option<mpsc::Receiver<Message>>),
@@ -82,14 +82,17 @@ impl Publisher {
     fn new(m: Mqtt, links: Links) -> Publisher {
         let audit = {
             let cfg = &links.running.borrow().cfg;
-            Arc::new(AuditLog::new(links.store.clone(), &cfg.storage.data_dir))
+            Arc::new(AuditLog::new(
+                links.footage.store().clone(),
+                &cfg.storage.data_dir,
+            ))
         };
         let (tx, rx) = mpsc::channel(16);
         Publisher {
             m,
             running: links.running,
             switch: links.switch,
-            store: links.store,
+            footage: links.footage,
             audit,
             side: (tx, Some(rx)),
             refused_told: BTreeSet::new(),
@@ -346,7 +349,11 @@ impl Publisher {
         else {
             return;
         };
-        let (store, audit, tx) = (self.store.clone(), self.audit.clone(), self.side.0.clone());
+        let (footage, audit, tx) = (
+            self.footage.clone(),
+            self.audit.clone(),
+            self.side.0.clone(),
+        );
         let topic = topics::snapshot(&self.m, &cam.name);
         let to = format!(
             "MQTT broker {}://{}:{}",
@@ -357,7 +364,7 @@ impl Publisher {
         let record = super::dispatch::picture_record(&cam, n, &to);
         tokio::spawn(async move {
             let got = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Vec<u8>>> {
-                let Some(jpeg) = store.event_picture(&cam.name, id, false)? else {
+                let Some(jpeg) = footage.event_picture(&cam.name, id, false)? else {
                     return Ok(None);
                 };
                 audit.append(record)?;

@@ -100,6 +100,7 @@ struct RawStorage {
     min_free: Option<Spanned<String>>,
     retention_interval: Option<Spanned<String>>,
     index_cache: Option<Spanned<String>>,
+    encryption_key_file: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +227,9 @@ pub struct Storage {
     /// Memory the index (SQLite) may keep of its file's pages; it fills as the
     /// index grows, then stays.
     pub index_cache: u64,
+    /// The master key that seals new footage (encryption at rest); best kept
+    /// off the recordings disk.
+    pub encryption_key_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -306,6 +310,9 @@ impl Config {
             index_cache: ctx
                 .opt(&s.index_cache, |v| ctx.size("index_cache", v))?
                 .unwrap_or(DEFAULT_INDEX_CACHE),
+            encryption_key_file: ctx.opt(&s.encryption_key_file, |v| {
+                ctx.nonempty("encryption_key_file", v).map(|p| base.join(p))
+            })?,
         };
         if !(64 << 10..=1 << 30).contains(&storage.index_cache) {
             let v = s.index_cache.as_ref().map_or(0, |v| v.span().start);

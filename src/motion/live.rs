@@ -12,6 +12,7 @@ use super::decode::StreamDecoder;
 use super::events::{Event, EventTracker, MERGE_GAP_S};
 use super::notices::{Notice, Notices, Phase};
 use crate::config::Motion;
+use crate::footage::Footage;
 use crate::ingest::frame::{Frame, VideoParams};
 use crate::ingest::hub::StreamEvent;
 use crate::ingest::motion_signal::MotionSignal;
@@ -33,7 +34,7 @@ pub struct MotionStats {
 pub fn spawn(
     camera: String,
     motion: Motion,
-    store: Arc<Store>,
+    footage: Arc<Footage>,
     signal: Arc<MotionSignal>,
     notices: Notices,
     rx: mpsc::Receiver<StreamEvent>,
@@ -45,7 +46,8 @@ pub fn spawn(
             let analyser = Analyser::new(motion.detector);
             Live {
                 camera,
-                store,
+                store: footage.store().clone(),
+                footage,
                 signal,
                 decoder: None,
                 awaiting_key: true,
@@ -64,6 +66,8 @@ pub fn spawn(
 struct Live {
     camera: String,
     store: Arc<Store>,
+    /// Event pictures are sealed through it when footage is.
+    footage: Arc<Footage>,
     signal: Arc<MotionSignal>,
     decoder: Option<(Arc<VideoParams>, StreamDecoder)>,
     /// Frames are skipped until a key frame: at the start and after a gap.
@@ -221,9 +225,20 @@ impl Live {
                 }
             }
         });
+        let (pictures, key_id) = match pictures {
+            None => (None, None),
+            Some((f, t)) => match self.footage.seal_pictures([&f, &t]) {
+                Ok(([f, t], key)) => (Some((f, t)), key),
+                Err(e) => {
+                    tracing::warn!(camera = %self.camera, "cannot seal the event snapshot: {e}");
+                    (None, None)
+                }
+            },
+        };
         match self.store.insert_event(
             &row,
             pictures.as_ref().map(|(f, t)| (f.as_slice(), t.as_slice())),
+            key_id,
         ) {
             Ok(id) => {
                 self.stats.events += 1;

@@ -5,6 +5,7 @@
 //! start again), and on shutdown lets every recorder finish its open segment.
 
 mod open;
+pub use open::footage;
 mod pipeline;
 
 pub use pipeline::StreamReport;
@@ -44,12 +45,13 @@ pub async fn run(
     // From here SIGHUP reloads instead of ending the process.
     let mut hangup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
     let text = tokio::fs::read_to_string(path).await.unwrap_or_default();
-    let (_lock, store) = {
+    let (_lock, footage) = {
         let cfg = cfg.clone();
         tokio::task::spawn_blocking(move || open::open(&cfg)).await??
     };
+    let store = footage.store().clone();
     let shared = Shared {
-        data_dir: cfg.storage.data_dir.clone(),
+        footage: footage.clone(),
         store: store.clone(),
         segmenter: SegmenterConfig {
             segment_90k: clock::duration_90k(cfg.storage.segment_duration),
@@ -79,7 +81,7 @@ pub async fn run(
             start_web(
                 &cfg,
                 server,
-                store.clone(),
+                footage.clone(),
                 watching,
                 control,
                 shared.notices.clone(),
@@ -121,14 +123,14 @@ pub async fn run(
             running: sup.running.subscribe(),
             notices: sup.shared.notices.clone(),
             switch: switch.clone(),
-            store: store.clone(),
+            footage: footage.clone(),
         };
         crate::alerts::mqtt::spawn(m, links, shutdown.clone())
     });
     let alerts = crate::alerts::dispatch::spawn(
         sup.running.subscribe(),
         &sup.shared.notices,
-        store.clone(),
+        footage.clone(),
         shutdown.clone(),
     );
     let recording: usize = sup.pipelines.iter().map(Pipeline::recording).sum();
@@ -386,7 +388,7 @@ impl Supervisor {
 async fn start_web(
     cfg: &Config,
     server: &crate::config::Server,
-    store: Arc<Store>,
+    footage: Arc<crate::footage::Footage>,
     running: watch::Receiver<Arc<Running>>,
     control: crate::web::state::ConfigControl,
     notices: crate::motion::notices::Notices,
@@ -399,7 +401,7 @@ async fn start_web(
     let state = crate::web::AppState::new(
         running,
         Some(control),
-        store,
+        footage,
         notices,
         tls_cfg != crate::config::Tls::Off,
     );

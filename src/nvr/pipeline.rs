@@ -13,7 +13,6 @@ use crate::record::motion_gate::MotionGate;
 use crate::record::recorder::{self, RecorderConfig, RecorderStats};
 use crate::record::segmenter::SegmenterConfig;
 use crate::store::Store;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -28,7 +27,7 @@ const MOTION_QUEUE: usize = 300;
 /// What every camera's pipeline shares.
 #[derive(Clone)]
 pub struct Shared {
-    pub data_dir: PathBuf,
+    pub footage: Arc<crate::footage::Footage>,
     pub store: Arc<Store>,
     pub segmenter: SegmenterConfig,
     pub flush_interval: Duration,
@@ -125,7 +124,7 @@ impl Pipeline {
                     (gate, signal.clone())
                 });
                 let cfg = RecorderConfig {
-                    data_dir: shared.data_dir.clone(),
+                    footage: shared.footage.clone(),
                     camera: cam.name.clone(),
                     stream: p.kind,
                     stream_id,
@@ -145,7 +144,7 @@ impl Pipeline {
                 pipeline.detector = Some(crate::motion::live::spawn(
                     cam.name.clone(),
                     cam.motion.clone(),
-                    shared.store.clone(),
+                    shared.footage.clone(),
                     signal.clone(),
                     shared.notices.clone(),
                     hub.subscribe(MOTION_QUEUE),

@@ -8,14 +8,14 @@
 //! web serves any byte range of it, and the CLI writes it whole.
 
 use super::layout;
+use crate::footage::{Footage, Stored};
 use crate::media::fmp4::{
     AUDIO_TRACK, AudioTrack, Run, Sample, VIDEO_TRACK, fragment_header, init_segment,
 };
 use crate::media::reader::parse_moof;
-use crate::store::{SegmentRow, Store};
-use std::fs::File;
+use crate::store::SegmentRow;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -63,12 +63,13 @@ impl Plan {
     /// Writes bytes `[start, end)` of the export.
     pub fn write_range(
         &self,
+        footage: &Footage,
         start: u64,
         end: u64,
         out: &mut impl Write,
     ) -> Result<(), ExportError> {
         let mut at = 0;
-        let mut open: Option<(PathBuf, File)> = None;
+        let mut open: Option<(PathBuf, Stored)> = None;
         for p in &self.pieces {
             let (lo, hi) = (at, at + p.len());
             at = hi;
@@ -86,15 +87,13 @@ impl Plan {
                         message: e.to_string(),
                     };
                     if open.as_ref().is_none_or(|(p, _)| p != path) {
-                        open = Some((path.clone(), File::open(path).map_err(file_err)?));
+                        open = Some((path.clone(), footage.open_file(path).map_err(file_err)?));
                     }
                     let Some((_, f)) = open.as_mut() else {
                         continue;
                     };
                     let mut buf = vec![0u8; to_usize(to - from)];
-                    f.seek(SeekFrom::Start(offset + from))
-                        .and_then(|_| f.read_exact(&mut buf))
-                        .map_err(file_err)?;
+                    f.read_exact_at(offset + from, &mut buf).map_err(file_err)?;
                     out.write_all(&buf).map_err(ExportError::Write)?;
                 }
             }
@@ -143,15 +142,16 @@ fn index_of<'a>(entries: &mut Vec<&'a [u8]>, e: &'a [u8]) -> u32 {
 /// Plans the export of `[from_us, to_us)` of a camera stream, reading only the
 /// index and the `moof` boxes of the fragments it takes.
 pub fn plan(
-    data_dir: &Path,
-    store: &Store,
+    footage: &Footage,
     camera: &str,
     stream: crate::config::StreamKind,
     from_us: i64,
     to_us: i64,
 ) -> Result<Plan, ExportError> {
-    let segs = store.segments_between(camera, stream, from_us, to_us)?;
-    plan_segments(data_dir, &segs, camera, from_us, to_us)
+    let segs = footage
+        .store()
+        .segments_between(camera, stream, from_us, to_us)?;
+    plan_segments(footage, &segs, camera, from_us, to_us)
 }
 
 /// What a plan of `[from_us, to_us)` over these segments depends on: equal
@@ -177,7 +177,7 @@ pub fn fingerprint(segs: &[SegmentRow], from_us: i64, to_us: i64) -> [u8; 16] {
 /// Plans the export over segments already read from the index (those of
 /// [`Store::segments_between`]), reading the `moof` boxes it takes.
 pub fn plan_segments(
-    data_dir: &Path,
+    footage: &Footage,
     segs: &[SegmentRow],
     camera: &str,
     from_us: i64,
@@ -232,8 +232,10 @@ pub fn plan_segments(
             path: seg.path.clone(),
             message,
         };
-        let path = layout::absolute(data_dir, &seg.path);
-        let mut file = File::open(&path).map_err(|e| file_err(e.to_string()))?;
+        let path = layout::absolute(footage.dir(), &seg.path);
+        let mut file = footage
+            .open_file(&path)
+            .map_err(|e| file_err(e.to_string()))?;
         let seg_start_90k = us_to_90k(seg.start_us);
         let frags = &seg.progress.fragments;
         // The first fragment: the last key fragment at or before `from` in this segment.
@@ -340,7 +342,7 @@ pub fn plan_segments(
 
 /// Reads and parses the `moof` box at `offset`; sample data offsets come out absolute.
 pub(super) fn read_moof(
-    file: &mut File,
+    file: &mut (impl Read + Seek),
     offset: u64,
 ) -> Result<crate::media::reader::Fragment, String> {
     let mut head = [0u8; 8];

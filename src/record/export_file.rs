@@ -6,9 +6,9 @@
 use super::dir_sync;
 use super::export::{ExportError, Plan};
 use super::layout::{self, EXPORTS};
+use crate::footage::Footage;
 use crate::store::Store;
 use crate::store::exports::ExportState;
-use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -37,9 +37,15 @@ pub enum WriteError {
     },
 }
 
-/// Writes `plan` as export `id` under `data_dir`. A cancelled or failed export
-/// leaves no file behind.
-pub fn write(data_dir: &Path, id: i64, plan: &Plan, progress: &Progress) -> Result<(), WriteError> {
+/// Writes `plan` as export `id` (sealed when footage is: its key noted on the
+/// export's row first). A cancelled or failed export leaves no file behind.
+pub fn write(
+    footage: &Footage,
+    id: i64,
+    plan: &Plan,
+    progress: &Progress,
+) -> Result<(), WriteError> {
+    let data_dir = footage.dir();
     let dir = data_dir.join(EXPORTS);
     let done = layout::absolute(data_dir, &layout::export_path(id));
     let part = done.with_extension("mp4.part");
@@ -49,7 +55,20 @@ pub fn write(data_dir: &Path, id: i64, plan: &Plan, progress: &Progress) -> Resu
     };
     let result = (|| {
         dir_sync::create_dirs(data_dir, &dir).map_err(io)?;
-        let mut f = std::fs::File::create(&part).map_err(io)?;
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&part)
+            .map_err(io)?;
+        let mut f = footage.writer(f).map_err(io)?;
+        if let Some(key) = f.key_id() {
+            footage
+                .store()
+                .set_export_key(id, key)
+                .map_err(|e| io(std::io::Error::other(e.to_string())))?;
+        }
         let mut at = 0;
         while at < plan.len {
             if progress.cancel.load(Ordering::Relaxed) {
@@ -57,12 +76,12 @@ pub fn write(data_dir: &Path, id: i64, plan: &Plan, progress: &Progress) -> Resu
             }
             let to = (at + CHUNK).min(plan.len);
             let mut buf = Vec::with_capacity(usize::try_from(to - at).unwrap_or(0));
-            plan.write_range(at, to, &mut buf)?;
+            plan.write_range(footage, at, to, &mut buf)?;
             f.write_all(&buf).map_err(io)?;
             at = to;
             progress.written.store(at, Ordering::Relaxed);
         }
-        f.sync_all().map_err(io)?;
+        f.finish().map_err(io)?;
         std::fs::rename(&part, &done).map_err(io)?;
         dir_sync::sync_dir(&dir).map_err(io)
     })();
@@ -139,22 +158,79 @@ mod tests {
         }
     }
 
+    fn export_row(store: &Store) -> i64 {
+        store
+            .add_user("sam", crate::store::Role::Admin, "x", &[], 0)
+            .unwrap();
+        let user = store.users().unwrap()[0].id;
+        store
+            .export_add(&crate::store::exports::NewExport {
+                user_id: user,
+                camera: "front",
+                stream: "main",
+                from_us: 0,
+                to_us: 1,
+                created_us: 0,
+                bytes: 1,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_sealed_export_reads_back_the_same_and_its_key_goes_with_its_row() {
+        use std::io::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(Store::open(&dir.path().join("index.db")).unwrap());
+        let key = dir.path().join("master.key");
+        let (_, text) = crate::seal::MasterKey::generate().unwrap();
+        std::fs::write(&key, text).unwrap();
+        std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        let footage = Footage::open(dir.path(), store.clone(), Some(&key)).unwrap();
+        let id = export_row(&store);
+        let p = plan(300_017);
+        write(&footage, id, &p, &Progress::default()).unwrap();
+        let file = layout::absolute(dir.path(), &layout::export_path(id));
+        let mut want = Vec::new();
+        p.write_range(&footage, 0, p.len, &mut want).unwrap();
+        let raw = std::fs::read(&file).unwrap();
+        assert!(raw.starts_with(b"HRTHSEAL") && !raw.windows(4).any(|w| w == b"ftyp"));
+        let mut got = Vec::new();
+        footage
+            .open_file(&file)
+            .unwrap()
+            .read_to_end(&mut got)
+            .unwrap();
+        assert_eq!(got, want);
+        assert!(store.data_key_count().unwrap() >= 1);
+        let key_id = footage.key_id_of(&file).unwrap().unwrap();
+        assert!(store.data_key(key_id).unwrap().is_some());
+        store.export_remove(id).unwrap();
+        assert_eq!(
+            store.data_key(key_id).unwrap(),
+            None,
+            "shredded with its export"
+        );
+    }
+
     #[test]
     fn an_export_is_written_whole_with_its_progress_or_not_at_all() {
         let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(Store::open(&dir.path().join("index.db")).unwrap());
+        let footage = Footage::plain(dir.path(), store);
         let p = plan(3 * (1 << 20) + 17);
         let progress = Progress::default();
-        write(dir.path(), 7, &p, &progress).unwrap();
+        write(&footage, 7, &p, &progress).unwrap();
         let file = dir.path().join("exports/7.mp4");
         let mut want = Vec::new();
-        p.write_range(0, p.len, &mut want).unwrap();
+        p.write_range(&footage, 0, p.len, &mut want).unwrap();
         assert_eq!(std::fs::read(&file).unwrap(), want);
         assert_eq!(progress.written.load(Ordering::Relaxed), p.len);
         // Cancelled: no file, not even a part.
         let cancelled = Progress::default();
         cancelled.cancel.store(true, Ordering::Relaxed);
         assert!(matches!(
-            write(dir.path(), 8, &p, &cancelled),
+            write(&footage, 8, &p, &cancelled),
             Err(WriteError::Cancelled)
         ));
         let names: Vec<_> = std::fs::read_dir(dir.path().join(EXPORTS))

@@ -266,6 +266,7 @@ mod tests {
             audio: None,
             bytes: 100,
             class: SegmentClass::Continuous,
+            key_id: None,
         }
     }
 

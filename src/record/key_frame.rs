@@ -5,11 +5,9 @@
 
 use super::export::{read_moof, us_to_90k};
 use super::layout;
+use crate::footage::Footage;
 use crate::ingest::frame::VideoParams;
 use crate::store::{FragIndex, SegmentRow};
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
-use std::path::Path;
 
 /// A key frame is never larger than this (a 4K I-frame is a few MB).
 const MAX_KEY_FRAME: u32 = 32 << 20;
@@ -43,10 +41,10 @@ pub fn locate(segs: &[SegmentRow], at_us: i64) -> Option<(&SegmentRow, FragIndex
 }
 
 /// Reads the key frame `locate` found.
-pub fn read(data_dir: &Path, seg: &SegmentRow, frag: FragIndex) -> Result<KeyFrame, String> {
-    let path = layout::absolute(data_dir, &seg.path);
+pub fn read(footage: &Footage, seg: &SegmentRow, frag: FragIndex) -> Result<KeyFrame, String> {
+    let path = layout::absolute(footage.dir(), &seg.path);
     let fail = |e: String| format!("{}: {e}", path.display());
-    let mut file = File::open(&path).map_err(|e| fail(e.to_string()))?;
+    let mut file = footage.open_file(&path).map_err(|e| fail(e.to_string()))?;
     let moof = read_moof(&mut file, frag.offset).map_err(fail)?;
     let first = moof
         .samples
@@ -57,8 +55,7 @@ pub fn read(data_dir: &Path, seg: &SegmentRow, frag: FragIndex) -> Result<KeyFra
         return Err(fail(format!("a key frame of {} bytes", first.size)));
     }
     let mut data = vec![0; first.size as usize];
-    file.seek(SeekFrom::Start(moof.data_offset))
-        .and_then(|_| file.read_exact(&mut data))
+    file.read_exact_at(moof.data_offset, &mut data)
         .map_err(|e| fail(e.to_string()))?;
     Ok(KeyFrame {
         segment_id: seg.id,

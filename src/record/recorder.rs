@@ -8,10 +8,10 @@ use super::motion_gate::MotionGate;
 use super::segmenter::{Action, Segmenter, SegmenterConfig};
 use super::writer::{Destination, SegmentFile, WriteError};
 use crate::config::StreamKind;
+use crate::footage::Footage;
 use crate::ingest::hub::StreamEvent;
 use crate::ingest::motion_signal::MotionSignal;
 use crate::store::{SegmentClass, Store};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 pub const MIN_FREE_TO_RETRY: u64 = 2 << 20;
 
 pub struct RecorderConfig {
-    pub data_dir: PathBuf,
+    pub footage: Arc<Footage>,
     pub camera: String,
     pub stream: StreamKind,
     pub stream_id: i64,
@@ -53,7 +53,7 @@ pub fn spawn(
     rx: mpsc::Receiver<StreamEvent>,
 ) -> std::io::Result<std::thread::JoinHandle<RecorderStats>> {
     let label = format!("{}-{}", cfg.camera, cfg.stream);
-    let index = Indexer::spawn(store, cfg.data_dir.clone(), label.clone())?;
+    let index = Indexer::spawn(store, cfg.footage.dir().to_path_buf(), label.clone())?;
     std::thread::Builder::new()
         .name(format!("rec-{label}"))
         .spawn(move || Recorder::new(cfg, index).run(rx))
@@ -161,14 +161,14 @@ impl Recorder {
                     // room again: creating empty files and rows on a full disk helps
                     // nobody and can leave the index behind the files.
                     if self.failing
-                        && super::retention::free_space(&self.cfg.data_dir)
+                        && super::retention::free_space(self.cfg.footage.dir())
                             .is_ok_and(|free| free < MIN_FREE_TO_RETRY)
                     {
                         self.broken = true;
                         continue;
                     }
                     let dest = Destination {
-                        data_dir: &self.cfg.data_dir,
+                        footage: &self.cfg.footage,
                         stream_id: self.cfg.stream_id,
                         camera: &self.cfg.camera,
                         stream: self.cfg.stream,
@@ -246,7 +246,7 @@ impl Recorder {
     fn fail(&mut self, e: &WriteError) {
         if e.is_disk_full() {
             // Give the index room to be brought in line with the files.
-            super::reserve::release(&self.cfg.data_dir);
+            super::reserve::release(self.cfg.footage.dir());
         }
         if !self.failing {
             tracing::error!(

@@ -7,12 +7,12 @@
 
 use super::dir_sync;
 use super::layout::{self, RECORDINGS};
+use crate::footage::Footage;
 use crate::media::fmp4::codec_string;
 use crate::media::reader::{self, ParsedFile};
 use crate::store::{
     AudioTrackInfo, FragIndex, NewSegment, Progress, SegmentClass, SegmentRow, SegmentState, Store,
 };
-use std::fs::{File, OpenOptions};
 use std::io::BufReader;
 use std::path::Path;
 
@@ -79,24 +79,22 @@ pub fn progress_of(p: &ParsedFile) -> Result<Progress, String> {
     })
 }
 
-/// A file parsed, with the index entry it deserves.
-fn parse_file(path: &Path) -> Result<(ParsedFile, Progress), String> {
-    let f = File::open(path).map_err(|e| e.to_string())?;
+/// A file parsed, with the index entry it deserves and what checking its
+/// sealed chunks found.
+fn parse_file(
+    footage: &Footage,
+    path: &Path,
+) -> Result<(ParsedFile, Progress, crate::footage::Checked), String> {
+    let (f, checked) = footage.open_checked(path).map_err(|e| e.to_string())?;
     let parsed = reader::parse(&mut BufReader::new(f)).map_err(|e| e.to_string())?;
     let progress = progress_of(&parsed)?;
-    Ok((parsed, progress))
+    Ok((parsed, progress, checked))
 }
 
 /// Removes a file that holds no video, durably.
 fn remove(path: &Path) -> std::io::Result<()> {
     std::fs::remove_file(path)?;
     dir_sync::sync_parent(path)
-}
-
-fn truncate(path: &Path, len: u64) -> std::io::Result<()> {
-    let f = OpenOptions::new().write(true).open(path)?;
-    f.set_len(len)?;
-    f.sync_all()
 }
 
 /// How much to look at.
@@ -110,14 +108,15 @@ pub enum Scope {
 }
 
 /// Checks segments and files; with `repair`, fixes what it finds.
-pub fn check(data_dir: &Path, store: &Store, repair: bool, scope: Scope) -> anyhow::Result<Report> {
+pub fn check(footage: &Footage, repair: bool, scope: Scope) -> anyhow::Result<Report> {
+    let (data_dir, store) = (footage.dir(), &**footage.store());
     let mut report = Report::default();
     let rows = match scope {
         Scope::Full => store.all_segments()?,
         Scope::Recent => store.unfinished_segments()?,
     };
     for row in &rows {
-        check_row(data_dir, store, row, repair, &mut report)?;
+        check_row(footage, row, repair, &mut report)?;
     }
     let root = data_dir.join(RECORDINGS);
     let mut files = Vec::new();
@@ -170,11 +169,15 @@ pub fn check(data_dir: &Path, store: &Store, repair: bool, scope: Scope) -> anyh
         if !repair {
             continue;
         }
-        match parse_file(&path) {
-            Ok((p, progress)) if !p.fragments.is_empty() => {
-                if p.is_torn() {
-                    truncate(&path, p.valid_len)?;
+        match parse_file(footage, &path) {
+            Ok((p, progress, checked)) if !p.fragments.is_empty() => {
+                if let Some(d) = &checked.damaged {
+                    report.problem(format!("{rel}: {d}"));
                 }
+                if p.is_torn() || checked.unfinished {
+                    footage.cut_to(&path, p.valid_len)?;
+                }
+                let key_id = footage.key_id_of(&path)?;
                 let stream_id = store.stream_id(&camera, stream)?;
                 let entry = &p.sample_entries[0];
                 let id = store.insert_segment(&NewSegment {
@@ -193,6 +196,7 @@ pub fn check(data_dir: &Path, store: &Store, repair: bool, scope: Scope) -> anyh
                     // Which mode wrote it is not in the file; motion footage is
                     // the class usually kept longer, so nothing goes early.
                     class: SegmentClass::Motion,
+                    key_id,
                 })?;
                 store.update_segment(id, &progress, SegmentState::Complete)?;
                 report.segments += 1;
@@ -208,13 +212,13 @@ pub fn check(data_dir: &Path, store: &Store, repair: bool, scope: Scope) -> anyh
 }
 
 fn check_row(
-    data_dir: &Path,
-    store: &Store,
+    footage: &Footage,
     row: &SegmentRow,
     repair: bool,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let path = layout::absolute(data_dir, &row.path);
+    let store: &Store = footage.store();
+    let path = layout::absolute(footage.dir(), &row.path);
     let rel = &row.path;
     if row.state == SegmentState::Deleting {
         report.problem(format!("{rel}: deletion was interrupted"));
@@ -236,7 +240,7 @@ fn check_row(
         }
         return Ok(());
     }
-    let (parsed, derived) = match parse_file(&path) {
+    let (parsed, derived, checked) = match parse_file(footage, &path) {
         Ok(p) => p,
         Err(e) => {
             report.problem(format!("{rel}: unreadable: {e}"));
@@ -257,6 +261,13 @@ fn check_row(
             "torn tail: {} bytes after the last whole fragment",
             parsed.file_len - parsed.valid_len
         ));
+    }
+    if let Some(d) = &checked.damaged {
+        issues.push(d.clone());
+    }
+    let unfinished = checked.unfinished && row.state == SegmentState::Complete;
+    if unfinished {
+        issues.push("sealed file ends before its final chunk (cut short)".to_owned());
     }
     if row.state == SegmentState::Complete && derived != row.progress {
         issues.push(format!(
@@ -282,8 +293,8 @@ fn check_row(
             store.delete_segments(&[row.id])?;
             return Ok(());
         }
-        if parsed.is_torn() {
-            truncate(&path, parsed.valid_len)?;
+        if parsed.is_torn() || checked.unfinished {
+            footage.cut_to(&path, parsed.valid_len)?;
         }
         store.update_segment(row.id, &derived, SegmentState::Complete)?;
     }

@@ -214,6 +214,11 @@ fn remove(data_dir: &Path, store: &Store, rows: &[&SegmentBrief]) -> anyhow::Res
         super::dir_sync::sync_dir(d).with_context(|| format!("cannot sync {}", d.display()))?;
     }
     store.delete_segments(&ids)?;
+    // Marking shredded the sealed files' keys (the index's triggers); the
+    // write-ahead log is emptied so no copy of them lingers there either.
+    if let Err(e) = store.checkpoint() {
+        tracing::warn!("cannot checkpoint the index after retention: {e}");
+    }
     Ok(bytes)
 }
 

@@ -11,12 +11,13 @@ use super::indexer::{Change, Indexer, Key};
 use super::layout;
 use super::segmenter::FragmentOut;
 use crate::config::StreamKind;
+use crate::footage::{Footage, Sink};
 use crate::ingest::frame::{AudioParams, VideoParams};
 use crate::media::fmp4::{AudioTrack, init_segment};
 use crate::store::{AudioTrackInfo, FragIndex, NewSegment, Progress, SegmentClass, SegmentState};
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::fs::OpenOptions;
+use std::io;
+use std::path::PathBuf;
 
 /// A segment file that could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -35,9 +36,9 @@ impl WriteError {
 }
 
 /// Where a stream's segments go: its directory and its index row.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Destination<'a> {
-    pub data_dir: &'a Path,
+    pub footage: &'a Footage,
     pub stream_id: i64,
     pub camera: &'a str,
     pub stream: StreamKind,
@@ -45,7 +46,7 @@ pub struct Destination<'a> {
 }
 
 pub struct SegmentFile {
-    file: File,
+    file: Sink,
     path: PathBuf,
     key: Key,
     progress: Progress,
@@ -61,17 +62,23 @@ impl SegmentFile {
         audio: Option<&AudioParams>,
     ) -> Result<SegmentFile, WriteError> {
         let mut n = 0;
-        let (rel, path, mut file) = loop {
+        let data_dir = dest.footage.dir();
+        let (rel, path, file) = loop {
             let rel = layout::segment_path(dest.camera, dest.stream, start_us, n);
-            let path = layout::absolute(dest.data_dir, &rel);
+            let path = layout::absolute(data_dir, &rel);
             let io_err = |source| WriteError {
                 path: path.clone(),
                 source,
             };
             if let Some(dir) = path.parent() {
-                super::dir_sync::create_dirs(dest.data_dir, dir).map_err(io_err)?;
+                super::dir_sync::create_dirs(data_dir, dir).map_err(io_err)?;
             }
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
+            let opened = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path);
+            match opened {
                 Ok(f) => break (rel, path, f),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
                 Err(e) => return Err(io_err(e)),
@@ -93,14 +100,19 @@ impl SegmentFile {
             source,
         };
         // The index names the file only once its data and its name are on disk.
-        let written = file
-            .write_all(&init)
-            .and_then(|_| file.sync_data())
-            .and_then(|_| super::dir_sync::sync_parent(&path));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&path);
-            return Err(io_err(e));
-        }
+        let written = dest.footage.writer(file).and_then(|mut file| {
+            file.write_all(&init)?;
+            file.sync_data()?;
+            super::dir_sync::sync_parent(&path)?;
+            Ok(file)
+        });
+        let file = match written {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(io_err(e));
+            }
+        };
         let key = index.new_key();
         index.send(Change::Insert(
             key,
@@ -118,6 +130,7 @@ impl SegmentFile {
                 }),
                 bytes: init.len() as u64,
                 class: dest.class,
+                key_id: file.key_id(),
             },
         ));
         Ok(SegmentFile {
@@ -141,7 +154,7 @@ impl SegmentFile {
             }
         }
         if let Err(source) = res {
-            let _ = self.file.set_len(self.progress.bytes);
+            let _ = self.file.cut_back(self.progress.bytes);
             return Err(WriteError {
                 path: self.path.clone(),
                 source,
@@ -186,7 +199,11 @@ impl SegmentFile {
     }
 
     fn sync_and_index(&mut self, index: &Indexer, state: SegmentState) -> Result<(), WriteError> {
-        self.file.sync_data().map_err(|source| WriteError {
+        let synced = match state {
+            SegmentState::Complete => self.file.finish(),
+            _ => self.file.sync_data(),
+        };
+        synced.map_err(|source| WriteError {
             path: self.path.clone(),
             source,
         })?;

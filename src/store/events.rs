@@ -119,12 +119,18 @@ impl Store {
         Ok(exists)
     }
 
-    /// Stores an event with its pictures (JPEG snapshot and thumbnail), if any.
-    pub fn insert_event(&self, e: &EventRow, pictures: Option<(&[u8], &[u8])>) -> Result<i64> {
+    /// Stores an event with its pictures (JPEG snapshot and thumbnail, sealed
+    /// with data key `key_id` when footage is sealed), if any.
+    pub fn insert_event(
+        &self,
+        e: &EventRow,
+        pictures: Option<(&[u8], &[u8])>,
+        key_id: Option<u64>,
+    ) -> Result<i64> {
         let c = self.conn();
         c.execute(
-            "INSERT INTO events (camera, start_us, end_us, peak, peak_us, bbox, zones, snapshot, thumb) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO events (camera, start_us, end_us, peak, peak_us, bbox, zones, snapshot, thumb, key_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 e.camera,
                 e.start_us,
@@ -134,7 +140,8 @@ impl Store {
                 e.bbox,
                 e.zones.join(","),
                 pictures.map(|p| p.0),
-                pictures.map(|p| p.1)
+                pictures.map(|p| p.1),
+                key_id.and_then(|k| i64::try_from(k).ok())
             ],
         )?;
         Ok(c.last_insert_rowid())
@@ -248,13 +255,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("hearth.db")).unwrap();
         let old = store
-            .insert_event(&event("a", 1_000_000, 5_000_000), Some((b"full", b"thumb")))
+            .insert_event(
+                &event("a", 1_000_000, 5_000_000),
+                Some((b"full", b"thumb")),
+                None,
+            )
             .unwrap();
         let new = store
-            .insert_event(&event("a", 100_000_000, 105_000_000), None)
+            .insert_event(&event("a", 100_000_000, 105_000_000), None, None)
             .unwrap();
         store
-            .insert_event(&event("b", 1_000_000, 5_000_000), None)
+            .insert_event(&event("b", 1_000_000, 5_000_000), None, None)
             .unwrap();
         store
             .add_activity("a", &[(1, 0.2), (2, 0.5), (100, 0.1)])
@@ -304,7 +315,7 @@ mod tests {
             if i == 3 {
                 e.zones = vec!["porch".into(), "driveway".into()];
             }
-            ids.push(store.insert_event(&e, None).unwrap());
+            ids.push(store.insert_event(&e, None, None).unwrap());
         }
         let f = EventFilter {
             cameras: vec!["a".into(), "b".into()],

@@ -89,6 +89,16 @@ impl Store {
     }
 
     /// An export written (`Ok`) or given up (`Err` with why).
+    /// Notes the data key export `id`'s sealed file is written with, so removing
+    /// the export shreds it.
+    pub fn set_export_key(&self, id: i64, key_id: u64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE exports SET key_id = ?2 WHERE id = ?1",
+            rusqlite::params![id, i64::try_from(key_id).unwrap_or(i64::MAX)],
+        )?;
+        Ok(())
+    }
+
     pub fn export_finish(&self, id: i64, outcome: std::result::Result<(), &str>) -> Result<()> {
         let (state, error) = match outcome {
             Ok(()) => (1, None),

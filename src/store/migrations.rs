@@ -161,6 +161,27 @@ const MIGRATIONS: &[&str] = &[
         since_us INTEGER NOT NULL,
         by TEXT NOT NULL
     );",
+    // 15: encryption at rest. A sealed file's data key, wrapped by the master key
+    // (seal::keys), under the number its header names. A row that stops
+    // referring to its key (deleted, or a segment marked for deletion) deletes
+    // the key first: what is left of the file on disk can never be read again.
+    "CREATE TABLE data_keys (
+        id INTEGER PRIMARY KEY,
+        wrapped BLOB NOT NULL,
+        created_us INTEGER NOT NULL
+    );
+    ALTER TABLE segments ADD COLUMN key_id INTEGER;   -- data key of a sealed file
+    ALTER TABLE events ADD COLUMN key_id INTEGER;     -- data key of its sealed pictures
+    ALTER TABLE exports ADD COLUMN key_id INTEGER;    -- data key of a sealed export file
+    CREATE TRIGGER segments_shred_on_mark AFTER UPDATE OF state ON segments
+        WHEN NEW.state = 2 AND OLD.key_id IS NOT NULL
+        BEGIN DELETE FROM data_keys WHERE id = OLD.key_id; END;
+    CREATE TRIGGER segments_shred AFTER DELETE ON segments WHEN OLD.key_id IS NOT NULL
+        BEGIN DELETE FROM data_keys WHERE id = OLD.key_id; END;
+    CREATE TRIGGER events_shred AFTER DELETE ON events WHEN OLD.key_id IS NOT NULL
+        BEGIN DELETE FROM data_keys WHERE id = OLD.key_id; END;
+    CREATE TRIGGER exports_shred AFTER DELETE ON exports WHEN OLD.key_id IS NOT NULL
+        BEGIN DELETE FROM data_keys WHERE id = OLD.key_id; END;",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

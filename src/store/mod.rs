@@ -5,6 +5,7 @@
 //! (recorder threads, `spawn_blocking`).
 
 mod audit;
+mod data_keys;
 mod events;
 pub mod exports;
 pub mod fragments;
@@ -110,6 +111,8 @@ pub struct NewSegment {
     pub audio: Option<AudioTrackInfo>,
     pub bytes: u64,
     pub class: SegmentClass,
+    /// The data key of a sealed file.
+    pub key_id: Option<u64>,
 }
 
 /// A segment's audio track: its sample entry and timescale (samples per second).
@@ -250,6 +253,8 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "wal")?;
         conn.pragma_update(None, "synchronous", "normal")?;
         conn.pragma_update(None, "foreign_keys", "on")?;
+        // Deleted content is overwritten, so a shredded data key leaves no copy.
+        conn.pragma_update(None, "secure_delete", "on")?;
         migrations::apply(&mut conn).map_err(open_err)?;
         Ok(Store {
             conn: Mutex::new(conn),
@@ -396,8 +401,8 @@ impl Store {
         let c = self.conn();
         c.execute(
             "INSERT INTO segments (stream_id, start_us, path, codec, width, height, sample_entry, \
-             bytes, audio_sample_entry, audio_timescale, class, duration_90k, frames, fragments, state) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0, x'', 0)",
+             bytes, audio_sample_entry, audio_timescale, class, key_id, duration_90k, frames, fragments, state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, 0, x'', 0)",
             params![
                 s.stream_id,
                 s.start_us,
@@ -409,7 +414,8 @@ impl Store {
                 s.bytes as i64,
                 s.audio.as_ref().map(|a| &a.sample_entry),
                 s.audio.as_ref().map(|a| a.timescale),
-                s.class.as_str()
+                s.class.as_str(),
+                s.key_id.and_then(|k| i64::try_from(k).ok())
             ],
         )?;
         Ok(c.last_insert_rowid())
@@ -633,6 +639,7 @@ mod tests {
                     audio: None,
                     bytes: 10,
                     class: SegmentClass::Continuous,
+                    key_id: None,
                 })
                 .unwrap();
         };

@@ -8,6 +8,7 @@ use super::auth::{Authed, CameraAccess, may_see};
 use super::error::WebError;
 use super::media::{Source, audit_once_as, body, file_name, plan};
 use super::state::AppState;
+use crate::footage::Stored;
 use crate::record::export_file::{self, Progress, WriteError};
 use crate::record::layout;
 use crate::security::audit_chain::{Record, action};
@@ -18,7 +19,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
@@ -148,8 +148,7 @@ pub async fn create(
     state.exports.lock().insert(id, (user_id, progress.clone()));
     let job = state.clone();
     tokio::task::spawn_blocking(move || {
-        let dir = job.running().cfg.storage.data_dir.clone();
-        let outcome = export_file::write(&dir, id, &plan, &progress);
+        let outcome = export_file::write(&job.footage, id, &plan, &progress);
         let stored = match &outcome {
             Ok(()) => job.store.export_finish(id, Ok(())),
             // A cancelled export is deleted by whoever cancelled it.
@@ -209,15 +208,14 @@ async fn own(state: &AppState, cam: &CameraAccess, id: i64) -> Result<ExportRow,
 }
 
 /// A ready export's file, read in chunks.
-struct ExportFile(Mutex<std::fs::File>);
+struct ExportFile(Mutex<Stored>);
 
 impl Source for ExportFile {
     fn read(&self, from: u64, to: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
         let mut f = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let start = out.len();
         out.resize(start + usize::try_from(to - from).unwrap_or(0), 0);
-        f.seek(SeekFrom::Start(from))?;
-        f.read_exact(&mut out[start..])
+        f.read_exact_at(from, &mut out[start..])
     }
 }
 
@@ -234,14 +232,18 @@ pub async fn file(
     let rel = layout::export_path(e.id);
     let f = state
         .blocking(move |s| {
-            std::fs::File::open(layout::absolute(&s.running().cfg.storage.data_dir, &rel))
+            let mut f = s
+                .footage
+                .open_file(&layout::absolute(s.footage.dir(), &rel))?;
+            let len = f.plain_len()?;
+            Ok::<_, std::io::Error>((f, len))
         })
-        .await?
-        .map_err(|_| WebError::NotFound)?;
-    let len = f
-        .metadata()
-        .map_err(|err| WebError::Internal(format!("export #{}: {err}", e.id)))?
-        .len();
+        .await?;
+    let (f, len) = match f {
+        Ok(f) => f,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(WebError::NotFound),
+        Err(err) => return Err(WebError::Internal(format!("export #{}: {err}", e.id))),
+    };
     audit_once_as(
         &state,
         &cam,

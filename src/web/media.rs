@@ -8,6 +8,7 @@ use super::error::WebError;
 use super::plan_cache;
 use super::session_watch::{SessionWatch, Throttled};
 use super::state::AppState;
+use crate::footage::Footage;
 use crate::record::export::{self, ExportError, Plan};
 use crate::security::audit_chain::{Record, action};
 use axum::body::Body;
@@ -72,13 +73,7 @@ pub(super) async fn plan(
             if let Some(p) = s.plans.get(&key, &fp) {
                 return Ok((p, tag));
             }
-            let p = Arc::new(export::plan_segments(
-                &s.running().cfg.storage.data_dir,
-                &segs,
-                &key.0,
-                from,
-                to,
-            )?);
+            let p = Arc::new(export::plan_segments(&s.footage, &segs, &key.0, from, to)?);
             s.plans.put(key, fp, p.clone());
             Ok((p, tag))
         })
@@ -97,9 +92,13 @@ pub(super) trait Source: Send + Sync + 'static {
     fn read(&self, from: u64, to: u64, out: &mut Vec<u8>) -> std::io::Result<()>;
 }
 
-impl Source for Plan {
+/// A plan's bytes, its files read through the footage (sealed ones decrypted).
+pub(super) struct Planned(pub Arc<Plan>, pub Arc<Footage>);
+
+impl Source for Planned {
     fn read(&self, from: u64, to: u64, out: &mut Vec<u8>) -> std::io::Result<()> {
-        self.write_range(from, to, out)
+        self.0
+            .write_range(&self.1, from, to, out)
             .map_err(|e| std::io::Error::other(e.to_string()))
     }
 }
@@ -210,7 +209,10 @@ async fn picture(
     let name = cam.camera.clone();
     let found = state
         .blocking(move |s| -> Result<_, WebError> {
-            let pic = s.store.event_picture(&name, id, thumb)?;
+            let pic = s
+                .footage
+                .event_picture(&name, id, thumb)
+                .map_err(|e| WebError::Internal(format!("event {id}'s picture: {e}")))?;
             let ev = s.store.event(&name, id)?;
             Ok(ev.zip(pic))
         })
@@ -285,7 +287,8 @@ pub async fn view(
         Some((s, e)) => (StatusCode::PARTIAL_CONTENT, s, e),
         None => (StatusCode::OK, 0, len),
     };
-    let mut resp = Response::new(body(&state, &cam, plan, start, end));
+    let source = Arc::new(Planned(plan, state.footage.clone()));
+    let mut resp = Response::new(body(&state, &cam, source, start, end));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
@@ -355,7 +358,8 @@ pub async fn download(
     audit_once(&state, &cam, action::EXPORT, from, to, None).await?;
     let name = file_name(&cam.camera, from);
     let len = plan.len;
-    let mut resp = Response::new(body(&state, &cam, plan, 0, len));
+    let source = Arc::new(Planned(plan, state.footage.clone()));
+    let mut resp = Response::new(body(&state, &cam, source, 0, len));
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));

@@ -387,10 +387,14 @@ mod tests {
             recording_off: BTreeMap::new(),
         };
         let (_publish, running) = tokio::sync::watch::channel(Arc::new(running));
+        let footage = Arc::new(crate::footage::Footage::plain(
+            &running.borrow().cfg.storage.data_dir,
+            store,
+        ));
         let state = AppState::new(
             running,
             None,
-            store,
+            footage,
             crate::motion::notices::channel(),
             false,
         );

@@ -85,8 +85,7 @@ pub async fn still(
         None => {
             let jpeg = state
                 .blocking(move |s| -> anyhow::Result<Bytes> {
-                    let f = key_frame::read(&s.running().cfg.storage.data_dir, &seg, frag)
-                        .map_err(anyhow::Error::msg)?;
+                    let f = key_frame::read(&s.footage, &seg, frag).map_err(anyhow::Error::msg)?;
                     Ok(crate::motion::snapshot::key_frame_jpeg(&f.params, &f.data, WIDTH)?.into())
                 })
                 .await?

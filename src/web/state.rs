@@ -78,6 +78,8 @@ pub struct Inner {
     /// The household's time zone: every time a page shows or takes.
     pub zone: Zone,
     pub store: Arc<Store>,
+    /// Footage files, plain or sealed, opened through one place.
+    pub footage: Arc<crate::footage::Footage>,
     pub audit: AuditLog,
     /// Motion events as they happen, for the events stream.
     pub notices: crate::motion::notices::Notices,
@@ -182,10 +184,11 @@ impl AppState {
     pub fn new(
         running: tokio::sync::watch::Receiver<Arc<Running>>,
         config: Option<ConfigControl>,
-        store: Arc<Store>,
+        footage: Arc<crate::footage::Footage>,
         notices: crate::motion::notices::Notices,
         tls: bool,
     ) -> AppState {
+        let store = footage.store().clone();
         let (audit, zone) = {
             let cfg = &running.borrow().cfg;
             let zone = cfg
@@ -199,6 +202,7 @@ impl AppState {
             running,
             config,
             store,
+            footage,
             audit,
             stills: Mutex::new(HashMap::new()),
             recorded_stills: Default::default(),

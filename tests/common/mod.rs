@@ -244,10 +244,23 @@ impl Nvr {
 
     /// The web address Hearth logged when it started serving.
     pub fn web_url(&self) -> String {
+        self.web_url_after(0)
+    }
+
+    /// Starts `hearth run` again and waits for this run's web server (the log
+    /// holds earlier runs' lines too).
+    pub fn restart_web(&mut self) -> String {
+        let seen = self.log_text().len();
+        self.start();
+        self.web_url_after(seen)
+    }
+
+    fn web_url_after(&self, offset: usize) -> String {
         let mut url = String::new();
         assert!(
             wait_until(Duration::from_secs(60), || {
                 let log = self.log_text();
+                let log = log.get(offset..).unwrap_or_default();
                 match log.lines().find_map(|l| l.split("web: serving ").nth(1)) {
                     Some(u) => {
                         url = u.trim().to_owned();
