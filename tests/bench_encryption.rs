@@ -14,6 +14,8 @@ const SECONDS: u64 = 40;
 
 struct Run {
     cpu: f64,
+    /// The recorded stream's bit rate, kbit/s.
+    kbps: f64,
     /// Seek latencies, ms: the first request into each file, then again (warm).
     cold: Vec<f64>,
     warm: Vec<f64>,
@@ -69,6 +71,12 @@ fn run(port: u16, sealed: bool) -> Run {
         .filter(|s| s.state == hearth::store::SegmentState::Complete)
         .collect();
     let (from, to) = (segs[0].start_us, segs[segs.len() - 1].end_us() - 10_000_000);
+    let bytes: u64 = segs.iter().map(|s| s.progress.bytes).sum();
+    let secs: f64 = segs
+        .iter()
+        .map(|s| s.progress.duration_90k as f64 / 90_000.0)
+        .sum();
+    let kbps = bytes as f64 * 8.0 / secs / 1000.0;
     let mut c = Client::new(&url);
     assert_eq!(c.login("ann", "ann-password-1").status, 200);
     let mut seed = 0x2545_f491_u64;
@@ -92,7 +100,12 @@ fn run(port: u16, sealed: bool) -> Run {
         }
     }
     nvr.stop();
-    Run { cpu, cold, warm }
+    Run {
+        cpu,
+        kbps,
+        cold,
+        warm,
+    }
 }
 
 #[test]
@@ -118,9 +131,17 @@ fn recording_cpu_and_seek_latency_sealed_against_plain() {
         (median(&mut v), v[v.len() * 9 / 10])
     };
     let (p, s) = (per_stream(&plain), per_stream(&sealed));
+    let each = |runs: &[Run]| -> Vec<String> {
+        runs.iter()
+            .map(|r| format!("{:.2}", r.cpu / CAMERAS as f64))
+            .collect()
+    };
+    let (plain_runs, sealed_runs) = (each(&plain), each(&sealed));
     println!(
-        "{CAMERAS} cameras, 720p main stream recorded, {SECONDS} s samples, two runs each (alternated):\n  \
-         recording CPU per stream: plain {p:.2} % of a core, sealed {s:.2} % ({:+.1} %)",
+        "{CAMERAS} cameras, 1280x720 main stream at {:.0} kbit/s recorded, {SECONDS} s samples, \
+         two runs each (alternated):\n  \
+         recording CPU per stream: plain {p:.2} % of a core, sealed {s:.2} % ({:+.1} %; {plain_runs:?} / {sealed_runs:?} per stream)",
+        plain[0].kbps,
         (s - p) / p * 100.0
     );
     for (name, warm) in [("first request", false), ("same range again", true)] {
