@@ -122,6 +122,11 @@ impl Footage {
         &self.store
     }
 
+    /// The master key's fingerprint, when footage is sealed.
+    pub fn master_fingerprint(&self) -> Option<&str> {
+        self.master.as_ref().map(MasterKey::fingerprint)
+    }
+
     /// New files are sealed.
     pub fn sealing(&self) -> bool {
         self.master.is_some()

@@ -9,6 +9,7 @@ pub mod config_diff;
 pub mod config_edit;
 pub mod demo;
 pub mod egress;
+pub mod export_proof;
 pub mod fakecam;
 pub mod footage;
 pub mod ingest;

@@ -56,6 +56,20 @@ enum Cmd {
         to: String,
         #[arg(short = 'o', long)]
         output: PathBuf,
+        /// Append a manifest signed with this installation's key (camera, range,
+        /// the hashes of the video and of the segment files, the audit entry):
+        /// the MP4 still plays anywhere, and `hearth verify-export` checks it.
+        #[arg(long)]
+        bundle: bool,
+    },
+    /// Check an export bundle offline: its signature, and that neither the video
+    /// nor the manifest changed since it was signed.
+    VerifyExport {
+        file: PathBuf,
+        /// The installation's public key (shown on its System page): the bundle
+        /// must be signed by it.
+        #[arg(long)]
+        key: Option<String>,
     },
     /// Serve simulated cameras over RTSP (H.264 on /main and /sub).
     FakeCamera {
@@ -265,10 +279,12 @@ fn main() -> ExitCode {
             from,
             to,
             output,
+            bundle,
         } => match Config::load(&config) {
-            Ok(c) => export(&c, &camera, &stream, &from, &to, &output),
+            Ok(c) => export(&c, &camera, &stream, (&from, &to), &output, bundle),
             Err(e) => return config_error(e),
         },
+        Cmd::VerifyExport { file, key } => verify_export(&file, key.as_deref()),
         Cmd::FakeCamera {
             listen,
             file,
@@ -473,6 +489,64 @@ fn verify(cfg: &Config, repair: bool) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn verify_export(file: &Path, key: Option<&str>) -> anyhow::Result<ExitCode> {
+    let mut f =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let v = match hearth::export_proof::verify(&mut f) {
+        Ok(v) => v,
+        Err(why) => {
+            println!("FAILED: {}: {why}", file.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let m = &v.manifest;
+    if let Some(want) = key
+        && want.trim() != m.installation
+        && want.trim() != v.signer
+    {
+        println!(
+            "FAILED: {}: signed by key {}, not by the key given",
+            file.display(),
+            v.signer
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    println!(
+        "OK: {} is unchanged since key {} signed it{}: camera {}, {} stream, {} to {}, \
+         {} bytes of video from {} segment files",
+        file.display(),
+        v.signer,
+        if key.is_some() {
+            " (the key given)"
+        } else {
+            ""
+        },
+        m.camera,
+        m.stream,
+        m.from,
+        m.to,
+        m.video_bytes,
+        m.segments.len()
+    );
+    for a in &m.audit {
+        println!(
+            "audit entry #{} at {}: {} by {} ({})",
+            a.id,
+            a.time,
+            a.action,
+            a.user.as_deref().unwrap_or("-"),
+            a.detail.as_deref().unwrap_or("")
+        );
+    }
+    if key.is_none() {
+        println!(
+            "compare the key with the one on the System page of the Hearth it came from, \
+             or pass it with --key"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn detect(
     input: &Path,
     mut cfg: hearth::motion::detector::DetectorConfig,
@@ -509,9 +583,9 @@ fn export(
     cfg: &Config,
     camera: &str,
     stream: &str,
-    from: &str,
-    to: &str,
+    (from, to): (&str, &str),
     output: &Path,
+    bundle: bool,
 ) -> anyhow::Result<ExitCode> {
     let from_us = parse_time("--from", from)?;
     let to_us = parse_time("--to", to)?;
@@ -524,27 +598,51 @@ fn export(
     let (store, audit) = hearth::cli::open(cfg)?;
     let footage = hearth::nvr::footage(cfg, store)?;
     let plan = hearth::record::export::plan(&footage, camera, stream, from_us, to_us)?;
+    let proof = match bundle {
+        true => Some((
+            hearth::export_proof::SigningKey::load_or_create(&cfg.storage.data_dir)?,
+            hearth::record::export::manifest(&footage, camera, stream, from_us, to_us)?,
+        )),
+        false => None,
+    };
     // Footage leaves only once its audit entry has committed.
-    audit
-        .append(hearth::security::audit_chain::Record {
-            user: Some(hearth::cli::os_user()),
-            action: hearth::security::audit_chain::action::EXPORT.into(),
-            camera: Some(camera.to_owned()),
-            from_us: Some(from_us),
-            to_us: Some(to_us),
-            detail: Some(format!("{stream} stream to {}", output.display())),
-            ..Default::default()
-        })
+    let record = hearth::security::audit_chain::Record {
+        user: Some(hearth::cli::os_user()),
+        action: hearth::security::audit_chain::action::EXPORT.into(),
+        camera: Some(camera.to_owned()),
+        from_us: Some(from_us),
+        to_us: Some(to_us),
+        detail: Some(format!(
+            "{stream} stream to {}{}",
+            output.display(),
+            if bundle { " (signed bundle)" } else { "" }
+        )),
+        ..Default::default()
+    };
+    let entry = audit
+        .append_entry(record.clone())
         .context("cannot write the audit log, so nothing is exported")?;
     let tmp = output.with_extension("mp4.partial");
     let file =
         std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut w = hearth::export_proof::Hashing::new(std::io::BufWriter::new(file));
     if let Err(e) = plan.write_range(&footage, 0, plan.len, &mut w) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e.into());
     }
     let sum = plan.summary;
+    let (mut w, video_bytes, video_sha256) = w.finish();
+    if let Some((key, mut manifest)) = proof {
+        manifest.video_bytes = video_bytes;
+        manifest.video_sha256 = video_sha256;
+        manifest.audit = vec![hearth::export_proof::AuditRef::new(
+            entry.id,
+            entry.time_us,
+            &entry.hash,
+            &record,
+        )];
+        std::io::Write::write_all(&mut w, &key.proof_box(manifest))?;
+    }
     let file = w.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     std::fs::rename(&tmp, output)?;

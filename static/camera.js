@@ -316,7 +316,7 @@ document.getElementById("export").addEventListener("click", () => {
     return;
   }
   say("");
-  exportList.create(iso(r[0]), iso(r[1]));
+  exportList.create(iso(r[0]), iso(r[1]), document.getElementById("bundle").checked);
 });
 from.addEventListener("change", describe);
 to.addEventListener("change", describe);

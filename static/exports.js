@@ -17,8 +17,8 @@ export class Exports {
     this.refresh();
   }
 
-  async create(from, to) {
-    const r = await send("POST", `/api/cameras/${this.cam}/exports`, { from, to });
+  async create(from, to, bundle) {
+    const r = await send("POST", `/api/cameras/${this.cam}/exports`, { from, to, bundle });
     if (!r.ok) {
       this.say(`Export refused: ${(await r.json().catch(() => ({}))).error ?? r.status}`);
       return;

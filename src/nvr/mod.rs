@@ -398,10 +398,16 @@ async fn start_web(
         .with_context(|| format!("cannot listen on {}", server.listen))?;
     let addr = listener.local_addr()?;
     let (tls_cfg, dir) = (server.tls.clone(), cfg.storage.data_dir.clone());
+    let signing = {
+        let dir = cfg.storage.data_dir.clone();
+        tokio::task::spawn_blocking(move || crate::export_proof::SigningKey::load_or_create(&dir))
+            .await??
+    };
     let state = crate::web::AppState::new(
         running,
         Some(control),
         footage,
+        Arc::new(signing),
         notices,
         tls_cfg != crate::config::Tls::Off,
     );

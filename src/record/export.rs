@@ -154,6 +154,47 @@ pub fn plan(
     plan_segments(footage, &segs, camera, from_us, to_us)
 }
 
+/// The manifest of a bundle of `[from_us, to_us)`: the range and each segment
+/// file it reads, hashed as it is now (its indexed bytes, decrypted when
+/// sealed). The video's own length and hash, and the audit entries, are the
+/// caller's to add.
+pub fn manifest(
+    footage: &Footage,
+    camera: &str,
+    stream: crate::config::StreamKind,
+    from_us: i64,
+    to_us: i64,
+) -> Result<crate::export_proof::Manifest, ExportError> {
+    use crate::export_proof::{Manifest, SegmentHash, rfc3339, sha256_of};
+    let segs = footage
+        .store()
+        .segments_between(camera, stream, from_us, to_us)?;
+    let mut segments = Vec::with_capacity(segs.len());
+    for s in &segs {
+        let file_err = |e: std::io::Error| ExportError::File {
+            path: s.path.clone(),
+            message: e.to_string(),
+        };
+        let mut f = footage
+            .open_file(&layout::absolute(footage.dir(), &s.path))
+            .map_err(file_err)?;
+        segments.push(SegmentHash {
+            path: s.path.clone(),
+            bytes: s.progress.bytes,
+            sha256: sha256_of(&mut f, s.progress.bytes).map_err(file_err)?,
+        });
+    }
+    Ok(Manifest {
+        camera: camera.to_owned(),
+        stream: stream.as_str().to_owned(),
+        from: rfc3339(from_us),
+        to: rfc3339(to_us),
+        created: rfc3339(chrono::Utc::now().timestamp_micros()),
+        segments,
+        ..Manifest::default()
+    })
+}
+
 /// What a plan of `[from_us, to_us)` over these segments depends on: equal
 /// fingerprints mean byte-identical plans (segments are append-only; retention
 /// and recovery change ids, sizes or states). Stable across restarts.

@@ -6,6 +6,7 @@
 use super::dir_sync;
 use super::export::{ExportError, Plan};
 use super::layout::{self, EXPORTS};
+use crate::export_proof::{Hashing, Manifest, SigningKey};
 use crate::footage::Footage;
 use crate::store::Store;
 use crate::store::exports::ExportState;
@@ -38,12 +39,15 @@ pub enum WriteError {
 }
 
 /// Writes `plan` as export `id` (sealed when footage is: its key noted on the
-/// export's row first). A cancelled or failed export leaves no file behind.
+/// export's row first); with `proof`, as a bundle: the manifest, completed with
+/// the video's length and hash, signed and appended. A cancelled or failed
+/// export leaves no file behind.
 pub fn write(
     footage: &Footage,
     id: i64,
     plan: &Plan,
     progress: &Progress,
+    proof: Option<(&SigningKey, Manifest)>,
 ) -> Result<(), WriteError> {
     let data_dir = footage.dir();
     let dir = data_dir.join(EXPORTS);
@@ -69,6 +73,7 @@ pub fn write(
                 .set_export_key(id, key)
                 .map_err(|e| io(std::io::Error::other(e.to_string())))?;
         }
+        let mut hashed = Hashing::new(std::io::sink());
         let mut at = 0;
         while at < plan.len {
             if progress.cancel.load(Ordering::Relaxed) {
@@ -78,8 +83,15 @@ pub fn write(
             let mut buf = Vec::with_capacity(usize::try_from(to - at).unwrap_or(0));
             plan.write_range(footage, at, to, &mut buf)?;
             f.write_all(&buf).map_err(io)?;
+            std::io::Write::write_all(&mut hashed, &buf).map_err(io)?;
             at = to;
             progress.written.store(at, Ordering::Relaxed);
+        }
+        if let Some((key, mut manifest)) = proof {
+            let (_, bytes, sha256) = hashed.finish();
+            manifest.video_bytes = bytes;
+            manifest.video_sha256 = sha256;
+            f.write_all(&key.proof_box(manifest)).map_err(io)?;
         }
         f.finish().map_err(io)?;
         std::fs::rename(&part, &done).map_err(io)?;
@@ -189,7 +201,7 @@ mod tests {
         let footage = Footage::open(dir.path(), store.clone(), Some(&key)).unwrap();
         let id = export_row(&store);
         let p = plan(300_017);
-        write(&footage, id, &p, &Progress::default()).unwrap();
+        write(&footage, id, &p, &Progress::default(), None).unwrap();
         let file = layout::absolute(dir.path(), &layout::export_path(id));
         let mut want = Vec::new();
         p.write_range(&footage, 0, p.len, &mut want).unwrap();
@@ -220,7 +232,7 @@ mod tests {
         let footage = Footage::plain(dir.path(), store);
         let p = plan(3 * (1 << 20) + 17);
         let progress = Progress::default();
-        write(&footage, 7, &p, &progress).unwrap();
+        write(&footage, 7, &p, &progress, None).unwrap();
         let file = dir.path().join("exports/7.mp4");
         let mut want = Vec::new();
         p.write_range(&footage, 0, p.len, &mut want).unwrap();
@@ -230,7 +242,7 @@ mod tests {
         let cancelled = Progress::default();
         cancelled.cancel.store(true, Ordering::Relaxed);
         assert!(matches!(
-            write(&footage, 8, &p, &cancelled),
+            write(&footage, 8, &p, &cancelled, None),
             Err(WriteError::Cancelled)
         ));
         let names: Vec<_> = std::fs::read_dir(dir.path().join(EXPORTS))

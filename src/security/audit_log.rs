@@ -11,6 +11,14 @@ use crate::store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+/// An entry just appended: its number, the time it was given and its hash.
+#[derive(Clone, Copy, Debug)]
+pub struct Appended {
+    pub id: i64,
+    pub time_us: i64,
+    pub hash: Hash,
+}
+
 pub const HEAD_FILE: &str = "audit-head";
 /// A checkpoint goes to the system log every this many entries.
 pub const CHECKPOINT_EVERY: i64 = 100;
@@ -32,7 +40,12 @@ impl AuditLog {
 
     /// Appends an entry (time is set here) and moves the head. A file lock orders
     /// appends from several processes (the server and the CLI).
-    pub fn append(&self, mut r: Record) -> anyhow::Result<()> {
+    pub fn append(&self, r: Record) -> anyhow::Result<()> {
+        self.append_entry(r).map(|_| ())
+    }
+
+    /// As `append`, returning where the entry went in the chain.
+    pub fn append_entry(&self, mut r: Record) -> anyhow::Result<Appended> {
         use std::os::fd::AsRawFd;
         let _g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let lock = std::fs::File::create(self.head.with_extension("lock"))?;
@@ -46,7 +59,11 @@ impl AuditLog {
         if id % CHECKPOINT_EVERY == 0 {
             checkpoint_to_system_log(id, &hash);
         }
-        Ok(())
+        Ok(Appended {
+            id,
+            time_us: r.time_us,
+            hash,
+        })
     }
 
     /// Replaces the head file so that a crash leaves the old head or the new one,

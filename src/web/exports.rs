@@ -8,7 +8,9 @@ use super::auth::{Authed, CameraAccess, may_see};
 use super::error::WebError;
 use super::media::{Source, audit_once_as, body, file_name, plan};
 use super::state::AppState;
+use crate::export_proof::AuditRef;
 use crate::footage::Stored;
+use crate::record::export;
 use crate::record::export_file::{self, Progress, WriteError};
 use crate::record::layout;
 use crate::security::audit_chain::{Record, action};
@@ -82,13 +84,24 @@ fn listed(state: &AppState, e: ExportRow) -> Listed {
     }
 }
 
-/// `POST /api/cameras/{name}/exports` with `{"from", "to", "stream"?}`: starts
-/// writing the range on the server; answers the new export.
+/// What to export: a range, and whether as a signed bundle.
+#[derive(Deserialize)]
+pub struct ExportRequest {
+    #[serde(flatten)]
+    pub range: RangeQuery,
+    /// Append the manifest signed with the installation's key.
+    #[serde(default)]
+    pub bundle: bool,
+}
+
+/// `POST /api/cameras/{name}/exports` with `{"from", "to", "stream"?,
+/// "bundle"?}`: starts writing the range on the server; answers the new export.
 pub async fn create(
     State(state): State<AppState>,
     cam: CameraAccess,
-    Json(q): Json<RangeQuery>,
+    Json(req): Json<ExportRequest>,
 ) -> Result<(StatusCode, Json<Listed>), WebError> {
+    let (q, bundle) = (req.range, req.bundle);
     let user_id = cam.authed.user.id;
     let running = state
         .exports
@@ -129,26 +142,37 @@ pub async fn create(
         .await??;
     // The footage is on its way to a file the user can take away: audited
     // before a byte is written.
-    let audited = state
-        .audit(Record {
-            from_us: Some(from),
-            to_us: Some(to),
-            detail: Some(format!(
-                "export #{id} kept on the server ({} MB)",
-                bytes.div_ceil(1_000_000)
-            )),
-            ..cam.record(action::EXPORT)
-        })
-        .await;
-    if let Err(e) = audited {
-        let _ = state.blocking(move |s| s.store.export_remove(id)).await;
-        return Err(e);
-    }
+    let record = Record {
+        from_us: Some(from),
+        to_us: Some(to),
+        detail: Some(format!(
+            "export #{id} kept on the server ({} MB){}",
+            bytes.div_ceil(1_000_000),
+            if bundle { ", a signed bundle" } else { "" }
+        )),
+        ..cam.record(action::EXPORT)
+    };
+    let entry = match state.audit_entry(record.clone()).await {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = state.blocking(move |s| s.store.export_remove(id)).await;
+            return Err(e);
+        }
+    };
     let progress = Arc::new(Progress::default());
     state.exports.lock().insert(id, (user_id, progress.clone()));
     let job = state.clone();
+    let camera = cam.camera.clone();
     tokio::task::spawn_blocking(move || {
-        let outcome = export_file::write(&job.footage, id, &plan, &progress);
+        let outcome = match bundle {
+            false => Ok(None),
+            true => export::manifest(&job.footage, &camera, stream, from, to).map(|mut m| {
+                m.audit = vec![AuditRef::new(entry.id, entry.time_us, &entry.hash, &record)];
+                Some((&*job.signing, m))
+            }),
+        }
+        .map_err(WriteError::from)
+        .and_then(|proof| export_file::write(&job.footage, id, &plan, &progress, proof));
         let stored = match &outcome {
             Ok(()) => job.store.export_finish(id, Ok(())),
             // A cancelled export is deleted by whoever cancelled it.

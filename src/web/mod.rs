@@ -391,10 +391,13 @@ mod tests {
             &running.borrow().cfg.storage.data_dir,
             store,
         ));
+        let signing =
+            Arc::new(crate::export_proof::SigningKey::load_or_create(dir.path()).unwrap());
         let state = AppState::new(
             running,
             None,
             footage,
+            signing,
             crate::motion::notices::channel(),
             false,
         );

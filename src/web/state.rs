@@ -80,6 +80,8 @@ pub struct Inner {
     pub store: Arc<Store>,
     /// Footage files, plain or sealed, opened through one place.
     pub footage: Arc<crate::footage::Footage>,
+    /// Signs export bundles; its public half is on the System page.
+    pub signing: Arc<crate::export_proof::SigningKey>,
     pub audit: AuditLog,
     /// Motion events as they happen, for the events stream.
     pub notices: crate::motion::notices::Notices,
@@ -185,6 +187,7 @@ impl AppState {
         running: tokio::sync::watch::Receiver<Arc<Running>>,
         config: Option<ConfigControl>,
         footage: Arc<crate::footage::Footage>,
+        signing: Arc<crate::export_proof::SigningKey>,
         notices: crate::motion::notices::Notices,
         tls: bool,
     ) -> AppState {
@@ -203,6 +206,7 @@ impl AppState {
             config,
             store,
             footage,
+            signing,
             audit,
             stills: Mutex::new(HashMap::new()),
             recorded_stills: Default::default(),
@@ -239,6 +243,16 @@ impl AppState {
     }
 
     /// Appends to the audit log; a failure to audit is an error for the request.
+    /// As `audit`, answering where the entry went in the chain.
+    pub async fn audit_entry(
+        &self,
+        r: Record,
+    ) -> Result<crate::security::audit_log::Appended, super::error::WebError> {
+        self.blocking(move |s| s.audit.append_entry(r))
+            .await?
+            .map_err(|e| super::error::WebError::Internal(format!("audit log: {e:#}")))
+    }
+
     pub async fn audit(&self, r: Record) -> Result<(), super::error::WebError> {
         self.blocking(move |s| s.audit.append(r))
             .await?

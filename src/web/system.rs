@@ -44,6 +44,11 @@ pub struct CameraRow {
 
 pub struct System {
     pub data_dir: String,
+    /// Encryption at rest: on (with the master key's fingerprint) or off.
+    pub encryption: String,
+    /// The key export bundles are signed with (base64), and its fingerprint.
+    pub signing_key: String,
+    pub signing_fingerprint: String,
     pub disk: Vec<Cell>,
     pub cameras: Vec<CameraRow>,
     pub next_deletion: String,
@@ -222,6 +227,12 @@ async fn gather(state: &AppState) -> Result<System, WebError> {
     ];
     Ok(System {
         data_dir: state.running().cfg.storage.data_dir.display().to_string(),
+        encryption: match state.footage.master_fingerprint() {
+            Some(f) => format!("on: new footage is sealed (master key {f})"),
+            None => "off: footage is written plain ([storage] encryption_key_file)".into(),
+        },
+        signing_key: state.signing.public_b64(),
+        signing_fingerprint: state.signing.fingerprint(),
         disk,
         cameras,
         next_deletion: next.unwrap_or_else(|| "nothing: no finished recordings yet".into()),
