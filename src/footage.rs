@@ -93,12 +93,8 @@ impl Footage {
             }
         };
         Ok(Footage {
-            dir: dir.to_path_buf(),
-            store,
             master,
-            keys: Mutex::default(),
-            maps: Mutex::default(),
-            pool: Mutex::default(),
+            ..Footage::plain(dir, store)
         })
     }
 

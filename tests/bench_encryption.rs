@@ -21,13 +21,6 @@ struct Run {
     warm: Vec<f64>,
 }
 
-fn time(us: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
-        .expect("time")
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-        .replace('+', "%2B")
-}
-
 fn run(port: u16, sealed: bool) -> Run {
     let web = free_port();
     let key = if sealed {
@@ -89,8 +82,8 @@ fn run(port: u16, sealed: bool) -> Run {
             + i64::try_from((seed >> 16) % u64::try_from(to - from).expect("span")).expect("t");
         let q = format!(
             "/api/cameras/cam1/view.mp4?from={}&to={}",
-            time(at),
-            time(at + 10_000_000)
+            query_time(at),
+            query_time(at + 10_000_000)
         );
         for out in [&mut cold, &mut warm] {
             let t = Instant::now();

@@ -71,13 +71,6 @@ fn run_refused(nvr: &Nvr) -> (bool, String) {
     )
 }
 
-fn time(us: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
-        .expect("time")
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-        .replace('+', "%2B")
-}
-
 fn complete(nvr: &Nvr) -> Vec<hearth::store::SegmentRow> {
     nvr.segments()
         .into_iter()
@@ -125,8 +118,8 @@ fn sealed_recordings_show_nothing_yet_play_seek_export_and_verify() {
     let (from, to) = (done[0].start_us, done[done.len() - 1].end_us());
     let q = format!(
         "/api/cameras/den/view.mp4?from={}&to={}",
-        time(from),
-        time(to)
+        query_time(from),
+        query_time(to)
     );
     let mut c = Client::new(&url);
     assert_eq!(c.login("ann", "ann-password-1").status, 200);
@@ -158,8 +151,8 @@ fn sealed_recordings_show_nothing_yet_play_seek_export_and_verify() {
     let events = c
         .get(&format!(
             "/api/cameras/den/events?from={}&to={}",
-            time(now - 120_000_000),
-            time(now)
+            query_time(now - 120_000_000),
+            query_time(now)
         ))
         .json();
     let id = events[0]["id"].as_i64().expect("an event");
@@ -216,9 +209,9 @@ fn without_its_key_hearth_refuses_to_start_or_export_and_says_why() {
             "--camera".into(),
             "den".into(),
             "--from".into(),
-            time(from).replace("%2B", "+"),
+            rfc3339(from),
             "--to".into(),
-            time(to).replace("%2B", "+"),
+            rfc3339(to),
             "-o".into(),
             out.into(),
         ]
@@ -377,8 +370,8 @@ fn viewed(url: &str, from: i64, to: i64, n: usize) -> (Vec<u8>, Vec<Vec<u8>>, Ve
     assert_eq!(c.login("ann", "ann-password-1").status, 200);
     let q = format!(
         "/api/cameras/den/view.mp4?from={}&to={}",
-        time(from),
-        time(to)
+        query_time(from),
+        query_time(to)
     );
     let full = c.get(&q);
     assert_eq!(full.status, 200, "{}", full.text());
@@ -398,8 +391,8 @@ fn viewed(url: &str, from: i64, to: i64, n: usize) -> (Vec<u8>, Vec<Vec<u8>>, Ve
     let events = c
         .get(&format!(
             "/api/cameras/den/events?from={}&to={}",
-            time(from),
-            time(to)
+            query_time(from),
+            query_time(to)
         ))
         .json();
     let id = events[0]["id"].as_i64().expect("an event");

@@ -26,12 +26,6 @@ fn verify_export(file: &Path, key: &str) -> (bool, String) {
     )
 }
 
-fn time(us: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
-        .expect("time")
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 #[test]
 fn bundles_verify_against_the_installation_key_and_fail_after_any_change() {
     let port = free_port();
@@ -73,7 +67,7 @@ fn bundles_verify_against_the_installation_key_and_fail_after_any_change() {
     // From the web: a bundle kept on the server.
     let made = c.post(
         "/api/cameras/den/exports",
-        serde_json::json!({"from": time(from), "to": time(to), "bundle": true}),
+        serde_json::json!({"from": rfc3339(from), "to": rfc3339(to), "bundle": true}),
     );
     assert_eq!(made.status, 201, "{}", made.text());
     let id = made.json()["id"].as_i64().expect("id");
@@ -109,9 +103,9 @@ fn bundles_verify_against_the_installation_key_and_fail_after_any_change() {
         "--camera",
         "den",
         "--from",
-        &time(from),
+        &rfc3339(from),
         "--to",
-        &time(to),
+        &rfc3339(to),
         "--bundle",
         "-o",
         bundle.to_str().expect("path"),

@@ -380,11 +380,7 @@ impl Nvr {
     /// `hearth export` of `[from_us, to_us)` of a camera's main stream into the
     /// test directory; the file must have been written.
     pub fn export(&self, camera: &str, from_us: i64, to_us: i64) -> PathBuf {
-        let time = |us: i64| {
-            chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
-                .expect("time")
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-        };
+        let time = rfc3339;
         let out = self.dir.path().join(format!("export-{camera}.mp4"));
         let (ok, text) = self.cli(&[
             "export",
@@ -400,6 +396,18 @@ impl Nvr {
         assert!(ok, "{text}");
         out
     }
+}
+
+/// A moment (UTC µs) in RFC 3339, to the microsecond.
+pub fn rfc3339(us: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
+        .expect("time")
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// As `rfc3339`, ready for a URL's query.
+pub fn query_time(us: i64) -> String {
+    rfc3339(us).replace('+', "%2B")
 }
 
 /// The counts a stream reported when Hearth stopped.
