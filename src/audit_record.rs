@@ -59,6 +59,10 @@ pub mod action {
     /// A camera's recording switched off or on (by a user, or "mqtt").
     pub const RECORDING_OFF: &str = "recording_off";
     pub const RECORDING_ON: &str = "recording_on";
+    /// A camera's privacy mode began or ended (by a user, "mqtt" or "schedule";
+    /// the detail says why): nothing is pulled from it while it lasts.
+    pub const PRIVACY_ON: &str = "privacy_on";
+    pub const PRIVACY_OFF: &str = "privacy_off";
 
     /// Every action, for the audit page's filter.
     pub const ALL: &[&str] = &[
@@ -91,6 +95,8 @@ pub mod action {
         PICTURE_SENT,
         RECORDING_OFF,
         RECORDING_ON,
+        PRIVACY_ON,
+        PRIVACY_OFF,
     ];
 }
 

@@ -31,10 +31,14 @@ impl Diff {
 }
 
 /// Whether a camera's pipeline must start again: any setting but its alerts
-/// (which the alert senders read as they go) differs.
+/// and its privacy settings (which the alert senders and the supervisor's
+/// privacy check read as they go) differs.
 fn pipeline_differs(a: &Camera, b: &Camera) -> bool {
     let plain = |c: &Camera| Camera {
         alerts: CameraAlerts::default(),
+        privacy_schedule: Default::default(),
+        privacy_groups: Vec::new(),
+        notify_on_view: false,
         ..c.clone()
     };
     plain(a) != plain(b)

@@ -20,6 +20,7 @@ pub mod motion;
 pub mod motion_settings;
 pub mod nvr;
 pub mod onvif;
+pub mod privacy_schedule;
 pub mod process_stats;
 pub mod record;
 pub mod seal;

@@ -42,6 +42,20 @@ recordingSwitch?.addEventListener("click", async () => {
   say((await r.json().catch(() => ({}))).error ?? `Recording not switched (${r.status})`);
 });
 
+// Privacy mode: anyone who may view the camera turns it on; an admin ends it.
+const privacySwitch = document.getElementById("privacy-switch");
+privacySwitch?.addEventListener("click", async () => {
+  const priv = privacySwitch.dataset.private === "true";
+  privacySwitch.disabled = true;
+  const r = await post(`/api/cameras/${cam}/privacy`, { private: priv });
+  if (r.ok) {
+    location.reload();
+    return;
+  }
+  privacySwitch.disabled = false;
+  say((await r.json().catch(() => ({}))).error ?? `Privacy mode not switched (${r.status})`);
+});
+
 // The browser's own zone, when its clock differs from the household's on this
 // day ("UTC" and "Etc/UTC" are one clock).
 const zoneNote = document.getElementById("zone");
@@ -61,6 +75,7 @@ dayInput.addEventListener("change", () => {
 const list = (id) => [...document.querySelectorAll(`#${id} li`)].map((s) => [+s.dataset.from / 1000, +s.dataset.to / 1000]);
 const spans = list("span-data");
 const events = list("event-data");
+const privacy = list("privacy-data");
 
 let stopLive = null;
 let soundOn = false;
@@ -191,6 +206,7 @@ let scrubbing = false;
 const timeline = new Timeline(canvas, day, {
   spans,
   events,
+  privacy,
   onScrub: (at) => {
     scrubbing = true;
     show(at);

@@ -78,6 +78,7 @@ function fill(c) {
     let v = b ? c[a][b] : c[a];
     if (el.name === "password") v = "";
     if (el.dataset.percent !== undefined) v = Math.round(v * 100 * 10000) / 10000;
+    if (Array.isArray(v)) v = v.join(el.dataset.lines !== undefined ? "\n" : ", ");
     if (el.type === "checkbox") el.checked = !!v;
     else el.value = v ?? "";
   }
@@ -91,6 +92,9 @@ function read() {
     let v = el.type === "checkbox" ? el.checked : el.value;
     if (el.type === "number" || el.type === "range") v = Number(v);
     if (el.dataset.percent !== undefined) v /= 100;
+    if (el.dataset.lines !== undefined || el.dataset.list !== undefined) {
+      v = v.split(el.dataset.lines !== undefined ? "\n" : ",").map((x) => x.trim()).filter(Boolean);
+    }
     const [a, b] = el.name.split(".");
     if (b) c[a][b] = v;
     else c[a] = v;

@@ -10,10 +10,11 @@ const WIDTHS = [24, 12, 6, 3, 1, 0.5, 10 / 60, 5 / 60, 1 / 60].map((h) => h * 36
 const STEPS = [5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600].map((s) => s * 1000);
 
 export class Timeline {
-  constructor(canvas, day, { spans, events, onScrub, onPick }) {
+  constructor(canvas, day, { spans, events, privacy = [], onScrub, onPick }) {
     this.c = canvas;
     this.day = day;
     this.spans = spans;
+    this.privacy = privacy;
     this.events = events;
     this.levels = [];
     this.onScrub = onScrub;
@@ -176,6 +177,31 @@ export class Timeline {
       ctx.fillStyle = "rgba(60, 110, 200, 0.25)";
       ctx.fillRect(x(this.range[0]), 18, Math.max(2, x(this.range[1]) - x(this.range[0])), H - 18);
     }
+    // Privacy periods: hatched, so they read as "private", not as a gap.
+    ctx.save();
+    ctx.strokeStyle = "#5b6f8a";
+    ctx.lineWidth = 1;
+    for (const [a, b] of this.privacy) {
+      if (b < this.v0 || a > this.v0 + this.span) continue;
+      const [x0, x1] = [Math.max(0, x(a)), Math.min(W, Math.max(x(a) + 2, x(b)))];
+      ctx.fillStyle = "rgba(91, 111, 138, 0.18)";
+      ctx.fillRect(x0, 18, x1 - x0, H - 18);
+      ctx.beginPath();
+      ctx.rect(x0, 18, x1 - x0, H - 18);
+      ctx.clip();
+      for (let hx = x0 - H; hx < x1; hx += 6) {
+        ctx.moveTo(hx, H);
+        ctx.lineTo(hx + H - 18, 18);
+      }
+      ctx.stroke();
+      ctx.restore();
+      ctx.save();
+      if (x1 - x0 > 50) {
+        ctx.fillStyle = "#3d4d63";
+        ctx.fillText("private", x0 + 4, 30);
+      }
+    }
+    ctx.restore();
     ctx.fillStyle = "#c9c6bd";
     for (const [a, b] of this.spans) {
       if (b < this.v0 || a > this.v0 + this.span) continue;

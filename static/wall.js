@@ -4,6 +4,7 @@
 // or 9 tiles at once) and order are kept in this browser.
 
 import { canPlayLive, playLive } from "./player.js";
+import { post } from "./app.js";
 
 const wall = document.getElementById("wall");
 const tiles = () => [...wall.querySelectorAll(".tile")];
@@ -51,7 +52,8 @@ function stillLoop(tile, why) {
 }
 
 function start(tile) {
-  if (running.has(tile)) return;
+  // A private camera is not connected to: its tile says so and nothing plays.
+  if (running.has(tile) || tile.dataset.private) return;
   const video = tile.querySelector("video");
   if (!canPlayLive()) {
     running.set(tile, stillLoop(tile, "This browser cannot play live video here: a still every 2 s."));
@@ -195,3 +197,20 @@ const refresh = async () => {
 };
 setInterval(refresh, 5000);
 show();
+
+// Privacy groups ("home mode"): every camera of the group at once.
+const groupMessage = document.getElementById("group-message");
+for (const b of document.querySelectorAll("button[data-group]")) {
+  b.addEventListener("click", async () => {
+    b.disabled = true;
+    const r = await post(`/api/privacy/groups/${encodeURIComponent(b.dataset.group)}`, {
+      private: b.dataset.private === "true",
+    });
+    if (r.ok) {
+      location.reload();
+      return;
+    }
+    b.disabled = false;
+    groupMessage.textContent = (await r.json().catch(() => ({}))).error ?? `Not switched (${r.status})`;
+  });
+}

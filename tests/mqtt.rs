@@ -205,7 +205,7 @@ fn commands_act_only_where_allowed_and_pictures_leave_only_where_opted_in() {
     let sub = broker.subscribe();
     let port = free_port();
     let _cam = fake_camera(port, None);
-    let allowing = "[cameras.alerts]\nsnapshots = true\nmqtt_commands = [\"recording\"]\n";
+    let allowing = "privacy_groups = [\"outside\"]\n[cameras.alerts]\nsnapshots = true\nmqtt_commands = [\"recording\", \"privacy\"]\n";
     let web = free_port();
     let mut nvr = Nvr::new(
         &format!(
@@ -251,7 +251,9 @@ fn commands_act_only_where_allowed_and_pictures_leave_only_where_opted_in() {
     for (topic, want) in [
         ("homeassistant/switch/hearth_porch/recording/config", true),
         ("homeassistant/camera/hearth_porch/snapshot/config", true),
+        ("homeassistant/switch/hearth_porch/privacy/config", true),
         ("homeassistant/switch/hearth_yard/recording/config", false),
+        ("homeassistant/switch/hearth_yard/privacy/config", false),
         ("homeassistant/camera/hearth_yard/snapshot/config", false),
     ] {
         assert_eq!(
@@ -273,7 +275,7 @@ fn commands_act_only_where_allowed_and_pictures_leave_only_where_opted_in() {
     );
     assert!(
         nvr.log_text()
-            .contains("recording/set ignored: this camera takes no MQTT commands")
+            .contains("recording/set ignored: this camera does not take it")
     );
     assert!(
         !sub.on("hearth/yard/recording")
@@ -334,6 +336,40 @@ fn commands_act_only_where_allowed_and_pictures_leave_only_where_opted_in() {
             .any(|s| s.payload.contains("motion_end"))
     }));
     assert!(sub.on("hearth/yard/snapshot").is_empty());
+
+    // Privacy from MQTT: only where allowed; a group's switch does its cameras.
+    broker.publish("hearth/yard/privacy/set", "ON");
+    broker.publish("hearth/porch/privacy/set", "ON");
+    assert!(
+        sub.wait_for(Duration::from_secs(20), "hearth/porch/privacy", "ON"),
+        "{}",
+        nvr.log_text()
+    );
+    assert!(sub.wait_for(
+        Duration::from_secs(20),
+        "hearth/groups/outside/privacy",
+        "ON"
+    ));
+    assert!(admin.get("/api/cameras/porch/live.jpg").status == 409);
+    assert!(
+        !sub.on("hearth/yard/privacy")
+            .iter()
+            .any(|s| s.payload == "ON")
+    );
+    assert!(
+        nvr.log_text()
+            .contains("privacy/set ignored: this camera does not take it")
+    );
+    broker.publish("hearth/groups/outside/privacy/set", "OFF");
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            sub.on("hearth/porch/privacy")
+                .last()
+                .is_some_and(|s| s.payload == "OFF")
+        }),
+        "{}",
+        nvr.log_text()
+    );
     nvr.stop();
 
     let store = Store::open(&nvr.data().join("hearth.db")).expect("index");
@@ -348,6 +384,9 @@ fn commands_act_only_where_allowed_and_pictures_leave_only_where_opted_in() {
     assert_eq!(did("recording_off", "porch"), ["mqtt"]);
     assert_eq!(did("recording_on", "porch"), [ADMIN.0]);
     assert!(did("recording_off", "yard").is_empty());
+    assert_eq!(did("privacy_on", "porch"), ["mqtt"]);
+    assert_eq!(did("privacy_off", "porch"), ["mqtt"]);
+    assert!(did("privacy_on", "yard").is_empty());
     let pictures: Vec<_> = audit
         .iter()
         .filter(|e| e.record.action == "picture_sent")

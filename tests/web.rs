@@ -86,6 +86,9 @@ fn every_route_answers_each_role_as_the_table_says() {
         // No such event: the permission is checked first, the event after.
         (("GET", "/api/cameras/{name}/events/{id}/snapshot.jpg"), 404),
         (("GET", "/api/cameras/{name}/events/{id}/thumb.jpg"), 404),
+        // The body lacks `private`: the permission first, then 422.
+        (("POST", "/api/cameras/{name}/privacy"), 422),
+        (("POST", "/api/privacy/groups/{group}"), 422),
         (("GET", "/events"), 200),
         (("GET", "/api/events"), 200),
         (("GET", "/api/events/stream"), 200),

@@ -12,7 +12,6 @@ use crate::audit_record::{Record, action};
 use crate::config::{Camera, Config};
 use crate::egress::Reach;
 use crate::footage::Footage;
-use crate::local_time::Zone;
 use crate::motion::notices::{Notice, Notices, Phase};
 use crate::security::audit_log::AuditLog;
 use crate::web::state::Running;
@@ -104,10 +103,7 @@ impl Dispatcher {
                 None => self.pictures.remove(&n.camera),
             };
         }
-        let zone = cfg
-            .server
-            .as_ref()
-            .map_or_else(Zone::system, |s| s.timezone);
+        let zone = cfg.zone();
         let link = cfg
             .link_base
             .as_ref()

@@ -13,7 +13,9 @@ use crate::config::{Command, Config, Mqtt, StreamKind};
 use crate::footage::Footage;
 use crate::motion::notices::{Notice, Notices, Phase};
 use crate::security::audit_log::AuditLog;
-use crate::web::state::{RecordingAsk, RecordingSwitch, Running};
+use crate::web::state::{
+    PrivacyAsk, PrivacySwitch, PrivacyTarget, RecordingAsk, RecordingSwitch, Running,
+};
 use rumqttc::{AsyncClient, ClientError, Event, LastWill, Packet, QoS};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -37,6 +39,8 @@ pub struct Links {
     pub notices: Notices,
     /// Where an allowed `recording/set` goes.
     pub switch: RecordingSwitch,
+    /// Where an allowed `privacy/set` goes.
+    pub privacy: PrivacySwitch,
     /// Event snapshots, for cameras that let pictures leave.
     pub footage: Arc<Footage>,
 }
@@ -65,11 +69,12 @@ struct Publisher {
     m: Mqtt,
     running: watch::Receiver<Arc<Running>>,
     switch: RecordingSwitch,
+    privacy: PrivacySwitch,
     footage: Arc<Footage>,
     audit: Arc<AuditLog>,
     /// Messages made by side tasks (snapshots read and audited).
     side: (mpsc::Sender<Message>, Option<mpsc::Receiver<Message>>),
-    /// Cameras whose refused command was logged.
+    /// Refused commands logged once: "camera command", or "group name".
     refused_told: BTreeSet<String>,
     outbox: Outbox,
     motion: BTreeMap<String, MotionNow>,
@@ -92,6 +97,7 @@ impl Publisher {
             m,
             running: links.running,
             switch: links.switch,
+            privacy: links.privacy,
             footage: links.footage,
             audit,
             side: (tx, Some(rx)),
@@ -135,7 +141,8 @@ impl Publisher {
                                     last_error.clear();
                                     tracing::info!("MQTT: connected to the broker at {broker}");
                                     let _ = client.try_subscribe(topics::ha_status(&self.m), QoS::AtLeastOnce);
-                                    let _ = client.try_subscribe(topics::recording_set_filter(&self.m), QoS::AtLeastOnce);
+                                    let _ = client.try_subscribe(topics::switch_set_filter(&self.m), QoS::AtLeastOnce);
+                                    let _ = client.try_subscribe(topics::group_privacy_set_filter(&self.m), QoS::AtLeastOnce);
                                     self.hello();
                                 }
                                 Ok(Event::Incoming(Packet::Publish(p))) => {
@@ -143,8 +150,10 @@ impl Publisher {
                                         tracing::info!("MQTT: Home Assistant started; discovery sent again");
                                         self.announce(true);
                                         self.states();
-                                    } else if let Some(cam) = topics::recording_set_camera(&self.m, &p.topic) {
-                                        self.command(cam.to_owned(), &p.payload);
+                                    } else if let Some(g) = topics::group_privacy_set_group(&self.m, &p.topic) {
+                                        self.group_command(g.to_owned(), &p.payload);
+                                    } else if let Some((cam, c)) = topics::switch_set_camera(&self.m, &p.topic) {
+                                        self.command(cam.to_owned(), c, &p.payload);
                                     }
                                 }
                                 Ok(_) => {}
@@ -159,7 +168,7 @@ impl Publisher {
                             Some(msg) = side.recv() => self.outbox.push(msg),
                             Ok(()) = self.running.changed() => {
                                 self.announce(false);
-                                self.recording_states();
+                                self.switch_states();
                             }
                             () = stopped(&mut shutdown) => {
                                 if connected {
@@ -252,6 +261,7 @@ impl Publisher {
                 .collect();
             let extras = topics::Extras {
                 recording_switch: cam.alerts.mqtt_commands.contains(&Command::Recording),
+                privacy_switch: cam.alerts.mqtt_commands.contains(&Command::Privacy),
                 snapshot: cam.alerts.snapshots,
             };
             let d = if self.m.discovery {
@@ -279,57 +289,126 @@ impl Publisher {
         self.announced = now;
     }
 
-    /// Each camera's recording, on or switched off.
-    fn recording_states(&mut self) {
+    /// Each camera's recording (on or switched off) and privacy mode, and each
+    /// privacy group's (on while all its cameras are private).
+    fn switch_states(&mut self) {
         let running = self.running.borrow().clone();
+        let on = |b: bool| if b { topics::ON } else { topics::OFF };
+        let mut groups: BTreeMap<&str, bool> = BTreeMap::new();
         for cam in &running.cfg.cameras {
-            let on = !running.recording_off.contains_key(&cam.name);
-            self.outbox.push(Message::state(
-                topics::recording(&self.m, &cam.name),
-                if on { topics::ON } else { topics::OFF },
-            ));
+            let private = running.private.contains_key(&cam.name);
+            for (c, state) in [
+                (
+                    Command::Recording,
+                    !running.recording_off.contains_key(&cam.name),
+                ),
+                (Command::Privacy, private),
+            ] {
+                self.outbox.push(Message::state(
+                    topics::switch_state(&self.m, &cam.name, c),
+                    on(state),
+                ));
+            }
+            for g in &cam.privacy_groups {
+                *groups.entry(g).or_insert(true) &= private;
+            }
+        }
+        for (g, all) in groups {
+            self.outbox
+                .push(Message::state(topics::group_privacy(&self.m, g), on(all)));
         }
     }
 
-    /// A `recording/set` for `camera`: passed to the supervisor when the
-    /// camera's config allows it, else ignored (and said once).
-    fn command(&mut self, camera: String, payload: &[u8]) {
+    /// A camera's `recording/set` or `privacy/set`: passed to the supervisor
+    /// when the camera's config allows it, else ignored (and said once).
+    fn command(&mut self, camera: String, c: Command, payload: &[u8]) {
         let allowed = self
             .cfg()
             .camera(&camera)
-            .is_some_and(|c| c.alerts.mqtt_commands.contains(&Command::Recording));
-        let on = match payload {
-            b"ON" => true,
-            b"OFF" => false,
-            _ => {
-                tracing::warn!(camera, "MQTT: recording/set takes ON or OFF; ignored");
-                return;
-            }
+            .is_some_and(|cam| cam.alerts.mqtt_commands.contains(&c));
+        let what = c.as_str();
+        let Some(on) = on_off(payload) else {
+            tracing::warn!(camera, "MQTT: {what}/set takes ON or OFF; ignored");
+            return;
         };
         if !allowed {
-            if self.refused_told.insert(camera.clone()) {
+            if self.refused_told.insert(format!("{camera} {what}")) {
                 tracing::warn!(
                     camera,
-                    "MQTT: recording/set ignored: this camera takes no MQTT commands (allow them with \
-                     mqtt_commands = [\"recording\"] in its [cameras.alerts])"
+                    "MQTT: {what}/set ignored: this camera does not take it (allow it with \
+                     mqtt_commands = [\"{what}\"] in its [cameras.alerts])"
                 );
             }
             return;
         }
-        let switch = self.switch.clone();
+        match c {
+            Command::Recording => {
+                let switch = self.switch.clone();
+                tokio::spawn(async move {
+                    let (reply, answer) = tokio::sync::oneshot::channel();
+                    let ask = RecordingAsk {
+                        camera: camera.clone(),
+                        on,
+                        by: "mqtt".to_owned(),
+                        reply,
+                    };
+                    if switch.send(ask).await.is_err() {
+                        return;
+                    }
+                    if let Ok(Err(e)) = answer.await {
+                        tracing::warn!(camera, "MQTT: recording/set not done: {e}");
+                    }
+                });
+            }
+            Command::Privacy => self.ask_privacy(PrivacyTarget::Camera(camera), on),
+        }
+    }
+
+    /// A group's `privacy/set`: taken only when every camera in the group takes
+    /// privacy commands.
+    fn group_command(&mut self, group: String, payload: &[u8]) {
+        let Some(on) = on_off(payload) else {
+            tracing::warn!(group, "MQTT: privacy/set takes ON or OFF; ignored");
+            return;
+        };
+        let cfg = self.cfg();
+        let members: Vec<_> = cfg
+            .cameras
+            .iter()
+            .filter(|c| c.privacy_groups.contains(&group))
+            .collect();
+        if let Some(c) = members
+            .iter()
+            .find(|c| !c.alerts.mqtt_commands.contains(&Command::Privacy))
+        {
+            if self.refused_told.insert(format!("group {group}")) {
+                tracing::warn!(
+                    group,
+                    "MQTT: the group's privacy/set ignored: its camera {} does not take privacy \
+                     commands (allow them with mqtt_commands = [\"privacy\"])",
+                    c.name
+                );
+            }
+            return;
+        }
+        self.ask_privacy(PrivacyTarget::Group(group), on);
+    }
+
+    fn ask_privacy(&self, target: PrivacyTarget, private: bool) {
+        let privacy = self.privacy.clone();
         tokio::spawn(async move {
             let (reply, answer) = tokio::sync::oneshot::channel();
-            let ask = RecordingAsk {
-                camera: camera.clone(),
-                on,
+            let ask = PrivacyAsk {
+                target: target.clone(),
+                private,
                 by: "mqtt".to_owned(),
                 reply,
             };
-            if switch.send(ask).await.is_err() {
+            if privacy.send(ask).await.is_err() {
                 return;
             }
             if let Ok(Err(e)) = answer.await {
-                tracing::warn!(camera, "MQTT: recording/set not done: {e}");
+                tracing::warn!("MQTT: privacy/set for {target:?} not done: {e}");
             }
         });
     }
@@ -384,7 +463,7 @@ impl Publisher {
 
     /// The motion state of every camera and zone as it is now.
     fn states(&mut self) {
-        self.recording_states();
+        self.switch_states();
         if !self.m.publish.motion {
             return;
         }
@@ -505,4 +584,12 @@ async fn goodbye(m: &Mqtt, client: &AsyncClient, el: &mut rumqttc::EventLoop) {
         }
     };
     let _ = tokio::time::timeout(GOODBYE, said).await;
+}
+
+fn on_off(payload: &[u8]) -> Option<bool> {
+    match payload {
+        b"ON" => Some(true),
+        b"OFF" => Some(false),
+        _ => None,
+    }
 }

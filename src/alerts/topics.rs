@@ -7,6 +7,7 @@
 //! `<discovery_prefix>/<component>/<node>/<object>/config`, one Home Assistant
 //! device per camera.
 
+use crate::config::Command;
 use crate::config::Mqtt;
 use crate::motion::notices::{Notice, Phase};
 use serde_json::{Value, json};
@@ -40,25 +41,52 @@ pub fn health(m: &Mqtt, camera: &str) -> String {
     format!("{}/{camera}/health", m.topic_prefix)
 }
 
-/// A camera's recording state (ON/OFF), and where a switch of it is asked.
-pub fn recording(m: &Mqtt, camera: &str) -> String {
-    format!("{}/{camera}/recording", m.topic_prefix)
+/// A camera's switch state (ON/OFF: `recording`, `privacy`), and where a
+/// switch of it is asked.
+pub fn switch_state(m: &Mqtt, camera: &str, c: Command) -> String {
+    format!("{}/{camera}/{}", m.topic_prefix, c.as_str())
 }
 
-pub fn recording_set(m: &Mqtt, camera: &str) -> String {
-    format!("{}/{camera}/recording/set", m.topic_prefix)
+pub fn switch_set(m: &Mqtt, camera: &str, c: Command) -> String {
+    format!("{}/{camera}/{}/set", m.topic_prefix, c.as_str())
 }
 
-/// Every camera's recording switch, to subscribe to.
-pub fn recording_set_filter(m: &Mqtt) -> String {
-    format!("{}/+/recording/set", m.topic_prefix)
+/// Every camera's switches, to subscribe to.
+pub fn switch_set_filter(m: &Mqtt) -> String {
+    format!("{}/+/+/set", m.topic_prefix)
 }
 
-/// The camera whose recording switch `topic` is, if it is one.
-pub fn recording_set_camera<'t>(m: &Mqtt, topic: &'t str) -> Option<&'t str> {
+/// The camera and switch `topic` asks of, if it is one.
+pub fn switch_set_camera<'t>(m: &Mqtt, topic: &'t str) -> Option<(&'t str, Command)> {
     let rest = topic.strip_prefix(&m.topic_prefix)?.strip_prefix('/')?;
-    let cam = rest.strip_suffix("/recording/set")?;
-    (!cam.is_empty() && !cam.contains('/')).then_some(cam)
+    let rest = rest.strip_suffix("/set")?;
+    let (cam, what) = rest.split_once('/')?;
+    let c = [Command::Recording, Command::Privacy]
+        .into_iter()
+        .find(|c| c.as_str() == what)?;
+    (!cam.is_empty() && !cam.contains('/')).then_some((cam, c))
+}
+
+/// A privacy group's state (ON while every camera in it is private) and switch.
+pub fn group_privacy(m: &Mqtt, group: &str) -> String {
+    format!("{}/groups/{group}/privacy", m.topic_prefix)
+}
+
+pub fn group_privacy_set(m: &Mqtt, group: &str) -> String {
+    format!("{}/groups/{group}/privacy/set", m.topic_prefix)
+}
+
+pub fn group_privacy_set_filter(m: &Mqtt) -> String {
+    format!("{}/groups/+/privacy/set", m.topic_prefix)
+}
+
+/// The group whose privacy switch `topic` is, if it is one.
+pub fn group_privacy_set_group<'t>(m: &Mqtt, topic: &'t str) -> Option<&'t str> {
+    let rest = topic
+        .strip_prefix(&m.topic_prefix)?
+        .strip_prefix("/groups/")?;
+    let g = rest.strip_suffix("/privacy/set")?;
+    (!g.is_empty() && !g.contains('/')).then_some(g)
 }
 
 /// The last event's snapshot (JPEG bytes), for a camera that lets pictures leave.
@@ -111,6 +139,8 @@ fn node(m: &Mqtt, camera: &str) -> String {
 pub struct Extras {
     /// A switch of its recording (MQTT commands allowed).
     pub recording_switch: bool,
+    /// A switch of its privacy mode (MQTT commands allowed).
+    pub privacy_switch: bool,
     /// A camera entity showing the last event's snapshot (pictures may leave).
     pub snapshot: bool,
 }
@@ -211,14 +241,31 @@ pub fn discovery(m: &Mqtt, camera: &str, zones: &[String], extras: Extras) -> Ve
             });
         }
     }
-    if extras.recording_switch {
+    for (on, c, name, icon) in [
+        (
+            extras.recording_switch,
+            Command::Recording,
+            "Recording",
+            "mdi:record-rec",
+        ),
+        (
+            extras.privacy_switch,
+            Command::Privacy,
+            "Privacy mode",
+            "mdi:eye-off",
+        ),
+    ] {
+        if !on {
+            continue;
+        }
+        let object = c.as_str();
         out.push(Discovery {
-            topic: topic("switch", "recording"),
+            topic: topic("switch", object),
             payload: with(
-                common("recording", "Recording"),
-                json!({"state_topic": recording(m, camera), "command_topic": recording_set(m, camera),
+                common(object, name),
+                json!({"state_topic": switch_state(m, camera, c), "command_topic": switch_set(m, camera, c),
                        "payload_on": ON, "payload_off": OFF, "state_on": ON, "state_off": OFF,
-                       "icon": "mdi:record-rec"}),
+                       "icon": icon}),
             ),
         });
     }
@@ -294,6 +341,7 @@ mod tests {
         let m = mqtt();
         let all = Extras {
             recording_switch: true,
+            privacy_switch: true,
             snapshot: true,
         };
         let d = discovery(&m, "front", &[], all);
@@ -308,12 +356,30 @@ mod tests {
             .find(|d| d.topic == "homeassistant/camera/hearth_front/snapshot/config")
             .unwrap();
         assert_eq!(cam.payload["topic"], "hearth/front/snapshot");
+        let privacy = d
+            .iter()
+            .find(|d| d.topic == "homeassistant/switch/hearth_front/privacy/config")
+            .unwrap();
+        assert_eq!(privacy.payload["command_topic"], "hearth/front/privacy/set");
         assert_eq!(
-            recording_set_camera(&m, "hearth/front/recording/set"),
-            Some("front")
+            switch_set_camera(&m, "hearth/front/recording/set"),
+            Some(("front", Command::Recording))
         );
-        assert_eq!(recording_set_camera(&m, "hearth/a/b/recording/set"), None);
-        assert_eq!(recording_set_camera(&m, "other/front/recording/set"), None);
+        assert_eq!(
+            switch_set_camera(&m, "hearth/front/privacy/set"),
+            Some(("front", Command::Privacy))
+        );
+        assert_eq!(switch_set_camera(&m, "hearth/a/b/recording/set"), None);
+        assert_eq!(switch_set_camera(&m, "hearth/front/motion/set"), None);
+        assert_eq!(switch_set_camera(&m, "other/front/recording/set"), None);
+        assert_eq!(
+            group_privacy_set_group(&m, "hearth/groups/indoor/privacy/set"),
+            Some("indoor")
+        );
+        assert_eq!(
+            group_privacy_set_group(&m, "hearth/groups/a/b/privacy/set"),
+            None
+        );
     }
 
     #[test]

@@ -137,6 +137,12 @@ struct RawCamera {
     max_bytes: Option<Spanned<String>>,
     motion: Option<RawMotion>,
     alerts: Option<Spanned<notify::RawCameraAlerts>>,
+    #[serde(default)]
+    privacy_schedule: Vec<Spanned<String>>,
+    #[serde(default)]
+    privacy_groups: Vec<Spanned<String>>,
+    #[serde(default)]
+    notify_on_view: bool,
 }
 
 #[derive(Deserialize)]
@@ -249,6 +255,14 @@ pub struct Camera {
     pub motion: Motion,
     /// Which events alert, and what may leave with them (`[cameras.alerts]`).
     pub alerts: CameraAlerts,
+    /// When the camera is private by schedule (nothing pulled from it), in the
+    /// household's time zone.
+    pub privacy_schedule: crate::privacy_schedule::Schedule,
+    /// Groups whose privacy switches together ("home mode").
+    pub privacy_groups: Vec<String>,
+    /// Every view of its footage, live or recorded, is announced through the
+    /// configured channels.
+    pub notify_on_view: bool,
 }
 
 /// Motion detection settings of a camera.
@@ -393,6 +407,9 @@ impl Config {
                 max_bytes: ctx.opt(&c.max_bytes, |v| ctx.size("max_bytes", v))?,
                 motion,
                 alerts,
+                privacy_schedule: ctx.privacy_schedule(&c.privacy_schedule)?,
+                privacy_groups: ctx.privacy_groups(&c.privacy_groups)?,
+                notify_on_view: c.notify_on_view,
             });
         }
         let mqtt = raw.mqtt.map(|m| ctx.mqtt(&m, base)).transpose()?;
@@ -421,6 +438,13 @@ impl Config {
 
     pub fn camera(&self, name: &str) -> Option<&Camera> {
         self.cameras.iter().find(|c| c.name == name)
+    }
+
+    /// The household's time zone: the server's, else the system's.
+    pub fn zone(&self) -> Zone {
+        self.server
+            .as_ref()
+            .map_or_else(Zone::system, |s| s.timezone)
     }
 }
 
@@ -541,6 +565,38 @@ impl Ctx<'_> {
             return Err(self.err(v.span().start, key, "must not be empty"));
         }
         Ok(v.get_ref())
+    }
+
+    fn privacy_schedule(
+        &self,
+        items: &[Spanned<String>],
+    ) -> Result<crate::privacy_schedule::Schedule, ConfigError> {
+        items
+            .iter()
+            .map(|v| {
+                crate::privacy_schedule::Window::parse(v.get_ref())
+                    .map_err(|m| self.err(v.span().start, "privacy_schedule", &m))
+            })
+            .collect::<Result<_, _>>()
+            .map(crate::privacy_schedule::Schedule)
+    }
+
+    fn privacy_groups(&self, items: &[Spanned<String>]) -> Result<Vec<String>, ConfigError> {
+        let mut out: Vec<String> = Vec::new();
+        for v in items {
+            let g = v.get_ref();
+            if !valid_name(g) {
+                return Err(self.err(
+                    v.span().start,
+                    "privacy_groups",
+                    "a group name is 1 to 64 letters, digits, '-' or '_'",
+                ));
+            }
+            if !out.contains(g) {
+                out.push(g.clone());
+            }
+        }
+        Ok(out)
     }
 
     fn duration(&self, key: &str, v: &Spanned<String>) -> Result<Duration, ConfigError> {

@@ -85,6 +85,18 @@ pub struct Push {
 pub enum Command {
     /// `<prefix>/<camera>/recording/set` ON/OFF.
     Recording,
+    /// `<prefix>/<camera>/privacy/set` ON/OFF (and its groups' switches).
+    Privacy,
+}
+
+impl Command {
+    /// The command's word in the config and in its topics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Command::Recording => "recording",
+            Command::Privacy => "privacy",
+        }
+    }
 }
 
 /// Which of a camera's events alert, and what may leave with them.
@@ -253,11 +265,12 @@ impl Ctx<'_> {
             for what in c.get_ref() {
                 match what.as_str() {
                     "recording" => mqtt_commands.push(Command::Recording),
+                    "privacy" => mqtt_commands.push(Command::Privacy),
                     _ => {
                         return Err(self.err(
                             c.span().start,
                             "mqtt_commands",
-                            "the commands are [\"recording\"]",
+                            "the commands are \"recording\" and \"privacy\"",
                         ));
                     }
                 }

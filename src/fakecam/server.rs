@@ -327,12 +327,20 @@ async fn serve(sock: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
     let mut channel = 0u8;
     let mut setup_clip: Option<&Clip> = None;
     let mut player: Option<JoinHandle<()>> = None;
+    let mut played: Option<String> = None;
     let result = loop {
         let req = match read_request(&mut rd).await {
             Ok(Some(r)) => r,
             Ok(None) => break Ok(()),
             Err(e) => break Err(e),
         };
+        if matches!(req.method.as_str(), "DESCRIBE" | "PLAY" | "TEARDOWN") {
+            // A session's life in the camera's own log, for whoever checks who pulled it.
+            tracing::info!("fake camera: {} {}", req.method, req.url);
+            if req.method == "PLAY" {
+                played = Some(req.url.clone());
+            }
+        }
         let cseq = req
             .headers
             .get("cseq")
@@ -442,6 +450,9 @@ async fn serve(sock: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
     };
     if let Some(p) = player {
         p.abort();
+    }
+    if let Some(url) = played {
+        tracing::info!("fake camera: session closed ({url})");
     }
     drop(tx);
     let _ = writer.await;

@@ -7,6 +7,7 @@
 mod open;
 pub use open::footage;
 mod pipeline;
+mod privacy;
 
 pub use pipeline::StreamReport;
 
@@ -65,14 +66,17 @@ pub async fn run(
         health: Default::default(),
         live: Default::default(),
         recording_off: Default::default(),
+        private: Default::default(),
     }));
     let (asks, mut asked) = tokio::sync::mpsc::channel(4);
     let (switch, mut switches) = tokio::sync::mpsc::channel(8);
+    let (privacy, mut privacy_asks) = tokio::sync::mpsc::channel(8);
     let control = crate::web::state::ConfigControl {
         path: path.to_path_buf(),
         reload: asks,
         saving: tokio::sync::Mutex::new(()),
         recording: switch.clone(),
+        privacy: privacy.clone(),
     };
     // The web server first: a port that is taken or a bad certificate stops the
     // start before any recording begins.
@@ -94,9 +98,16 @@ pub async fn run(
     if let Some(tx) = listening {
         let _ = tx.send(());
     }
-    let recording_off = {
+    let (recording_off, private, overrides) = {
         let store = store.clone();
-        tokio::task::spawn_blocking(move || store.recording_off()).await??
+        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            Ok((
+                store.recording_off()?,
+                store.private_now()?,
+                store.privacy_overrides()?,
+            ))
+        })
+        .await??
     };
     let mut sup = Supervisor {
         path: path.to_path_buf(),
@@ -108,10 +119,22 @@ pub async fn run(
         running,
         reports: Vec::new(),
         recording_off,
+        private,
+        overrides,
+        privacy_due: tokio::time::Instant::now(),
     };
+    // Privacy first: a camera private now is never pulled, not even briefly.
+    sup.settle_privacy().await;
     for cam in &cfg.cameras {
         if let Some(off) = sup.recording_off.get(&cam.name) {
             tracing::info!(camera = %cam.name, "recording is switched off (by {})", off.by);
+        }
+        if sup.is_private(&cam.name) {
+            tracing::info!(camera = %cam.name, "in privacy mode: not pulled");
+            continue;
+        }
+        if sup.pipelines.iter().any(|p| p.camera() == cam.name) {
+            continue;
         }
         let cam = sup.effective(cam);
         sup.pipelines
@@ -123,6 +146,7 @@ pub async fn run(
             running: sup.running.subscribe(),
             notices: sup.shared.notices.clone(),
             switch: switch.clone(),
+            privacy: privacy.clone(),
             footage: footage.clone(),
         };
         crate::alerts::mqtt::spawn(m, links, shutdown.clone())
@@ -164,6 +188,11 @@ pub async fn run(
                 let r = sup.switch_recording(&ask.camera, ask.on, &ask.by).await;
                 let _ = ask.reply.send(r);
             }
+            Some(ask) = privacy_asks.recv() => {
+                let r = sup.switch_privacy(&ask.target, ask.private, &ask.by).await;
+                let _ = ask.reply.send(r);
+            }
+            _ = tokio::time::sleep_until(sup.privacy_due) => sup.settle_privacy().await,
             _ = shutdown.wait_for(|&s| s) => break,
         }
     }
@@ -223,6 +252,12 @@ struct Supervisor {
     audit: Arc<AuditLog>,
     /// Cameras whose recording is switched off at run time.
     recording_off: BTreeMap<String, Off>,
+    /// Cameras in privacy mode now: each one's open period.
+    private: BTreeMap<String, crate::store::privacy::Period>,
+    /// Privacy switched by hand, until each camera's schedule next changes.
+    overrides: BTreeMap<String, crate::store::privacy::Override>,
+    /// When privacy is next looked at.
+    privacy_due: tokio::time::Instant,
 }
 
 impl Supervisor {
@@ -241,6 +276,7 @@ impl Supervisor {
             health,
             live,
             recording_off: self.recording_off.clone(),
+            private: self.private_view(),
         }));
     }
 
@@ -301,6 +337,7 @@ impl Supervisor {
             "recording switched {} by {by}",
             if on { "on" } else { "off" }
         );
+        // A private camera has no pipeline; it starts the new way when privacy ends.
         if let Some(i) = self.pipelines.iter().position(|p| p.camera() == camera) {
             let old = self.pipelines.remove(i);
             self.stop(vec![old]).await;
@@ -362,12 +399,15 @@ impl Supervisor {
         for cam in &self.cfg.cameras {
             match kept.iter().position(|p| p.camera() == cam.name) {
                 Some(i) => self.pipelines.push(kept.remove(i)),
+                None if self.is_private(&cam.name) => {}
                 None => match Pipeline::start(&self.effective(cam), &self.shared).await {
                     Ok(p) => self.pipelines.push(p),
                     Err(e) => tracing::error!(camera = %cam.name, "cannot start the camera: {e:#}"),
                 },
             }
         }
+        // A schedule or group that changed applies now.
+        self.settle_privacy().await;
         self.publish();
         if d.added.is_empty() && d.removed.is_empty() && d.changed.is_empty() {
             tracing::info!("config reloaded ({why}): no camera changed");

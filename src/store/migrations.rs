@@ -182,6 +182,25 @@ const MIGRATIONS: &[&str] = &[
         BEGIN DELETE FROM data_keys WHERE id = OLD.key_id; END;
     CREATE TRIGGER exports_shred AFTER DELETE ON exports WHEN OLD.key_id IS NOT NULL
         BEGIN DELETE FROM data_keys WHERE id = OLD.key_id; END;",
+    // 16: privacy mode. Each period a camera was private (nothing pulled from
+    // it): open while it lasts, who or what began and ended it. And a switch by
+    // hand that holds until the camera's schedule next changes.
+    "CREATE TABLE privacy_periods (
+        id INTEGER PRIMARY KEY,
+        camera TEXT NOT NULL,
+        start_us INTEGER NOT NULL,
+        end_us INTEGER,               -- NULL while it lasts
+        started_by TEXT NOT NULL,     -- a user's name, \"schedule\" or \"mqtt\"
+        ended_by TEXT
+    );
+    CREATE INDEX privacy_periods_by_camera ON privacy_periods (camera, start_us);
+    CREATE UNIQUE INDEX privacy_periods_open ON privacy_periods (camera) WHERE end_us IS NULL;
+    CREATE TABLE privacy_override (
+        camera TEXT PRIMARY KEY,
+        private INTEGER NOT NULL,
+        since_us INTEGER NOT NULL,
+        by TEXT NOT NULL
+    );",
 ];
 
 pub fn apply(conn: &mut Connection) -> Result<(), String> {

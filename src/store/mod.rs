@@ -10,6 +10,7 @@ mod events;
 pub mod exports;
 pub mod fragments;
 mod migrations;
+pub mod privacy;
 pub mod switches;
 mod users;
 
@@ -391,6 +392,14 @@ impl Store {
         )?;
         tx.execute(
             "UPDATE OR REPLACE recording_off SET camera = ?2 WHERE camera = ?1",
+            [old, new],
+        )?;
+        tx.execute(
+            "UPDATE OR REPLACE privacy_override SET camera = ?2 WHERE camera = ?1",
+            [old, new],
+        )?;
+        tx.execute(
+            "UPDATE privacy_periods SET camera = ?2 WHERE camera = ?1",
             [old, new],
         )?;
         tx.commit()?;

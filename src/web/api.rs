@@ -75,6 +75,30 @@ pub struct CameraStatus {
     pub name: String,
     pub record: String,
     pub streams: Vec<StreamStatus>,
+    /// In privacy mode: since when, by whom, until when if it ends by itself.
+    pub private: Option<crate::web::state::Private>,
+    /// Its privacy groups, switched together.
+    pub privacy_groups: Vec<String>,
+}
+
+impl CameraStatus {
+    /// The privacy mode in words for the pages: "since …, by …, until …".
+    pub fn private_note(&self, zone: crate::local_time::Zone) -> Option<String> {
+        self.private.as_ref().map(|p| private_words(p, zone))
+    }
+}
+
+/// A camera's privacy mode in words: "since …, by …[, until …]".
+pub fn private_words(p: &crate::web::state::Private, zone: crate::local_time::Zone) -> String {
+    let by = if p.by == "schedule" {
+        "by its schedule".to_owned()
+    } else {
+        format!("by {}", p.by)
+    };
+    let until = p
+        .until_us
+        .map_or(String::new(), |u| format!(", until {}", zone.date_time(u)));
+    format!("since {} {by}{until}", zone.date_time(p.since_us))
 }
 
 impl CameraStatus {
@@ -96,6 +120,8 @@ pub fn camera_statuses(state: &AppState, a: &Authed) -> Vec<CameraStatus> {
         .map(|c| CameraStatus {
             name: c.name.clone(),
             record: format!("{:?}", c.record).to_lowercase(),
+            private: state.running().private.get(&c.name).cloned(),
+            privacy_groups: c.privacy_groups.clone(),
             streams: state
                 .running()
                 .health

@@ -51,6 +51,13 @@ pub struct CameraForm {
     #[serde(default)]
     pub record_sub: bool,
     pub motion: MotionForm,
+    /// Weekly windows of privacy mode, as the config writes them.
+    #[serde(default)]
+    pub privacy_schedule: Vec<String>,
+    #[serde(default)]
+    pub privacy_groups: Vec<String>,
+    #[serde(default)]
+    pub notify_on_view: bool,
 }
 
 fn points(p: &Polygon) -> Vec<[f32; 2]> {
@@ -113,6 +120,9 @@ impl CameraForm {
             audio: c.audio,
             record: c.record,
             record_sub: c.record_sub,
+            privacy_schedule: c.privacy_schedule.0.iter().map(|w| w.to_string()).collect(),
+            privacy_groups: c.privacy_groups.clone(),
+            notify_on_view: c.notify_on_view,
             motion: MotionForm {
                 enabled: c.motion.enabled,
                 sensitivity: d.sensitivity,
@@ -150,6 +160,9 @@ impl CameraForm {
             audio: false,
             record: RecordMode::Continuous,
             record_sub: false,
+            privacy_schedule: Vec::new(),
+            privacy_groups: Vec::new(),
+            notify_on_view: false,
             motion: MotionForm {
                 enabled: m.enabled,
                 sensitivity: d.sensitivity,
@@ -241,6 +254,29 @@ pub fn fields(form: &CameraForm, old: Option<&CameraForm>) -> Vec<Field> {
     }
     if old.map_or(form.record_sub, |o| o.record_sub != form.record_sub) {
         out.push(value("record_sub", Value::from(form.record_sub)));
+    }
+    let strings = |v: &[String]| {
+        let a: Array = v
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect();
+        (!a.is_empty()).then(|| Item::Value(Value::Array(a)))
+    };
+    if old.map_or(!form.privacy_schedule.is_empty(), |o| {
+        o.privacy_schedule != form.privacy_schedule
+    }) {
+        out.push(("privacy_schedule".into(), strings(&form.privacy_schedule)));
+    }
+    if old.map_or(!form.privacy_groups.is_empty(), |o| {
+        o.privacy_groups != form.privacy_groups
+    }) {
+        out.push(("privacy_groups".into(), strings(&form.privacy_groups)));
+    }
+    if old.map_or(form.notify_on_view, |o| {
+        o.notify_on_view != form.notify_on_view
+    }) {
+        out.push(value("notify_on_view", Value::from(form.notify_on_view)));
     }
     let base = CameraForm::new_camera().motion;
     let (m, o) = (&form.motion, old.map_or(&base, |o| &o.motion));
@@ -395,9 +431,16 @@ mod tests {
             name: "path".into(),
             polygon: vec![[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]],
         }];
+        form.privacy_schedule = vec!["Mon-Fri 08:00-18:00".into(), "daily 23:00-06:00".into()];
+        form.privacy_groups = vec!["indoor".into()];
+        form.notify_on_view = true;
         let mut doc: toml_edit::DocumentMut = FILE.parse().expect("toml");
         edit_camera(&mut doc, "front", &fields(&form, Some(&old))).expect("edit");
         let text = doc.to_string();
+        assert!(
+            text.contains("privacy_schedule = [\"Mon-Fri 08:00-18:00\", \"daily 23:00-06:00\"]"),
+            "{text}"
+        );
         assert!(text.contains("sensitivity = 0.8\n"), "{text}");
         assert!(text.contains("post_roll = \"2500ms\""), "{text}");
         assert!(text.contains("pre_roll = \"5000ms\" # as typed"), "{text}");

@@ -87,6 +87,9 @@ fn test_camera(
             ..Motion::default()
         },
         alerts: crate::config::CameraAlerts::default(),
+        privacy_schedule: Default::default(),
+        privacy_groups: Vec::new(),
+        notify_on_view: false,
     }
 }
 
@@ -103,6 +106,17 @@ pub async fn test(
 ) -> Result<Json<Value>, WebError> {
     let url = config::camera_url(ask.url.trim())
         .map_err(|m| WebError::BadRequest(format!("url: {m}")))?;
+    // A private camera is not connected to, not even to test it.
+    let cfg = state.running().cfg.clone();
+    for c in &cfg.cameras {
+        let same = |u: &url::Url| place(u) == place(&url) && u.path() == url.path();
+        if ask.camera.as_deref() == Some(c.name.as_str())
+            || same(&c.url)
+            || c.sub_url.as_ref().is_some_and(same)
+        {
+            state.not_private(&c.name)?;
+        }
+    }
     let password = match ask.password.as_deref() {
         Some(p) if !p.is_empty() => Some(Secret::new(p.to_owned())),
         Some(_) => None,

@@ -70,6 +70,7 @@ pub async fn playlist(
     cam: CameraAccess,
     Query(q): Query<StreamQuery>,
 ) -> Result<Response, WebError> {
+    state.not_private(&cam.camera)?;
     let (kind, hub) = state
         .live_hub(&cam.camera, q.kind()?)
         .ok_or(WebError::NotFound)?;
@@ -138,6 +139,7 @@ async fn watching(
     kind: StreamKind,
     hub: Option<Arc<Hub>>,
 ) -> Result<Arc<Feed>, WebError> {
+    state.not_private(&cam.camera)?;
     let now = chrono::Utc::now().timestamp_micros();
     let session = cam.authed.token_hash.clone();
     let (feed, new_view) = {

@@ -60,6 +60,7 @@ pub async fn live(
     Query(q): Query<LiveQuery>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, WebError> {
+    state.not_private(&cam.camera)?;
     let (kind, hub) = state
         .live_hub(&cam.camera, stream_kind(q.stream.as_deref())?)
         .ok_or(WebError::NotFound)?;

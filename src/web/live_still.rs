@@ -43,6 +43,7 @@ pub async fn still(
     cam: CameraAccess,
     Query(q): Query<StreamQuery>,
 ) -> Result<Response, WebError> {
+    state.not_private(&cam.camera)?;
     let (kind, hub) = state
         .live_hub(&cam.camera, q.kind()?)
         .ok_or(WebError::NotFound)?;

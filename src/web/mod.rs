@@ -27,6 +27,7 @@ pub mod motion_preview;
 pub mod origin;
 pub mod pages;
 pub mod plan_cache;
+pub mod privacy_switch;
 pub mod recorded_still;
 pub mod recording_switch;
 pub mod session_watch;
@@ -96,6 +97,8 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::GET,  "/api/cameras/{name}/activity",   Camera, get(api::activity)),
         (Method::GET,  "/api/cameras/{name}/events/{id}/snapshot.jpg", Camera, get(media::snapshot)),
         (Method::GET,  "/api/cameras/{name}/events/{id}/thumb.jpg",    Camera, get(media::thumbnail)),
+        (Method::POST, "/api/cameras/{name}/privacy",    Camera, post(privacy_switch::camera)),
+        (Method::POST, "/api/privacy/groups/{group}",    User,   post(privacy_switch::group)),
         (Method::GET,  "/events",                        User,   get(pages::events)),
         (Method::GET,  "/api/events",                    User,   get(events::api_list)),
         (Method::GET,  "/api/events/stream",             User,   get(events::stream)),
@@ -385,6 +388,7 @@ mod tests {
             health: BTreeMap::new(),
             live: BTreeMap::new(),
             recording_off: BTreeMap::new(),
+            private: BTreeMap::new(),
         };
         let (_publish, running) = tokio::sync::watch::channel(Arc::new(running));
         let footage = Arc::new(crate::footage::Footage::plain(

@@ -128,6 +128,7 @@ pub async fn preview(
     cam: CameraAccess,
     Json(motion): Json<MotionForm>,
 ) -> Result<Json<Value>, WebError> {
+    state.not_private(&cam.camera)?;
     let (kind, hub) = state
         .live_hub(&cam.camera, None)
         .ok_or_else(|| WebError::Unavailable(format!("{} is not running", cam.camera)))?;

@@ -66,6 +66,9 @@ pub struct IndexPage {
     pub storage: Storage,
     /// Per camera: name, bytes, files, oldest and newest, in words.
     pub storage_rows: Vec<(String, String, u64, String, String)>,
+    pub zone: crate::local_time::Zone,
+    /// Privacy groups the user may switch, and whether each is all private now.
+    pub groups: Vec<(String, bool)>,
 }
 
 /// The live wall, and what is stored.
@@ -85,8 +88,37 @@ pub async fn index(State(state): State<AppState>, a: Authed) -> Result<IndexPage
             )
         })
         .collect();
+    let cameras = api::camera_statuses(&state, &a);
+    // Each group whose cameras this user may all view: its switch, and whether
+    // every camera in it is private now.
+    let running = state.running();
+    let mut groups: Vec<(String, bool)> = Vec::new();
+    for g in running
+        .cfg
+        .cameras
+        .iter()
+        .flat_map(|c| c.privacy_groups.iter())
+    {
+        if groups.iter().any(|(n, _)| n == g) {
+            continue;
+        }
+        let members: Vec<_> = running
+            .cfg
+            .cameras
+            .iter()
+            .filter(|c| c.privacy_groups.contains(g))
+            .collect();
+        if members.iter().all(|c| a.user.may_view(&c.name)) {
+            let all = members
+                .iter()
+                .all(|c| running.private.contains_key(&c.name));
+            groups.push((g.clone(), all));
+        }
+    }
     Ok(IndexPage {
-        cameras: api::camera_statuses(&state, &a),
+        zone: state.zone,
+        groups,
+        cameras,
         storage,
         storage_rows,
         nav: Nav::of(&a),
@@ -132,6 +164,10 @@ pub struct CameraPage {
     pub has_audio: bool,
     /// Since when and by whom recording is switched off, when it is.
     pub recording_off: Option<String>,
+    /// Since when, by whom and until when the camera is private, when it is.
+    pub private: Option<String>,
+    /// The day's privacy periods, for the timeline.
+    pub privacy: Vec<Span>,
     pub events: Vec<EventItem>,
 }
 
@@ -184,6 +220,28 @@ pub async fn camera(
                 .segments_between(&name, StreamKind::Main, start, end)
         })
         .await??;
+    let name = cam.camera.clone();
+    let privacy = state
+        .blocking(move |s| s.store.privacy_periods(&name, start, end))
+        .await??
+        .into_iter()
+        .map(|p| {
+            let to = p.end_us.unwrap_or(now).min(end);
+            let by = p
+                .ended_by
+                .map_or(String::new(), |e| format!(", ended by {e}"));
+            Span {
+                from_us: p.start_us.max(start),
+                to_us: to,
+                label: format!(
+                    "private {} – {} (begun by {}{by})",
+                    zone.time(p.start_us),
+                    p.end_us.map_or("now".to_owned(), |e| zone.time(e)),
+                    p.started_by
+                ),
+            }
+        })
+        .collect();
     let spans = runs(&rows)
         .into_iter()
         .map(|(a, b)| Span {
@@ -227,6 +285,11 @@ pub async fn camera(
         .recording_off
         .get(&cam.camera)
         .map(|off| format!("since {} by {}", zone.date_time(off.since_us), off.by));
+    let private = state
+        .running()
+        .private
+        .get(&cam.camera)
+        .map(|p| api::private_words(p, zone));
     let offsets = serde_json::to_string(&zone.offsets(day)).unwrap_or_else(|_| "[]".into());
     let d = |x: Option<NaiveDate>| {
         x.map(|d| d.format("%Y-%m-%d").to_string())
@@ -251,6 +314,8 @@ pub async fn camera(
         has_sub,
         has_audio,
         recording_off,
+        private,
+        privacy,
     })
 }
 

@@ -36,7 +36,36 @@ pub struct Running {
     pub live: HubMap,
     /// Cameras whose recording is switched off at run time.
     pub recording_off: BTreeMap<String, crate::store::switches::Off>,
+    /// Cameras in privacy mode: nothing is pulled from them.
+    pub private: BTreeMap<String, Private>,
 }
+
+/// A camera in privacy mode: since when, by whom (a user's name, "schedule"
+/// or "mqtt"), and when it ends by itself if it does.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Private {
+    pub since_us: i64,
+    pub by: String,
+    pub until_us: Option<i64>,
+}
+
+/// Which cameras a privacy switch is for: one, or every camera of a group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrivacyTarget {
+    Camera(String),
+    Group(String),
+}
+
+/// A request to the supervisor: privacy mode on or off for `target`, as `by`;
+/// answers the cameras whose state changed, or why nothing did.
+pub struct PrivacyAsk {
+    pub target: PrivacyTarget,
+    pub private: bool,
+    pub by: String,
+    pub reply: tokio::sync::oneshot::Sender<Result<Vec<String>, String>>,
+}
+
+pub type PrivacySwitch = tokio::sync::mpsc::Sender<PrivacyAsk>;
 
 /// A request to the supervisor: switch a camera's recording on or off, as
 /// `by` (a user's name, or "mqtt"); audited before it takes effect.
@@ -65,6 +94,8 @@ pub struct ConfigControl {
     pub saving: tokio::sync::Mutex<()>,
     /// Recording switched off and on at run time (not in the file).
     pub recording: RecordingSwitch,
+    /// Privacy mode switched by hand.
+    pub privacy: PrivacySwitch,
 }
 
 /// A playback as the audit log sees it: (session, camera, from, to).
@@ -136,6 +167,23 @@ impl Inner {
             })
     }
 
+    /// Refuses what would show `camera` now while it is in privacy mode:
+    /// nothing is pulled from it, so there is nothing to show.
+    pub fn not_private(&self, camera: &str) -> Result<(), super::error::WebError> {
+        match self.running().private.get(camera) {
+            None => Ok(()),
+            Some(p) => Err(super::error::WebError::Conflict(format!(
+                "{camera} is private since {} (by {}): Hearth does not connect to it{}",
+                self.zone.date_time(p.since_us),
+                p.by,
+                p.until_us.map_or(String::new(), |u| format!(
+                    " until {}",
+                    self.zone.date_time(u)
+                )),
+            ))),
+        }
+    }
+
     /// The hub of a camera's live `stream`; without one asked, the sub stream
     /// when it runs (lighter to send and decode), else the main.
     pub fn live_hub(
@@ -194,10 +242,7 @@ impl AppState {
         let store = footage.store().clone();
         let (audit, zone) = {
             let cfg = &running.borrow().cfg;
-            let zone = cfg
-                .server
-                .as_ref()
-                .map_or_else(Zone::system, |s| s.timezone);
+            let zone = cfg.zone();
             (AuditLog::new(store.clone(), &cfg.storage.data_dir), zone)
         };
         AppState(Arc::new(Inner {

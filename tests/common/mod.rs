@@ -97,11 +97,20 @@ impl Drop for Proc {
     }
 }
 
-/// Spawns a process and waits until its stdout prints a line containing `ready`.
+/// Hearth's simulated camera with its own log (each DESCRIBE, PLAY and
+/// TEARDOWN it is sent) written to `log`.
+pub fn fake_camera_logged(port: u16, log: &Path) -> Proc {
+    let mut cmd = Command::new(HEARTH);
+    cmd.args(["fake-camera", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(std::fs::File::create(log).expect("camera log"));
+    spawn_ready("hearth fake-camera", &mut cmd, "serving")
+}
+
+/// Spawns a process and waits until its stdout prints a line containing `ready`
+/// (its stderr, unless the command sends it elsewhere, is the test's).
 fn spawn_ready(name: &str, cmd: &mut Command, ready: &str) -> Proc {
     let mut child = cmd
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
     let out = child.stdout.take().expect("stdout");
