@@ -27,4 +27,5 @@ pub mod seal;
 pub mod security;
 pub mod store;
 pub mod video_file;
+pub mod view_receipts;
 pub mod web;

@@ -205,7 +205,7 @@ fn commands_act_only_where_allowed_and_pictures_leave_only_where_opted_in() {
     let sub = broker.subscribe();
     let port = free_port();
     let _cam = fake_camera(port, None);
-    let allowing = "privacy_groups = [\"outside\"]\n[cameras.alerts]\nsnapshots = true\nmqtt_commands = [\"recording\", \"privacy\"]\n";
+    let allowing = "privacy_groups = [\"outside\"]\nnotify_on_view = true\n[cameras.alerts]\nsnapshots = true\nmqtt_commands = [\"recording\", \"privacy\"]\n";
     let web = free_port();
     let mut nvr = Nvr::new(
         &format!(
@@ -336,6 +336,25 @@ fn commands_act_only_where_allowed_and_pictures_leave_only_where_opted_in() {
             .any(|s| s.payload.contains("motion_end"))
     }));
     assert!(sub.on("hearth/yard/snapshot").is_empty());
+
+    // A view of a camera with notify_on_view is told; of another, not.
+    assert_eq!(admin.get("/api/cameras/porch/live.jpg").status, 200);
+    assert_eq!(admin.get("/api/cameras/yard/live.jpg").status, 200);
+    assert!(
+        wait_until(Duration::from_secs(20), || !sub
+            .on("hearth/porch/viewed")
+            .is_empty()),
+        "{}",
+        nvr.log_text()
+    );
+    let told = sub.on("hearth/porch/viewed");
+    let view: serde_json::Value = serde_json::from_str(&told[0].payload).expect("view json");
+    assert_eq!(view["user"], ADMIN.0);
+    assert_eq!(
+        view["message"],
+        format!("{} saw live stills of porch", ADMIN.0)
+    );
+    assert!(sub.on("hearth/yard/viewed").is_empty());
 
     // Privacy from MQTT: only where allowed; a group's switch does its cameras.
     broker.publish("hearth/yard/privacy/set", "ON");

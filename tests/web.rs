@@ -89,6 +89,8 @@ fn every_route_answers_each_role_as_the_table_says() {
         // The body lacks `private`: the permission first, then 422.
         (("POST", "/api/cameras/{name}/privacy"), 422),
         (("POST", "/api/privacy/groups/{group}"), 422),
+        (("GET", "/views"), 200),
+        (("GET", "/api/views"), 200),
         (("GET", "/events"), 200),
         (("GET", "/api/events"), 200),
         (("GET", "/api/events/stream"), 200),

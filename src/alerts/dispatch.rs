@@ -3,7 +3,9 @@
 //! notice, so a reload applies at once). Every webhook that hears of a camera
 //! gets its events' starts and ends; a push goes out when the camera's rules
 //! say so (`rules.rs`). A picture goes along only for a camera whose owner let
-//! pictures leave, each one audited where it went.
+//! pictures leave, each one audited where it went. Views of a camera with
+//! `notify_on_view` (heard from the audit log as entries commit) go to the
+//! same destinations.
 
 use super::delivery::{Destination, Job};
 use super::requests;
@@ -13,7 +15,8 @@ use crate::config::{Camera, Config};
 use crate::egress::Reach;
 use crate::footage::Footage;
 use crate::motion::notices::{Notice, Notices, Phase};
-use crate::security::audit_log::AuditLog;
+use crate::security::audit_log::{AuditLog, Told};
+use crate::view_receipts::Announcer;
 use crate::web::state::Running;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,10 +26,12 @@ use tokio::sync::{broadcast, watch};
 pub fn spawn(
     running: watch::Receiver<Arc<Running>>,
     notices: &Notices,
+    views: &Told,
     footage: Arc<Footage>,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let mut rx = notices.subscribe();
+    let mut views = views.subscribe();
     let audit = {
         let cfg = &running.borrow().cfg;
         Arc::new(AuditLog::new(
@@ -42,6 +47,7 @@ pub fn spawn(
         destinations: BTreeMap::new(),
         rules: PushRules::default(),
         pictures: BTreeMap::new(),
+        announcer: Announcer::default(),
     };
     let mut shutdown = shutdown;
     tokio::spawn(async move {
@@ -53,6 +59,13 @@ pub fn spawn(
                         tracing::warn!("alerts: {k} motion notices missed (the dispatcher fell behind)");
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
+                },
+                v = views.recv() => match v {
+                    Ok(r) => d.viewed(&r),
+                    Err(broadcast::error::RecvError::Lagged(k)) => {
+                        tracing::warn!("alerts: {k} audit entries missed (views may go unannounced)");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => {}
                 },
                 () = super::stopped(&mut shutdown) => return,
             }
@@ -71,6 +84,8 @@ struct Dispatcher {
     rules: PushRules,
     /// Each camera's running event's start picture, by event start.
     pictures: BTreeMap<String, (i64, Arc<Vec<u8>>)>,
+    /// Which views of `notify_on_view` cameras are announced.
+    announcer: Announcer,
 }
 
 fn hears(cameras: &Option<Vec<String>>, camera: &str) -> bool {
@@ -154,6 +169,49 @@ impl Dispatcher {
             let audit = carries.then(|| picture_record(&cam, n, &to));
             self.destination(&p.url, to, p.allow_internet)
                 .send(Job { request, audit });
+        }
+    }
+
+    /// An audit entry: a view of a camera with `notify_on_view` goes to every
+    /// push and webhook that hears of the camera (no quiet hours, no
+    /// cooldown: nobody watches unnoticed).
+    fn viewed(&mut self, r: &Record) {
+        let cfg: Config = self.running.borrow().cfg.clone();
+        let Some(cam) = r.camera.as_deref().and_then(|c| cfg.camera(c)) else {
+            return;
+        };
+        if !cam.notify_on_view {
+            return;
+        }
+        let zone = cfg.zone();
+        let Some(message) = self.announcer.announce(r, zone) else {
+            return;
+        };
+        let now = chrono::Utc::now().timestamp_micros();
+        let link = cfg
+            .link_base
+            .as_ref()
+            .and_then(|b| b.join(&format!("views?camera={}", cam.name)).ok());
+        let alert = requests::Alert {
+            title: format!("Viewed: {}", cam.name),
+            message: message.clone(),
+            link,
+        };
+        for w in cfg.webhooks.iter().filter(|w| hears(&w.cameras, &cam.name)) {
+            let request = requests::view_webhook(w, r, &message, now);
+            let to = format!("webhook {}", place(&w.url));
+            self.destination(&w.url, to, w.allow_internet).send(Job {
+                request,
+                audit: None,
+            });
+        }
+        for p in cfg.push.iter().filter(|p| hears(&p.cameras, &cam.name)) {
+            let request = requests::push(p, &alert, None);
+            let to = format!("push {}", place(&p.url));
+            self.destination(&p.url, to, p.allow_internet).send(Job {
+                request,
+                audit: None,
+            });
         }
     }
 

@@ -41,6 +41,8 @@ pub struct Links {
     pub switch: RecordingSwitch,
     /// Where an allowed `privacy/set` goes.
     pub privacy: PrivacySwitch,
+    /// Audit entries as they commit: views of `notify_on_view` cameras.
+    pub views: crate::security::audit_log::Told,
     /// Event snapshots, for cameras that let pictures leave.
     pub footage: Arc<Footage>,
 }
@@ -52,8 +54,9 @@ pub fn spawn(
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let notices = links.notices.subscribe();
+    let views = links.views.subscribe();
     tokio::spawn(async move {
-        Publisher::new(m, links).run(notices, shutdown).await;
+        Publisher::new(m, links).run(notices, views, shutdown).await;
     })
 }
 
@@ -81,6 +84,8 @@ struct Publisher {
     /// Discovery topics announced, per camera, to withdraw when it goes.
     announced: BTreeMap<String, Vec<String>>,
     dropped_told: u64,
+    /// Which views of `notify_on_view` cameras are announced.
+    announcer: crate::view_receipts::Announcer,
 }
 
 impl Publisher {
@@ -106,12 +111,14 @@ impl Publisher {
             motion: BTreeMap::new(),
             announced: BTreeMap::new(),
             dropped_told: 0,
+            announcer: Default::default(),
         }
     }
 
     async fn run(
         mut self,
         mut notices: broadcast::Receiver<Notice>,
+        mut views: broadcast::Receiver<crate::audit_record::Record>,
         mut shutdown: watch::Receiver<bool>,
     ) {
         let will = LastWill::new(
@@ -161,6 +168,11 @@ impl Publisher {
                             },
                             n = notices.recv() => match n {
                                 Ok(n) => self.notice(&n),
+                                Err(broadcast::error::RecvError::Lagged(k)) => self.outbox.dropped += k,
+                                Err(broadcast::error::RecvError::Closed) => {}
+                            },
+                            v = views.recv() => match v {
+                                Ok(r) => self.viewed(&r),
                                 Err(broadcast::error::RecvError::Lagged(k)) => self.outbox.dropped += k,
                                 Err(broadcast::error::RecvError::Closed) => {}
                             },
@@ -411,6 +423,23 @@ impl Publisher {
                 tracing::warn!("MQTT: privacy/set for {target:?} not done: {e}");
             }
         });
+    }
+
+    /// A view of a camera with `notify_on_view`: to `<camera>/viewed`.
+    fn viewed(&mut self, r: &crate::audit_record::Record) {
+        let cfg = self.cfg();
+        let Some(cam) = r.camera.as_deref().and_then(|c| cfg.camera(c)) else {
+            return;
+        };
+        if !cam.notify_on_view {
+            return;
+        }
+        if let Some(message) = self.announcer.announce(r, cfg.zone()) {
+            self.outbox.push(Message::happening(
+                topics::viewed(&self.m, &cam.name),
+                topics::view_json(r, &message).to_string(),
+            ));
+        }
     }
 
     /// The ended event's snapshot to the broker (retained, the camera entity's

@@ -81,6 +81,24 @@ pub fn webhook(
     if let Some(jpeg) = snapshot {
         j["snapshot"] = json!(base64::engine::general_purpose::STANDARD.encode(jpeg));
     }
+    signed(w, &j)
+}
+
+/// A view of a camera's footage for a webhook: [`topics::view_json`] with
+/// `sent_at`.
+pub fn view_webhook(
+    w: &Webhook,
+    r: &crate::audit_record::Record,
+    message: &str,
+    sent_at_us: i64,
+) -> Request {
+    let mut j = topics::view_json(r, message);
+    j["sent_at"] = json!(topics::rfc3339(sent_at_us));
+    signed(w, &j)
+}
+
+/// `j` posted to a webhook, signed with its secret.
+fn signed(w: &Webhook, j: &serde_json::Value) -> Request {
     let body = j.to_string().into_bytes();
     let kind = j["event_type"].as_str().unwrap_or_default().to_owned();
     Request {

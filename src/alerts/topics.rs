@@ -2,8 +2,10 @@
 //!
 //! State lives under the topic prefix (`hearth/…`): `available` (online/offline,
 //! the last will), and per camera `motion`, `zones/<zone>/motion` (ON/OFF),
-//! `events` (JSON per start, update and end, no footage), `connected` (ON/OFF)
-//! and `health` (JSON). Discovery configs are retained under
+//! `events` (JSON per start, update and end, no footage), `connected` (ON/OFF),
+//! `health` (JSON), the switches `recording` and `privacy` (ON/OFF, asked at
+//! `…/set`) and `viewed` (JSON per view, for `notify_on_view`); per privacy
+//! group `groups/<group>/privacy` (and `/set`). Discovery configs are retained under
 //! `<discovery_prefix>/<component>/<node>/<object>/config`, one Home Assistant
 //! device per camera.
 
@@ -87,6 +89,25 @@ pub fn group_privacy_set_group<'t>(m: &Mqtt, topic: &'t str) -> Option<&'t str> 
         .strip_prefix("/groups/")?;
     let g = rest.strip_suffix("/privacy/set")?;
     (!g.is_empty() && !g.contains('/')).then_some(g)
+}
+
+/// Each view of a camera with `notify_on_view` (JSON, not retained).
+pub fn viewed(m: &Mqtt, camera: &str) -> String {
+    format!("{}/{camera}/viewed", m.topic_prefix)
+}
+
+/// A view as MQTT and webhooks say it: who, what, the range, in words too.
+pub fn view_json(r: &crate::audit_record::Record, message: &str) -> Value {
+    json!({
+        "event_type": "view",
+        "camera": r.camera,
+        "user": r.user,
+        "action": r.action,
+        "message": message,
+        "from": r.from_us.map(rfc3339),
+        "to": r.to_us.map(rfc3339),
+        "at": rfc3339(r.time_us),
+    })
 }
 
 /// The last event's snapshot (JPEG bytes), for a camera that lets pictures leave.

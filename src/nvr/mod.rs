@@ -71,6 +71,8 @@ pub async fn run(
     let (asks, mut asked) = tokio::sync::mpsc::channel(4);
     let (switch, mut switches) = tokio::sync::mpsc::channel(8);
     let (privacy, mut privacy_asks) = tokio::sync::mpsc::channel(8);
+    // Audit entries as they commit: views announced for `notify_on_view`.
+    let (told, _) = tokio::sync::broadcast::channel(256);
     let control = crate::web::state::ConfigControl {
         path: path.to_path_buf(),
         reload: asks,
@@ -85,10 +87,10 @@ pub async fn run(
             start_web(
                 &cfg,
                 server,
-                footage.clone(),
+                &shared,
                 watching,
                 control,
-                shared.notices.clone(),
+                told.clone(),
                 shutdown.clone(),
             )
             .await?,
@@ -147,6 +149,7 @@ pub async fn run(
             notices: sup.shared.notices.clone(),
             switch: switch.clone(),
             privacy: privacy.clone(),
+            views: told.clone(),
             footage: footage.clone(),
         };
         crate::alerts::mqtt::spawn(m, links, shutdown.clone())
@@ -154,6 +157,7 @@ pub async fn run(
     let alerts = crate::alerts::dispatch::spawn(
         sup.running.subscribe(),
         &sup.shared.notices,
+        &told,
         footage.clone(),
         shutdown.clone(),
     );
@@ -428,10 +432,10 @@ impl Supervisor {
 async fn start_web(
     cfg: &Config,
     server: &crate::config::Server,
-    footage: Arc<crate::footage::Footage>,
+    shared: &Shared,
     running: watch::Receiver<Arc<Running>>,
     control: crate::web::state::ConfigControl,
-    notices: crate::motion::notices::Notices,
+    told: crate::security::audit_log::Told,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
     let listener = std::net::TcpListener::bind(server.listen)
@@ -446,9 +450,10 @@ async fn start_web(
     let state = crate::web::AppState::new(
         running,
         Some(control),
-        footage,
+        shared.footage.clone(),
         Arc::new(signing),
-        notices,
+        shared.notices.clone(),
+        Some(told),
         tls_cfg != crate::config::Tls::Off,
     );
     let s = state.clone();

@@ -27,7 +27,11 @@ pub struct AuditLog {
     store: Arc<Store>,
     head: PathBuf,
     lock: Mutex<()>,
+    told: Option<Told>,
 }
+
+/// Where appended entries are told as they commit (for viewing notifications).
+pub type Told = tokio::sync::broadcast::Sender<Record>;
 
 impl AuditLog {
     pub fn new(store: Arc<Store>, data_dir: &Path) -> AuditLog {
@@ -35,7 +39,14 @@ impl AuditLog {
             store,
             head: data_dir.join(HEAD_FILE),
             lock: Mutex::new(()),
+            told: None,
         }
+    }
+
+    /// This log, telling `told` of each entry once it has committed.
+    pub fn telling(mut self, told: Told) -> AuditLog {
+        self.told = Some(told);
+        self
     }
 
     /// Appends an entry (time is set here) and moves the head. A file lock orders
@@ -58,6 +69,10 @@ impl AuditLog {
         self.write_head(id, &hash)?;
         if id % CHECKPOINT_EVERY == 0 {
             checkpoint_to_system_log(id, &hash);
+        }
+        if let Some(t) = &self.told {
+            // Nobody listening is no error.
+            let _ = t.send(r.clone());
         }
         Ok(Appended {
             id,

@@ -75,13 +75,12 @@ impl Store {
     /// Entries newest first that match every part of `f` given.
     pub fn audit_filtered(&self, f: &AuditFilter) -> Result<Vec<Entry>> {
         let c = self.conn();
-        let mut stmt = c.prepare_cached(
-            "SELECT id, time_us, user, address, action, camera, from_us, to_us, detail, prev_hash, hash \
-             FROM audit WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR camera = ?2) \
+        let mut stmt = c.prepare_cached(&format!(
+            "{ENTRY} WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR camera = ?2) \
              AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR time_us >= ?4) \
              AND (?5 IS NULL OR time_us < ?5) AND (?6 IS NULL OR id < ?6) \
-             ORDER BY id DESC LIMIT ?7",
-        )?;
+             ORDER BY id DESC LIMIT ?7"
+        ))?;
         let rows = stmt
             .query_map(
                 params![
@@ -93,27 +92,56 @@ impl Store {
                     f.before_id,
                     f.limit
                 ],
-                |r| {
-                    Ok(Entry {
-                        id: r.get(0)?,
-                        record: Record {
-                            time_us: r.get(1)?,
-                            user: r.get(2)?,
-                            address: r.get(3)?,
-                            action: r.get(4)?,
-                            camera: r.get(5)?,
-                            from_us: r.get(6)?,
-                            to_us: r.get(7)?,
-                            detail: r.get(8)?,
-                        },
-                        prev_hash: to_hash(r.get(9)?, 9)?,
-                        hash: to_hash(r.get(10)?, 10)?,
-                    })
-                },
+                entry,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
+
+    /// Entries of any of `actions` about any of `cameras`, newest first, before
+    /// entry `before_id` when given: who saw which camera's footage.
+    pub fn audit_about(
+        &self,
+        cameras: &[String],
+        actions: &[&str],
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Entry>> {
+        let json = |v: Vec<&str>| serde_json::to_string(&v).unwrap_or_else(|_| "[]".into());
+        let cams = json(cameras.iter().map(String::as_str).collect());
+        let acts = json(actions.to_vec());
+        let c = self.conn();
+        let mut stmt = c.prepare_cached(&format!(
+            "{ENTRY} WHERE camera IN (SELECT value FROM json_each(?1)) \
+             AND action IN (SELECT value FROM json_each(?2)) AND (?3 IS NULL OR id < ?3) \
+             ORDER BY id DESC LIMIT ?4"
+        ))?;
+        let rows = stmt
+            .query_map(params![cams, acts, before_id, limit], entry)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
+
+const ENTRY: &str = "SELECT id, time_us, user, address, action, camera, from_us, to_us, detail, \
+                     prev_hash, hash FROM audit";
+
+fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        id: r.get(0)?,
+        record: Record {
+            time_us: r.get(1)?,
+            user: r.get(2)?,
+            address: r.get(3)?,
+            action: r.get(4)?,
+            camera: r.get(5)?,
+            from_us: r.get(6)?,
+            to_us: r.get(7)?,
+            detail: r.get(8)?,
+        },
+        prev_hash: to_hash(r.get(9)?, 9)?,
+        hash: to_hash(r.get(10)?, 10)?,
+    })
 }
 
 /// Which audit entries a page shows.

@@ -36,6 +36,7 @@ pub mod system;
 pub mod tls;
 pub mod url_recipes;
 pub mod users;
+pub mod views;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
@@ -99,6 +100,8 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::GET,  "/api/cameras/{name}/events/{id}/thumb.jpg",    Camera, get(media::thumbnail)),
         (Method::POST, "/api/cameras/{name}/privacy",    Camera, post(privacy_switch::camera)),
         (Method::POST, "/api/privacy/groups/{group}",    User,   post(privacy_switch::group)),
+        (Method::GET,  "/views",                         User,   get(views::page)),
+        (Method::GET,  "/api/views",                     User,   get(views::api)),
         (Method::GET,  "/events",                        User,   get(pages::events)),
         (Method::GET,  "/api/events",                    User,   get(events::api_list)),
         (Method::GET,  "/api/events/stream",             User,   get(events::stream)),
@@ -403,6 +406,7 @@ mod tests {
             footage,
             signing,
             crate::motion::notices::channel(),
+            None,
             false,
         );
         let secret = || async { "footage" };

@@ -237,13 +237,21 @@ impl AppState {
         footage: Arc<crate::footage::Footage>,
         signing: Arc<crate::export_proof::SigningKey>,
         notices: crate::motion::notices::Notices,
+        told: Option<crate::security::audit_log::Told>,
         tls: bool,
     ) -> AppState {
         let store = footage.store().clone();
         let (audit, zone) = {
             let cfg = &running.borrow().cfg;
             let zone = cfg.zone();
-            (AuditLog::new(store.clone(), &cfg.storage.data_dir), zone)
+            let audit = AuditLog::new(store.clone(), &cfg.storage.data_dir);
+            (
+                match told {
+                    Some(t) => audit.telling(t),
+                    None => audit,
+                },
+                zone,
+            )
         };
         AppState(Arc::new(Inner {
             zone,
