@@ -4,7 +4,7 @@
 # RTSP server for the second real camera, VLC's RTSP server for a third, chromium
 # and chromedriver for the UI, numpy and scikit-image for the motion evaluation
 # scenes, g++ for libFuzzer, Mosquitto for the MQTT tests, iproute2 for the
-# no-egress namespace) and, with --eval, Debian's `motion` daemon too, for the
+# no-egress namespace, Prometheus and promtool for the metrics test) and, with --eval, Debian's `motion` daemon too, for the
 # side-by-side comparisons. Skips apt when everything is present.
 set -euo pipefail
 pkgs=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev pkg-config clang libclang-dev)
@@ -12,7 +12,7 @@ if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--eval" ]; then
   pkgs+=(ffmpeg curl strace python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp
          gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
          gstreamer1.0-plugins-ugly chromium chromium-driver python3-numpy python3-skimage
-         vlc-bin vlc-plugin-base g++ mosquitto mosquitto-clients iproute2)
+         vlc-bin vlc-plugin-base g++ mosquitto mosquitto-clients iproute2 prometheus)
 fi
 if [ "${1:-}" = "--eval" ]; then
   pkgs+=(motion)

@@ -310,6 +310,7 @@ fn frames_missed_mid_gop_make_no_motion_event() {
         Arc::new(hearth::footage::Footage::plain(dir.path(), store.clone())),
         Arc::default(),
         hearth::motion::notices::channel(),
+        Arc::default(),
         rx,
     )
     .expect("motion thread");

@@ -27,6 +27,10 @@ fn refusal(access: Access, who: Who, path: &str) -> Option<u16> {
     let anonymous = if page { 303 } else { 401 };
     match (access, who) {
         (Access::Public, _) | (_, Who::Admin) => None,
+        // These requests come from loopback: a local scrape needs no session,
+        // and a session that is not an admin's is refused.
+        (Access::AdminOrLoopback, Who::Anonymous) => None,
+        (Access::AdminOrLoopback, _) => Some(403),
         (_, Who::Anonymous) => Some(anonymous),
         (Access::Camera, Who::ViewerWithout) => Some(404),
         (Access::Admin, _) => Some(403),
@@ -59,6 +63,7 @@ fn every_route_answers_each_role_as_the_table_says() {
         (("POST", "/login"), 303),
         // No such link.
         (("GET", "/login/once/{token}"), 401),
+        (("GET", "/metrics"), 200),
         (("POST", "/api/login"), 200),
         (("POST", "/api/logout"), 200),
         (("POST", "/api/account/password"), 403),

@@ -1,9 +1,11 @@
 //! Per-stream health kept in memory: connected since, frame rate and bit rate over
-//! the last seconds, totals, reconnects and the last error (never a credential).
+//! the last seconds, totals, reconnects and the last error (never a credential);
+//! and the counters its recorder and detector keep as they go, for `/metrics`.
 
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 const WINDOW: Duration = Duration::from_secs(10);
@@ -19,7 +21,37 @@ struct Inner {
 }
 
 #[derive(Default)]
-pub struct Health(Mutex<Inner>);
+pub struct Health {
+    inner: Mutex<Inner>,
+    /// What the stream's recorder and detector have done so far.
+    pub meters: Meters,
+}
+
+/// Counters of a stream's recorder and detector, read while they run.
+#[derive(Default, Debug)]
+pub struct Meters {
+    pub recorded_frames: AtomicU64,
+    /// Frames the recorder missed because it fell behind.
+    pub dropped_frames: AtomicU64,
+    /// Frames lost to write errors.
+    pub failed_frames: AtomicU64,
+    /// Frames waiting for the recorder now.
+    pub queued_frames: AtomicU64,
+    pub analysed_pictures: AtomicU64,
+    /// Time spent decoding and analysing for detection, in µs.
+    pub detection_us: AtomicU64,
+    pub events: AtomicU64,
+}
+
+impl Meters {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
 
 /// A copy of a stream's health for display.
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +67,7 @@ pub struct HealthSnapshot {
 
 impl Health {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn connected(&self) {

@@ -14,6 +14,7 @@ use super::notices::{Notice, Notices, Phase};
 use crate::config::Motion;
 use crate::footage::Footage;
 use crate::ingest::frame::{Frame, VideoParams};
+use crate::ingest::health::Meters;
 use crate::ingest::hub::StreamEvent;
 use crate::ingest::motion_signal::MotionSignal;
 use crate::store::{EventRow, Store};
@@ -37,6 +38,7 @@ pub fn spawn(
     footage: Arc<Footage>,
     signal: Arc<MotionSignal>,
     notices: Notices,
+    health: Arc<crate::ingest::health::Health>,
     rx: mpsc::Receiver<StreamEvent>,
 ) -> std::io::Result<std::thread::JoinHandle<MotionStats>> {
     std::thread::Builder::new()
@@ -58,6 +60,7 @@ pub fn spawn(
                 notices,
                 told: None,
                 stats: MotionStats::default(),
+                health,
             }
             .run(rx)
         })
@@ -82,13 +85,20 @@ struct Live {
     /// The running event last told of: its start, and when (seconds).
     told: Option<(f64, f64)>,
     stats: MotionStats,
+    /// The analysed stream's health: its meters count pictures, time and events.
+    health: Arc<crate::ingest::health::Health>,
 }
 
 impl Live {
     fn run(mut self, mut rx: mpsc::Receiver<StreamEvent>) -> MotionStats {
         while let Some(ev) = rx.blocking_recv() {
             match ev {
-                StreamEvent::Frame(f) => self.frame(&f),
+                StreamEvent::Frame(f) => {
+                    let t = std::time::Instant::now();
+                    self.frame(&f);
+                    let us = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    Meters::add(&self.health.meters.detection_us, us);
+                }
                 StreamEvent::Gap { .. } => {
                     self.decoder = None;
                     self.awaiting_key = true;
@@ -142,6 +152,7 @@ impl Live {
         };
         self.signal.saw(t_us, d.motion);
         self.stats.analysed += 1;
+        Meters::add(&self.health.meters.analysed_pictures, 1);
         let level = self
             .activity
             .entry(t_us.div_euclid(1_000_000))
@@ -242,6 +253,7 @@ impl Live {
         ) {
             Ok(id) => {
                 self.stats.events += 1;
+                Meters::add(&self.health.meters.events, 1);
                 self.told = None;
                 let _ = self
                     .notices

@@ -111,6 +111,7 @@ impl Pipeline {
             // Every hub keeps its current GOP, so a live viewer of either
             // stream starts at once.
             let hub = Hub::with_live();
+            let health = Arc::new(Health::default());
             let recorder = if p.record {
                 let stream_id = {
                     let (store, name, kind) = (shared.store.clone(), cam.name.clone(), p.kind);
@@ -131,6 +132,7 @@ impl Pipeline {
                     segmenter: shared.segmenter,
                     flush_interval: shared.flush_interval,
                     motion: gate,
+                    health: health.clone(),
                 };
                 Some(recorder::spawn(
                     cfg,
@@ -147,10 +149,10 @@ impl Pipeline {
                     shared.footage.clone(),
                     signal.clone(),
                     shared.notices.clone(),
+                    health.clone(),
                     hub.subscribe(MOTION_QUEUE),
                 )?);
             }
-            let health = Arc::new(Health::default());
             let spec = StreamSpec {
                 camera: cam.clone(),
                 kind: p.kind,

@@ -9,6 +9,7 @@ use super::segmenter::{Action, Segmenter, SegmenterConfig};
 use super::writer::{Destination, SegmentFile, WriteError};
 use crate::config::StreamKind;
 use crate::footage::Footage;
+use crate::ingest::health::Meters;
 use crate::ingest::hub::StreamEvent;
 use crate::ingest::motion_signal::MotionSignal;
 use crate::store::{SegmentClass, Store};
@@ -29,6 +30,8 @@ pub struct RecorderConfig {
     /// Motion-only recording: the gate, and what the camera's motion detector
     /// has seen.
     pub motion: Option<(MotionGate, Arc<MotionSignal>)>,
+    /// The stream's health, whose meters count what is recorded as it goes.
+    pub health: Arc<crate::ingest::health::Health>,
 }
 
 /// What a recorder did, reported when it stops.
@@ -94,6 +97,12 @@ impl Recorder {
 
     fn run(mut self, mut rx: mpsc::Receiver<StreamEvent>) -> RecorderStats {
         while let Some(ev) = rx.blocking_recv() {
+            let queued = u64::try_from(rx.len()).unwrap_or(u64::MAX);
+            self.cfg
+                .health
+                .meters
+                .queued_frames
+                .store(queued, std::sync::atomic::Ordering::Relaxed);
             match ev {
                 StreamEvent::Frame(f) => {
                     self.stats.frames_in += 1;
@@ -124,6 +133,7 @@ impl Recorder {
                             "recorder fell behind and missed {dropped} frames"
                         );
                         self.stats.frames_dropped += dropped;
+                        Meters::add(&self.cfg.health.meters.dropped_frames, dropped);
                     }
                     self.seg.finish(&mut self.actions)
                 }
@@ -199,12 +209,20 @@ impl Recorder {
                         Some(f) if !self.broken => f.append(&frag),
                         _ => {
                             self.stats.frames_failed += u64::from(frag.frames);
+                            Meters::add(
+                                &self.cfg.health.meters.failed_frames,
+                                u64::from(frag.frames),
+                            );
                             continue;
                         }
                     };
                     match res {
                         Ok(()) => {
                             self.stats.frames_written += u64::from(frag.frames);
+                            Meters::add(
+                                &self.cfg.health.meters.recorded_frames,
+                                u64::from(frag.frames),
+                            );
                             if self.failing {
                                 tracing::info!(camera = %self.cfg.camera, stream = %self.cfg.stream, "recording resumed");
                                 self.failing = false;
@@ -212,6 +230,10 @@ impl Recorder {
                         }
                         Err(e) => {
                             self.stats.frames_failed += u64::from(frag.frames);
+                            Meters::add(
+                                &self.cfg.health.meters.failed_frames,
+                                u64::from(frag.frames),
+                            );
                             self.fail(&e);
                         }
                     }

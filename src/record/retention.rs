@@ -7,6 +7,11 @@ use crate::store::{SegmentBrief, SegmentClass, SegmentState, Store};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Segments and bytes retention has deleted since this process started, for `/metrics`.
+pub static DELETED_SEGMENTS: AtomicU64 = AtomicU64::new(0);
+pub static DELETED_BYTES: AtomicU64 = AtomicU64::new(0);
 
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
@@ -189,6 +194,8 @@ pub fn run_once(data_dir: &Path, store: &Store, policy: &Policy) -> anyhow::Resu
     let rows: Vec<&SegmentBrief> = oldest.iter().filter(|r| ids.contains(&r.id)).collect();
     let bytes = remove(data_dir, store, &rows)?;
     tracing::info!("retention deleted {} segments, {} bytes", ids.len(), bytes);
+    DELETED_SEGMENTS.fetch_add(ids.len() as u64, Ordering::Relaxed);
+    DELETED_BYTES.fetch_add(bytes, Ordering::Relaxed);
     Ok((ids.len(), bytes))
 }
 

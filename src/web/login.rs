@@ -60,6 +60,9 @@ pub(super) async fn refused(
     name: &str,
     detail: &str,
 ) -> Result<(), WebError> {
+    state
+        .logins_refused
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let now = chrono::Utc::now().timestamp_micros();
     let (due, write) = {
         let mut r = state.refusals.lock().unwrap_or_else(|p| p.into_inner());

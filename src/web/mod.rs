@@ -23,6 +23,7 @@ pub mod live_still;
 pub mod login;
 pub mod login_link;
 pub mod media;
+pub mod metrics;
 pub mod motion_preview;
 pub mod origin;
 pub mod pages;
@@ -62,6 +63,9 @@ pub enum Access {
     Camera,
     /// An admin.
     Admin,
+    /// An admin, or a request from this machine with no session (a local
+    /// Prometheus); any other user is refused.
+    AdminOrLoopback,
 }
 
 /// Every route: method, path, access, handler.
@@ -70,6 +74,7 @@ pub fn routes() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
     use Access::*;
     vec![
         (Method::GET,  "/healthz",                       Public, get(api::healthz)),
+        (Method::GET,  "/metrics",                       AdminOrLoopback, get(metrics::metrics)),
         (Method::GET,  "/static/{file}",                 Public, get(static_file)),
         (Method::GET,  "/login",                         Public, get(pages::login_page)),
         (Method::POST, "/login",                         Public, post(login::form_login)),
@@ -194,6 +199,16 @@ async fn enforce(
         Access::Admin => auth::Admin::from_request_parts(&mut parts, &state)
             .await
             .map(drop),
+        Access::AdminOrLoopback => {
+            let local = parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .is_some_and(|c| c.0.ip().is_loopback());
+            match auth::Admin::from_request_parts(&mut parts, &state).await {
+                Err(error::WebError::Unauthenticated { .. }) if local => Ok(()),
+                r => r.map(drop),
+            }
+        }
     };
     match checked {
         Ok(()) => next.run(Request::from_parts(parts, body)).await,

@@ -146,6 +146,8 @@ pub struct Inner {
     pub live_viewers: Arc<Mutex<super::conn_limit::Book>>,
     /// Live views over HLS: a feed per camera stream being watched so.
     pub hls: super::hls::Feeds,
+    /// Logins refused so far (wrong credentials or rate limited), for `/metrics`.
+    pub logins_refused: std::sync::atomic::AtomicU64,
 }
 
 impl Inner {
@@ -281,6 +283,7 @@ impl AppState {
                 LIVE_TOTAL,
             ))),
             hls: Default::default(),
+            logins_refused: Default::default(),
         }))
     }
 
