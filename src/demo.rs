@@ -23,7 +23,7 @@ pub async fn run(
     };
     crate::record::data_dir::init(&dir)?;
     println!("Hearth demo: encoding the simulated scene (a few seconds)...");
-    let cam = FakeCamera::start("127.0.0.1:0", None, None, 1.0).await?;
+    let cam = FakeCamera::start("127.0.0.1:0", None, None, Default::default()).await?;
     let addr = cam.addr();
     // Plain HTTP on loopback: browsers treat http://127.0.0.1 as a secure context.
     let mut text = format!(

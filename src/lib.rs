@@ -25,6 +25,7 @@ pub mod process_stats;
 pub mod record;
 pub mod seal;
 pub mod security;
+pub mod status_cmd;
 pub mod store;
 pub mod video_file;
 pub mod view_receipts;

@@ -10,8 +10,23 @@ use tokio::sync::watch;
 #[derive(Parser)]
 #[command(name = "hearth", version, about = "Self-hosted network video recorder")]
 struct Cli {
+    /// Log lines as text, or as one JSON object each (for a log collector).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "HEARTH_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -26,6 +41,15 @@ enum Cmd {
     Init {
         #[arg(long)]
         config: PathBuf,
+    },
+    /// How the Hearth running on this config is: cameras, streams, switches
+    /// (asked through the socket in its data directory).
+    Status {
+        #[arg(long)]
+        config: PathBuf,
+        /// The answer as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Validate a config file without starting.
     Check {
@@ -89,6 +113,10 @@ enum Cmd {
         /// as a cheap camera's crystal would.
         #[arg(long, default_value_t = 1.0)]
         clock: f64,
+        /// Cut each session this many seconds after it starts playing, as a
+        /// flapping camera does.
+        #[arg(long)]
+        drop_after: Option<f64>,
     },
     /// Run the motion detector over a video file; prints JSON events.
     Detect {
@@ -242,17 +270,25 @@ enum AuditCmd {
 const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let log = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,retina=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let cli = Cli::parse();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => log
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => log.json().flatten_event(true).init(),
+    }
     hearth::security::file_modes::private_umask();
     let res = match cli.cmd {
+        Cmd::Status { config, json } => match Config::load(&config) {
+            Ok(c) => hearth::status_cmd::status(&c, json),
+            Err(e) => return config_error(e),
+        },
         Cmd::Check { config } => match Config::load(&config) {
             Ok(c) => {
                 println!("{}: OK, {} cameras", config.display(), c.cameras.len());
@@ -292,8 +328,18 @@ fn main() -> ExitCode {
             password,
             auth,
             clock,
-        } => runtime()
-            .and_then(|rt| rt.block_on(fake_camera(listen, file, user, password, auth, clock))),
+            drop_after,
+        } => {
+            let behaviour = hearth::fakecam::Behaviour {
+                clock,
+                drop_after: drop_after
+                    .filter(|s| s.is_finite() && *s > 0.0)
+                    .map(std::time::Duration::from_secs_f64),
+            };
+            runtime().and_then(|rt| {
+                rt.block_on(fake_camera(listen, file, user, password, auth, behaviour))
+            })
+        }
         Cmd::Detect {
             input,
             config,
@@ -669,7 +715,7 @@ async fn fake_camera(
     user: Option<String>,
     password: Option<String>,
     scheme: hearth::fakecam::AuthScheme,
-    clock: f64,
+    behaviour: hearth::fakecam::Behaviour,
 ) -> anyhow::Result<ExitCode> {
     let auth = match (user, password) {
         (Some(user), Some(password)) => Some(hearth::fakecam::Auth {
@@ -680,7 +726,8 @@ async fn fake_camera(
         (None, None) => None,
         _ => bail!("--user and --password go together"),
     };
-    let server = hearth::fakecam::FakeCamera::start(&listen, file.as_deref(), auth, clock).await?;
+    let server =
+        hearth::fakecam::FakeCamera::start(&listen, file.as_deref(), auth, behaviour).await?;
     println!("fake camera serving rtsp://{}/main and /sub", server.addr());
     let mut sig = shutdown_signal();
     let _ = sig.wait_for(|&s| s).await;

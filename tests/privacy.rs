@@ -50,7 +50,7 @@ fn a_private_camera_is_never_pulled_and_every_switch_is_audited() {
     let dir = tempfile::tempdir().unwrap();
     let cam_log = dir.path().join("camera.log");
     let port = free_port();
-    let _cam = fake_camera_logged(port, &cam_log);
+    let _cam = fake_camera_logged(port, &cam_log, &[]);
     let web = free_port();
     let url = |path: &str| format!("rtsp://127.0.0.1:{port}/{path}/main");
     let den_extra = "privacy_schedule = [\"daily 00:00-24:00\"]\nprivacy_groups = [\"indoor\"]";

@@ -10,6 +10,7 @@
 //! outbound socket or hands a URL to a client that would resolve it itself.
 
 pub mod http;
+pub mod local;
 pub mod mqtt;
 pub mod multicast;
 pub mod rtsp;

@@ -11,7 +11,7 @@ pub mod rtp;
 pub mod scene;
 pub mod server;
 
-pub use server::{Auth, AuthScheme, FakeCamera};
+pub use server::{Auth, AuthScheme, Behaviour, FakeCamera};
 
 use bytes::Bytes;
 

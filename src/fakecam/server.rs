@@ -42,9 +42,26 @@ struct Shared {
     main: Clip,
     sub: Clip,
     auth: Option<Auth>,
-    /// How fast the camera's clock runs against real time (1.0: exact).
-    clock: f64,
+    behaviour: Behaviour,
     nonce: String,
+}
+
+/// How the simulated camera misbehaves, if it does.
+#[derive(Clone, Copy, Debug)]
+pub struct Behaviour {
+    /// How fast the camera's clock runs against real time (1.0: exact).
+    pub clock: f64,
+    /// Each session is cut this long after PLAY (a flapping camera).
+    pub drop_after: Option<std::time::Duration>,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            clock: 1.0,
+            drop_after: None,
+        }
+    }
 }
 
 /// A running simulated camera; stops when dropped.
@@ -67,9 +84,9 @@ impl FakeCamera {
         listen: &str,
         file: Option<&Path>,
         auth: Option<Auth>,
-        clock: f64,
+        behaviour: Behaviour,
     ) -> anyhow::Result<FakeCamera> {
-        if !(0.5..=2.0).contains(&clock) {
+        if !(0.5..=2.0).contains(&behaviour.clock) {
             anyhow::bail!("the clock factor must be between 0.5 and 2");
         }
         let file = file.map(Path::to_path_buf);
@@ -91,7 +108,7 @@ impl FakeCamera {
             main,
             sub,
             auth,
-            clock,
+            behaviour,
             nonce: format!("{:032x}", rand::random::<u128>()),
         });
         let task = tokio::spawn(async move {
@@ -328,8 +345,21 @@ async fn serve(sock: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
     let mut setup_clip: Option<&Clip> = None;
     let mut player: Option<JoinHandle<()>> = None;
     let mut played: Option<String> = None;
+    // A flapping camera cuts each session a while after PLAY.
+    let mut cut: Option<tokio::time::Instant> = None;
     let result = loop {
-        let req = match read_request(&mut rd).await {
+        let next = async {
+            match cut {
+                Some(at) => tokio::time::timeout_at(at, read_request(&mut rd))
+                    .await
+                    .ok(),
+                None => Some(read_request(&mut rd).await),
+            }
+        };
+        let Some(next) = next.await else {
+            break Ok(());
+        };
+        let req = match next {
             Ok(Some(r)) => r,
             Ok(None) => break Ok(()),
             Err(e) => break Err(e),
@@ -339,6 +369,10 @@ async fn serve(sock: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
             tracing::info!("fake camera: {} {}", req.method, req.url);
             if req.method == "PLAY" {
                 played = Some(req.url.clone());
+                cut = shared
+                    .behaviour
+                    .drop_after
+                    .map(|d| tokio::time::Instant::now() + d);
             }
         }
         let cseq = req
@@ -416,7 +450,7 @@ async fn serve(sock: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
                         let is_main = std::ptr::eq(c, &shared.main);
                         player = Some(tokio::spawn(async move {
                             let clip = if is_main { &shared.main } else { &shared.sub };
-                            play(clip, channel, seq, rtptime, shared.clock, tx).await;
+                            play(clip, channel, seq, rtptime, shared.behaviour.clock, tx).await;
                         }));
                         "200 OK"
                     }

@@ -5,6 +5,7 @@ pub mod base_url;
 pub mod frame;
 pub mod health;
 pub mod hub;
+pub mod log_budget;
 pub mod motion_signal;
 pub mod probe;
 pub mod rtsp;

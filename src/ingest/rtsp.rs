@@ -6,6 +6,7 @@ use super::base_url;
 use super::frame::{AudioFrame, AudioParams, Frame, VideoParams};
 use super::health::Health;
 use super::hub::{Hub, StreamEvent};
+use super::log_budget::LogBudget;
 use crate::config::{Camera, RtpTransport, StreamKind};
 use crate::egress::{self, Reach};
 use crate::media::clock::{self, ClockModel};
@@ -33,6 +34,10 @@ const STALL_TIMEOUT: Duration = Duration::from_secs(15);
 const NO_PARAMETERS_FOR: Duration = Duration::from_secs(10);
 /// A session that lasted this long resets the backoff.
 const STABLE: Duration = Duration::from_secs(60);
+/// Lines a stream's connections and failures may log in each window: a
+/// flapping camera cannot fill the journal (the rest are counted).
+const LOG_LINES: u32 = 6;
+const LOG_WINDOW: Duration = Duration::from_secs(600);
 
 /// Session numbers are unique across the process, so frames of two sessions never
 /// look continuous.
@@ -59,6 +64,7 @@ pub async fn run(
 ) -> IngestStats {
     let mut stats = IngestStats::default();
     let mut backoff = MIN_BACKOFF;
+    let mut budget = LogBudget::new(LOG_LINES, LOG_WINDOW);
     let name = &spec.camera.name;
     // Sessions retina could not tear down, which the camera may still count.
     let group = Arc::new(SessionGroup::default().named(format!("{name}/{}", spec.kind)));
@@ -74,7 +80,7 @@ pub async fn run(
         let started = Instant::now();
         let frames_before = stats.frames;
         let res = tokio::select! {
-            r = session(&spec, &group, &hub, &health, &mut stats) => r,
+            r = session(&spec, &group, &hub, &health, &mut stats, &mut budget) => r,
             _ = shutdown.wait_for(|&s| s) => break,
         };
         hub.send(StreamEvent::Gap { dropped: 0 });
@@ -87,8 +93,14 @@ pub async fn run(
         if started.elapsed() > STABLE || stats.frames > frames_before {
             backoff = MIN_BACKOFF;
         }
+        // A camera that stayed up a while logs its next failure whatever went before.
+        if started.elapsed() > STABLE {
+            budget = LogBudget::new(LOG_LINES, LOG_WINDOW);
+        }
         let msg = one_line(&format!("{err:#}"), 300);
-        tracing::warn!(camera = %name, stream = spec.kind.as_str(), "stream failed: {msg}; reconnecting in {}s", backoff.as_secs());
+        if let Some(held) = budget.take(Instant::now()) {
+            tracing::warn!(camera = %name, stream = spec.kind.as_str(), "stream failed: {msg}; reconnecting in {}s{held}", backoff.as_secs());
+        }
         health.disconnected(msg);
         tokio::select! {
             _ = tokio::time::sleep(backoff) => {}
@@ -104,7 +116,16 @@ pub async fn run(
 /// `Ok` when the camera ended the stream.
 pub async fn one_session(spec: &StreamSpec, hub: &Hub, health: &Health) -> anyhow::Result<()> {
     let group = Arc::new(SessionGroup::default().named(format!("test/{}", spec.kind)));
-    session(spec, &group, hub, health, &mut IngestStats::default()).await
+    let mut budget = LogBudget::new(LOG_LINES, LOG_WINDOW);
+    session(
+        spec,
+        &group,
+        hub,
+        health,
+        &mut IngestStats::default(),
+        &mut budget,
+    )
+    .await
 }
 
 type Described = Session<retina::client::Described>;
@@ -214,6 +235,7 @@ async fn session(
     hub: &Hub,
     health: &Health,
     stats: &mut IngestStats,
+    budget: &mut LogBudget,
 ) -> anyhow::Result<()> {
     let cam = &spec.camera;
     let creds = cam.username.as_ref().map(|u| Credentials {
@@ -282,7 +304,9 @@ async fn session(
         .demuxed()
         .context("cannot depacketize the video")?;
     health.connected();
-    tracing::info!(camera = %cam.name, stream = spec.kind.as_str(), "connected");
+    if let Some(held) = budget.take(Instant::now()) {
+        tracing::info!(camera = %cam.name, stream = spec.kind.as_str(), "connected{held}");
+    }
     // A new timeline for each session, and again whenever the clock model has
     // to re-anchor: consumers start over (a new segment) at a timeline change.
     let mut session_id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);

@@ -8,6 +8,7 @@ mod open;
 pub use open::footage;
 mod pipeline;
 mod privacy;
+pub mod status;
 
 pub use pipeline::StreamReport;
 
@@ -161,6 +162,13 @@ pub async fn run(
         footage.clone(),
         shutdown.clone(),
     );
+    let status = status::spawn(
+        status::socket_path(&cfg.storage.data_dir),
+        sup.running.subscribe(),
+        shutdown.clone(),
+    )
+    .map_err(|e| tracing::warn!("no status socket (hearth status will not answer): {e}"))
+    .ok();
     let recording: usize = sup.pipelines.iter().map(Pipeline::recording).sum();
     tracing::info!(
         "recording {recording} streams into {}",
@@ -214,6 +222,9 @@ pub async fn run(
         let _ = m.await;
     }
     let _ = alerts.await;
+    if let Some(s) = status {
+        let _ = s.await;
+    }
     Ok(sup.reports)
 }
 

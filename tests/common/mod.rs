@@ -98,10 +98,12 @@ impl Drop for Proc {
 }
 
 /// Hearth's simulated camera with its own log (each DESCRIBE, PLAY and
-/// TEARDOWN it is sent) written to `log`.
-pub fn fake_camera_logged(port: u16, log: &Path) -> Proc {
+/// TEARDOWN it is sent, each session closed) written to `log`; `args` as
+/// `--drop-after 0.5`.
+pub fn fake_camera_logged(port: u16, log: &Path, args: &[&str]) -> Proc {
     let mut cmd = Command::new(HEARTH);
     cmd.args(["fake-camera", "--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
         .stderr(std::fs::File::create(log).expect("camera log"));
     spawn_ready("hearth fake-camera", &mut cmd, "serving")
 }
