@@ -115,18 +115,6 @@ impl Window {
 }
 
 impl Schedule {
-    pub fn parse<S: AsRef<str>>(items: &[S]) -> Result<Schedule, String> {
-        items
-            .iter()
-            .map(|s| Window::parse(s.as_ref()))
-            .collect::<Result<_, _>>()
-            .map(Schedule)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Whether the camera is private by schedule at `us`.
     pub fn holds(&self, zone: Zone, us: i64) -> bool {
         let wd = zone.day_of(us).weekday().num_days_from_monday() as usize;
@@ -257,6 +245,16 @@ fn at(zone: Zone, day: NaiveDate, m: u16) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Schedule {
+        fn parse(items: &[&str]) -> Result<Schedule, String> {
+            items
+                .iter()
+                .map(|s| Window::parse(s))
+                .collect::<Result<_, _>>()
+                .map(Schedule)
+        }
+    }
 
     fn us(s: &str) -> i64 {
         chrono::DateTime::parse_from_rfc3339(s)

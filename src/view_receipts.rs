@@ -6,7 +6,7 @@
 
 use crate::audit_record::{Entry, Record, action};
 use crate::local_time::Zone;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The actions that show a camera's footage to someone.
 pub const VIEWS: &[&str] = &[
@@ -88,29 +88,32 @@ pub fn sentence(r: &Record, zone: Zone) -> Option<String> {
 /// The views among `entries` (newest first), a live view's start and end as
 /// one receipt when both are there.
 pub fn receipts(entries: &[Entry], zone: Zone) -> Vec<Receipt> {
-    let ended = |e: &Entry| {
-        entries.iter().any(|s| {
-            s.record.action == action::LIVE_STOP
-                && s.record.user == e.record.user
-                && s.record.camera == e.record.camera
-                && s.record.from_us == e.record.from_us
-        })
-    };
+    let key = |r: &Record| (r.user.clone(), r.camera.clone(), r.from_us);
+    let ended: HashSet<_> = entries
+        .iter()
+        .filter(|e| e.record.action == action::LIVE_STOP)
+        .map(|e| key(&e.record))
+        .collect();
     entries
         .iter()
-        .filter(|e| !(e.record.action == action::LIVE_START && ended(e)))
         .filter_map(|e| {
             let r = &e.record;
             let open = r.action == action::LIVE_START;
-            let mut sentence = sentence(r, zone)?;
-            if open {
-                sentence = sentence.replace(" is watching ", " started watching ");
+            if open && ended.contains(&key(r)) {
+                return None;
             }
+            let camera = r.camera.clone()?;
+            let sentence = if open {
+                let who = r.user.as_deref().unwrap_or("someone");
+                format!("{who} started watching {camera} live")
+            } else {
+                sentence(r, zone)?
+            };
             Some(Receipt {
                 id: e.id,
                 time_us: r.time_us,
                 user: r.user.clone().unwrap_or_default(),
-                camera: r.camera.clone()?,
+                camera,
                 action: r.action.clone(),
                 from_us: r.from_us,
                 to_us: r.to_us,

@@ -15,13 +15,6 @@ use std::time::Duration;
 const ADMIN: (&str, &str) = ("admin", "admin-password-1");
 const ANN: (&str, &str) = ("ann", "ann-password-12");
 
-fn logged_in(url: &str, who: (&str, &str)) -> Client {
-    let mut c = Client::new(url);
-    let r = c.login(who.0, who.1);
-    assert_eq!(r.status, 200, "login {}: {}", who.0, r.text());
-    c
-}
-
 fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
@@ -95,7 +88,7 @@ fn a_private_camera_is_never_pulled_and_every_switch_is_audited() {
     assert_eq!(segments("den"), 0);
 
     // Everything that would show it now says it is private.
-    let admin = logged_in(&base, ADMIN);
+    let admin = Client::logged_in(&base, ADMIN);
     let den = camera(&admin, "den");
     assert_eq!(den["private"]["by"], "schedule", "{den}");
     assert!(
@@ -133,7 +126,7 @@ fn a_private_camera_is_never_pulled_and_every_switch_is_audited() {
     );
 
     // A viewer may not end privacy; an admin may, and the den is pulled again.
-    let ann = logged_in(&base, ANN);
+    let ann = Client::logged_in(&base, ANN);
     let r = ann.post("/api/cameras/den/privacy", json!({"private": false}));
     assert_eq!(r.status, 403, "{}", r.text());
     let r = admin.post("/api/cameras/den/privacy", json!({"private": false}));
@@ -175,7 +168,7 @@ fn a_private_camera_is_never_pulled_and_every_switch_is_audited() {
         !later.contains("DESCRIBE"),
         "Hearth pulled a private camera after a restart: {later}"
     );
-    let admin = logged_in(&base, ADMIN);
+    let admin = Client::logged_in(&base, ADMIN);
     assert_eq!(camera(&admin, "hall")["private"]["by"], "ann");
 
     // Every switch is audited, with who and why.

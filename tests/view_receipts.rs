@@ -14,13 +14,6 @@ use tungstenite::Message;
 const ADMIN: (&str, &str) = ("admin", "admin-password-1");
 const ANN: (&str, &str) = ("ann", "ann-password-12");
 
-fn logged_in(url: &str, who: (&str, &str)) -> Client {
-    let mut c = Client::new(url);
-    let r = c.login(who.0, who.1);
-    assert_eq!(r.status, 200, "login {}: {}", who.0, r.text());
-    c
-}
-
 /// A range of `camera`'s recording, as a query.
 fn recorded(c: &Client, camera: &str) -> String {
     let now = now_us();
@@ -83,7 +76,7 @@ fn a_viewer_sees_the_admins_views_and_each_view_is_announced_once() {
         "no recordings: {}",
         nvr.log_text()
     );
-    let admin = logged_in(&base, ADMIN);
+    let admin = Client::logged_in(&base, ADMIN);
 
     // The admin plays a range of each camera, in several Range requests as a
     // player does: one view each.
@@ -112,7 +105,7 @@ fn a_viewer_sees_the_admins_views_and_each_view_is_announced_once() {
 
     // The viewer sees both of the den's views, with the live view's length,
     // and nothing of the yard.
-    let ann = logged_in(&base, ANN);
+    let ann = Client::logged_in(&base, ANN);
     let mut said = Vec::new();
     assert!(
         wait_until(Duration::from_secs(20), || {

@@ -15,6 +15,7 @@ use crate::motion::notices::{Notice, Notices, Phase};
 use crate::security::audit_log::AuditLog;
 use crate::web::state::{
     PrivacyAsk, PrivacySwitch, PrivacyTarget, RecordingAsk, RecordingSwitch, Running,
+    ask_supervisor,
 };
 use rumqttc::{AsyncClient, ClientError, Event, LastWill, Packet, QoS};
 use std::collections::{BTreeMap, BTreeSet};
@@ -357,17 +358,13 @@ impl Publisher {
             Command::Recording => {
                 let switch = self.switch.clone();
                 tokio::spawn(async move {
-                    let (reply, answer) = tokio::sync::oneshot::channel();
-                    let ask = RecordingAsk {
+                    let asked = ask_supervisor(&switch, |reply| RecordingAsk {
                         camera: camera.clone(),
                         on,
                         by: "mqtt".to_owned(),
                         reply,
-                    };
-                    if switch.send(ask).await.is_err() {
-                        return;
-                    }
-                    if let Ok(Err(e)) = answer.await {
+                    });
+                    if let Some(Err(e)) = asked.await {
                         tracing::warn!(camera, "MQTT: recording/set not done: {e}");
                     }
                 });
@@ -409,17 +406,13 @@ impl Publisher {
     fn ask_privacy(&self, target: PrivacyTarget, private: bool) {
         let privacy = self.privacy.clone();
         tokio::spawn(async move {
-            let (reply, answer) = tokio::sync::oneshot::channel();
-            let ask = PrivacyAsk {
+            let asked = ask_supervisor(&privacy, |reply| PrivacyAsk {
                 target: target.clone(),
                 private,
                 by: "mqtt".to_owned(),
                 reply,
-            };
-            if privacy.send(ask).await.is_err() {
-                return;
-            }
-            if let Ok(Err(e)) = answer.await {
+            });
+            if let Some(Err(e)) = asked.await {
                 tracing::warn!("MQTT: privacy/set for {target:?} not done: {e}");
             }
         });

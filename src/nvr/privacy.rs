@@ -71,7 +71,9 @@ impl Supervisor {
             let s = &cam.privacy_schedule;
             if let Some(o) = self.overrides.get(&cam.name) {
                 if s.hand_ends(zone, &hand(o)).is_some_and(|end| end <= now) {
-                    self.forget_override(&cam.name).await;
+                    if let Err(e) = self.keep_override(&cam.name, None).await {
+                        tracing::warn!(camera = %cam.name, "cannot forget a privacy switch: {e}");
+                    }
                 }
             }
             let o = self.overrides.get(&cam.name).cloned();
@@ -96,15 +98,18 @@ impl Supervisor {
         self.privacy_due = tokio::time::Instant::now() + wait;
     }
 
-    async fn forget_override(&mut self, camera: &str) {
-        let (store, name) = (self.shared.store.clone(), camera.to_owned());
-        match tokio::task::spawn_blocking(move || store.set_privacy_override(&name, None)).await {
-            Ok(Ok(())) => {
-                self.overrides.remove(camera);
-            }
-            Ok(Err(e)) => tracing::warn!(camera, "cannot forget a privacy switch: {e}"),
-            Err(e) => tracing::warn!(camera, "cannot forget a privacy switch: {e}"),
-        }
+    /// Keeps `camera`'s switch by hand in the index and here, or forgets it.
+    async fn keep_override(&mut self, camera: &str, o: Option<Override>) -> Result<(), String> {
+        let (store, name, kept) = (self.shared.store.clone(), camera.to_owned(), o.clone());
+        tokio::task::spawn_blocking(move || store.set_privacy_override(&name, kept.as_ref()))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("privacy switch not kept in the index: {e}"))?;
+        match o {
+            Some(o) => self.overrides.insert(camera.to_owned(), o),
+            None => self.overrides.remove(camera),
+        };
+        Ok(())
     }
 
     /// A switch by hand of `target` as `by`: kept until the camera's schedule
@@ -140,21 +145,24 @@ impl Supervisor {
         };
         let mut changed = Vec::new();
         for cam in cams {
+            // Kept first, so the next look at the schedule cannot undo the switch.
+            let before = self.overrides.get(&cam.name).cloned();
             let o = Override {
                 private,
                 since_us: now_us(),
                 by: by.to_owned(),
             };
+            self.keep_override(&cam.name, Some(o)).await?;
             if self.is_private(&cam.name) != private {
-                self.set_private(&cam, private, by, &why).await?;
+                if let Err(e) = self.set_private(&cam, private, by, &why).await {
+                    // Not switched: the switch by hand before it stands again.
+                    if let Err(k) = self.keep_override(&cam.name, before).await {
+                        tracing::error!(camera = %cam.name, "{k}");
+                    }
+                    return Err(e);
+                }
                 changed.push(cam.name.clone());
             }
-            let (store, name, kept) = (self.shared.store.clone(), cam.name.clone(), o.clone());
-            tokio::task::spawn_blocking(move || store.set_privacy_override(&name, Some(&kept)))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("privacy switch not kept: {e}"))?;
-            self.overrides.insert(cam.name.clone(), o);
         }
         self.settle_privacy().await;
         self.publish();

@@ -33,25 +33,14 @@ async fn ask(
     private: bool,
     by: &str,
 ) -> Result<Vec<String>, WebError> {
-    let control = state.config.as_ref().ok_or_else(|| {
-        WebError::Unavailable("this server runs without a supervisor to switch privacy".into())
-    })?;
-    let (reply, answer) = tokio::sync::oneshot::channel();
-    let gone = || WebError::Unavailable("Hearth is stopping".into());
-    control
-        .privacy
-        .send(PrivacyAsk {
-            target,
-            private,
-            by: by.to_owned(),
-            reply,
-        })
-        .await
-        .map_err(|_| gone())?;
-    answer
-        .await
-        .map_err(|_| gone())?
-        .map_err(WebError::Internal)
+    let control = state.control("switch privacy")?;
+    super::state::ask(&control.privacy, |reply| PrivacyAsk {
+        target,
+        private,
+        by: by.to_owned(),
+        reply,
+    })
+    .await
 }
 
 /// `POST /api/cameras/{name}/privacy {"private": bool}`

@@ -25,21 +25,13 @@ pub async fn switch(
     if state.running().cfg.camera(&name).is_none() {
         return Err(WebError::NotFound);
     }
-    let control = state.config.as_ref().ok_or_else(|| {
-        WebError::Unavailable("this server runs without a supervisor to switch recording".into())
-    })?;
-    let (reply, answer) = tokio::sync::oneshot::channel();
-    let ask = RecordingAsk {
+    let control = state.control("switch recording")?;
+    super::state::ask(&control.recording, |reply| RecordingAsk {
         camera: name.clone(),
         on: body.on,
         by: admin.0.user.name.clone(),
         reply,
-    };
-    let gone = || WebError::Unavailable("Hearth is stopping".into());
-    control.recording.send(ask).await.map_err(|_| gone())?;
-    answer
-        .await
-        .map_err(|_| gone())?
-        .map_err(WebError::Internal)?;
+    })
+    .await?;
     Ok(Json(json!({ "camera": name, "recording": body.on })))
 }

@@ -98,6 +98,29 @@ pub struct ConfigControl {
     pub privacy: PrivacySwitch,
 }
 
+/// Asks the supervisor through `to` with the ask `make` builds around the
+/// reply, and waits: its answer, or `None` when it is gone (Hearth is stopping).
+pub async fn ask_supervisor<A, R>(
+    to: &tokio::sync::mpsc::Sender<A>,
+    make: impl FnOnce(tokio::sync::oneshot::Sender<Result<R, String>>) -> A,
+) -> Option<Result<R, String>> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    to.send(make(reply)).await.ok()?;
+    answer.await.ok()
+}
+
+/// [`ask_supervisor`] for a request: refused is an error, gone is "stopping".
+pub async fn ask<A, R>(
+    to: &tokio::sync::mpsc::Sender<A>,
+    make: impl FnOnce(tokio::sync::oneshot::Sender<Result<R, String>>) -> A,
+) -> Result<R, super::error::WebError> {
+    use super::error::WebError;
+    ask_supervisor(to, make)
+        .await
+        .ok_or_else(|| WebError::Unavailable("Hearth is stopping".into()))?
+        .map_err(WebError::Internal)
+}
+
 /// A playback as the audit log sees it: (session, camera, from, to).
 pub type PlaybackKey = (Vec<u8>, String, i64, i64);
 
@@ -167,6 +190,15 @@ impl Inner {
                     crate::media::clock::duration_us(c.motion.post_roll),
                 )
             })
+    }
+
+    /// The supervisor's controls, for a change made at run time (`what`).
+    pub fn control(&self, what: &str) -> Result<&ConfigControl, super::error::WebError> {
+        self.config.as_ref().ok_or_else(|| {
+            super::error::WebError::Unavailable(format!(
+                "this server runs without a supervisor to {what}"
+            ))
+        })
     }
 
     /// Refuses what would show `camera` now while it is in privacy mode:

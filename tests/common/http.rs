@@ -156,6 +156,14 @@ impl Client {
         self.post_raw(path, "application/json", json.to_string().as_bytes(), &[])
     }
 
+    /// A client at `base` logged in as `who` (name, password); panics when refused.
+    pub fn logged_in(base: &str, who: (&str, &str)) -> Client {
+        let mut c = Client::new(base);
+        let r = c.login(who.0, who.1);
+        assert_eq!(r.status, 200, "login {}: {}", who.0, r.text());
+        c
+    }
+
     /// Logs in through the JSON API; keeps the cookie and CSRF token.
     pub fn login(&mut self, user: &str, password: &str) -> Reply {
         let r = self.post(

@@ -54,10 +54,7 @@ pub fn site(server_extra: &str, record_secs: u64) -> Site {
 }
 
 pub fn logged_in(s: &Site, who: (&str, &str)) -> Client {
-    let mut c = Client::new(&s.url);
-    let r = c.login(who.0, who.1);
-    assert_eq!(r.status, 200, "login {}: {}", who.0, r.text());
-    c
+    Client::logged_in(&s.url, who)
 }
 
 /// A range of recorded footage of `camera`, RFC 3339, as a query string.
