@@ -7,7 +7,11 @@
 # no-egress namespace, Prometheus and promtool for the metrics test) and, with --eval, Debian's `motion` daemon too, for the
 # side-by-side comparisons. Skips apt when everything is present.
 set -euo pipefail
-pkgs=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev pkg-config clang libclang-dev)
+# The FFmpeg libraries are named with this machine's architecture: the Raspberry
+# Pi build (scripts/cross-test.sh) installs their arm64 twins beside them.
+arch=$(dpkg --print-architecture)
+pkgs=(libavcodec-dev:"$arch" libavformat-dev:"$arch" libavutil-dev:"$arch" libswscale-dev:"$arch"
+      pkg-config clang libclang-dev)
 if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--eval" ]; then
   pkgs+=(ffmpeg curl strace python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp
          gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad

@@ -72,13 +72,18 @@ pub fn render(v: &Value) -> String {
                 )
             };
             out.push_str(&format!(
-                "  {}: {state}; {} reconnects, {} frames recorded, {} missed, {} lost to errors, {} pictures analysed, {} events\n",
+                "  {}: {state}; {} reconnects, {} frames recorded, {} missed, {} lost to errors, {} pictures analysed{}, {} events\n",
                 s["stream"].as_str().unwrap_or("?"),
                 n("reconnects"),
                 n("recorded_frames"),
                 n("dropped_frames"),
                 n("failed_frames"),
                 n("analysed_pictures"),
+                if s["hardware_decoding"].as_bool() == Some(true) {
+                    " (hardware decoding)"
+                } else {
+                    ""
+                },
                 n("events"),
             ));
         }

@@ -364,3 +364,104 @@ fn frames_missed_mid_gop_make_no_motion_event() {
     );
     println!("one event, {start:.1}–{end:.1} s, with 19–21 s missed");
 }
+
+/// `decoder = "auto"` (the default) uses the board's V4L2 decoder where one opens
+/// and otherwise detects in software; `decoder = "hardware"` insists, says once
+/// which camera and why it cannot, and records regardless. On a machine with no
+/// V4L2 device (this one, CI) both fall-back paths are what runs.
+#[test]
+fn detection_decodes_in_hardware_where_it_can_and_auto_falls_back_to_software() {
+    let has_v4l2 = std::fs::read_dir("/dev")
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("video"))
+        })
+        .unwrap_or(false);
+    if has_v4l2 {
+        eprintln!("skipped: this machine has a /dev/video device, so the fall-back cannot be seen");
+        return;
+    }
+    let port = free_port();
+    let _cam = fake_camera(port, None);
+    let mut nvr = Nvr::new(
+        "min_free = \"1MB\"",
+        &[
+            Cam {
+                name: "auto",
+                url: format!("rtsp://127.0.0.1:{port}/sub"),
+                auth: None,
+                extra: "",
+            },
+            Cam {
+                name: "forced",
+                url: format!("rtsp://127.0.0.1:{port}/sub"),
+                auth: None,
+                extra: "[cameras.motion]\ndecoder = \"hardware\"",
+            },
+        ],
+    );
+    nvr.start();
+    // The running Hearth's own account (`hearth status`), null until it answers.
+    let status = |nvr: &Nvr| {
+        let (ok, out) = nvr.cli(&["status", "--json"]);
+        if ok {
+            serde_json::from_str::<serde_json::Value>(&out).expect("status JSON")
+        } else {
+            serde_json::Value::Null
+        }
+    };
+    let stream = |v: &serde_json::Value, cam: &str| {
+        v["cameras"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == cam))
+            .map(|c| c["streams"][0].clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        wait_until(std::time::Duration::from_secs(30), || {
+            stream(&status(&nvr), "auto")["analysed_pictures"]
+                .as_u64()
+                .unwrap_or(0)
+                > 10
+        }),
+        "auto detects in software: {}",
+        nvr.log_text()
+    );
+    sleep_s(3);
+    let v = status(&nvr);
+    assert_eq!(stream(&v, "auto")["hardware_decoding"], false, "{v}");
+    assert_eq!(stream(&v, "forced")["hardware_decoding"], false, "{v}");
+    assert_eq!(stream(&v, "forced")["analysed_pictures"], 0, "{v}");
+    nvr.stop();
+    let log = nvr.log_text();
+    let lines = |cam: &str, what: &str| {
+        log.lines()
+            .filter(|l| l.contains(&format!("camera={cam}")) && l.contains(what))
+            .count()
+    };
+    assert_eq!(
+        lines(
+            "auto",
+            "motion detection decodes in software: cannot open h264_v4l2m2m"
+        ),
+        1,
+        "{log}"
+    );
+    assert_eq!(
+        lines(
+            "forced",
+            "motion detection cannot decode: cannot open h264_v4l2m2m"
+        ),
+        1,
+        "once, not at every key frame: {log}"
+    );
+    assert_eq!(lines("auto", "cannot decode"), 0, "{log}");
+    // Detection's decoder has nothing to do with recording.
+    let segs = nvr.segments();
+    for cam in ["auto", "forced"] {
+        assert!(
+            segs.iter().any(|s| s.camera == cam),
+            "{cam} records: {segs:?}"
+        );
+    }
+}

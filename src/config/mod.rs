@@ -61,6 +61,18 @@ pub enum RecordMode {
     Off,
 }
 
+/// Which decoder motion detection uses: `auto` tries the board's hardware decoder
+/// (FFmpeg's V4L2 memory-to-memory wrapper, `h264_v4l2m2m` on a Raspberry Pi 4)
+/// and falls back to software; `software` never tries it; `hardware` insists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DecoderChoice {
+    #[default]
+    Auto,
+    Software,
+    Hardware,
+}
+
 /// How RTP travels from the camera.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -156,6 +168,8 @@ struct RawMotion {
     absorb: Option<Spanned<String>>,
     pre_roll: Option<Spanned<String>>,
     post_roll: Option<Spanned<String>>,
+    #[serde(default)]
+    decoder: DecoderChoice,
     #[serde(default)]
     masks: Vec<Spanned<Vec<[f64; 2]>>>,
     #[serde(default)]
@@ -274,6 +288,7 @@ pub struct Motion {
     pub pre_roll: Duration,
     /// Footage kept after an event ends.
     pub post_roll: Duration,
+    pub decoder: DecoderChoice,
 }
 
 impl Default for Motion {
@@ -283,6 +298,7 @@ impl Default for Motion {
             detector: crate::motion_settings::DetectorConfig::default(),
             pre_roll: Duration::from_secs(5),
             post_roll: Duration::from_secs(10),
+            decoder: DecoderChoice::Auto,
         }
     }
 }
@@ -723,6 +739,7 @@ impl Ctx<'_> {
             post_roll: self
                 .opt(&m.post_roll, |v| self.duration("post_roll", v))?
                 .unwrap_or(def.post_roll),
+            decoder: m.decoder,
         })
     }
 

@@ -41,6 +41,8 @@ pub struct Meters {
     /// Time spent decoding and analysing for detection, in µs.
     pub detection_us: AtomicU64,
     pub events: AtomicU64,
+    /// 1 while detection decodes with the board's hardware decoder, else 0.
+    pub hardware_decoding: AtomicU64,
 }
 
 impl Meters {

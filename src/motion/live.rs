@@ -8,10 +8,10 @@
 //! damaged, and the jump to the true picture would look like motion.
 
 use super::analyser::Analyser;
-use super::decode::StreamDecoder;
+use super::decode::{HARDWARE_PATIENCE, StreamDecoder, tries_hardware};
 use super::events::{Event, EventTracker, MERGE_GAP_S};
 use super::notices::{Notice, Notices, Phase};
-use crate::config::Motion;
+use crate::config::{DecoderChoice, Motion};
 use crate::footage::Footage;
 use crate::ingest::frame::{Frame, VideoParams};
 use crate::ingest::health::Meters;
@@ -45,6 +45,7 @@ pub fn spawn(
         .name(format!("motion-{camera}"))
         .spawn(move || {
             let fps = f64::from(motion.detector.fps);
+            let choice = motion.decoder;
             let analyser = Analyser::new(motion.detector);
             Live {
                 camera,
@@ -52,6 +53,9 @@ pub fn spawn(
                 footage,
                 signal,
                 decoder: None,
+                choice,
+                hardware_failed: false,
+                unanswered: 0,
                 awaiting_key: true,
                 analyser,
                 tracker: EventTracker::new(fps, MERGE_GAP_S),
@@ -73,6 +77,12 @@ struct Live {
     footage: Arc<Footage>,
     signal: Arc<MotionSignal>,
     decoder: Option<(Arc<VideoParams>, StreamDecoder)>,
+    choice: DecoderChoice,
+    /// The hardware decoder failed on this stream: told once, and `auto` stays
+    /// in software from then on.
+    hardware_failed: bool,
+    /// Frames a hardware decoder took without giving a picture back.
+    unanswered: u32,
     /// Frames are skipped until a key frame: at the start and after a gap.
     awaiting_key: bool,
     analyser: Analyser,
@@ -124,21 +134,22 @@ impl Live {
         self.awaiting_key = false;
         let stale = self.decoder.as_ref().is_none_or(|(p, _)| !f.has_params(p));
         if stale {
-            match StreamDecoder::new(&f.params) {
-                Ok(d) => self.decoder = Some((f.params.clone(), d)),
-                Err(e) => {
-                    tracing::warn!(camera = %self.camera, "motion detection cannot decode: {e:#}");
-                    self.decoder = None;
-                    return;
-                }
-            }
+            self.decoder = self.open_decoder(&f.params).map(|d| (f.params.clone(), d));
         }
         let Some((_, dec)) = self.decoder.as_mut() else {
             return;
         };
+        let hardware = dec.is_hardware();
         let Some(picture) = dec.decode(&f.data, f.pts) else {
+            if hardware {
+                self.unanswered += 1;
+                if self.unanswered > HARDWARE_PATIENCE {
+                    self.hardware_gave_up();
+                }
+            }
             return;
         };
+        self.unanswered = 0;
         // The same time the recorder's gate sees for this frame.
         let t_us = f.wall_us;
         let t = t_us as f64 / 1e6;
@@ -172,6 +183,66 @@ impl Live {
             self.peak_picture = peak;
         }
         self.tell_running(t);
+    }
+
+    /// A decoder for the stream as the camera's `decoder` setting asks, telling
+    /// the camera's health which; none (and why in the log) when none opens.
+    fn open_decoder(&mut self, params: &VideoParams) -> Option<StreamDecoder> {
+        self.unanswered = 0;
+        let opened = if tries_hardware(self.choice, self.hardware_failed) {
+            match StreamDecoder::hardware(params) {
+                Ok(d) => Ok(d),
+                Err(e) if self.choice == DecoderChoice::Auto => {
+                    tracing::info!(camera = %self.camera, "motion detection decodes in software: {e:#}");
+                    self.hardware_failed = true;
+                    StreamDecoder::new(params)
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            StreamDecoder::new(params)
+        };
+        match opened {
+            Ok(d) => {
+                if d.is_hardware() {
+                    tracing::info!(camera = %self.camera, "motion detection decodes with {}", d.name());
+                }
+                self.health.meters.hardware_decoding.store(
+                    u64::from(d.is_hardware()),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+                Some(d)
+            }
+            Err(e) => {
+                // A forced hardware decoder that cannot open says so once, not at
+                // every key frame.
+                if !(self.choice == DecoderChoice::Hardware && self.hardware_failed) {
+                    tracing::warn!(camera = %self.camera, "motion detection cannot decode: {e:#}");
+                }
+                self.hardware_failed |= self.choice == DecoderChoice::Hardware;
+                None
+            }
+        }
+    }
+
+    /// The hardware decoder opened but gives no pictures: `auto` goes on in
+    /// software from the next key frame; `hardware` says so once and keeps trying.
+    fn hardware_gave_up(&mut self) {
+        self.unanswered = 0;
+        if self.hardware_failed {
+            return;
+        }
+        tracing::warn!(
+            camera = %self.camera,
+            "the hardware decoder gave no picture for {HARDWARE_PATIENCE} frames{}",
+            if self.choice == DecoderChoice::Auto { "; decoding in software" } else { "" }
+        );
+        self.hardware_failed = true;
+        if self.choice == DecoderChoice::Auto {
+            self.decoder = None;
+            self.awaiting_key = true;
+            self.analyser.restart();
+        }
     }
 
     /// A notice of the running event: when it starts, then at most once a second.

@@ -47,6 +47,7 @@ pub fn report(running: &Running, up_s: u64) -> Value {
                         "failed_frames": Meters::get(&m.failed_frames),
                         "analysed_pictures": Meters::get(&m.analysed_pictures),
                         "events": Meters::get(&m.events),
+                        "hardware_decoding": Meters::get(&m.hardware_decoding) == 1,
                     })
                 })
                 .collect();

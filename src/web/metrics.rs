@@ -174,6 +174,12 @@ pub async fn metrics(
         per_stream(&|_, mt| m(&mt.detection_us) / 1e6),
     );
     x.family(
+        "hearth_detection_hardware_decoding",
+        "1 while motion detection decodes this stream with the board's hardware decoder.",
+        "gauge",
+        per_stream(&|_, mt| m(&mt.hardware_decoding)),
+    );
+    x.family(
         "hearth_motion_events_total",
         "Motion events detected.",
         "counter",
