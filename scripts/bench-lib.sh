@@ -1,6 +1,6 @@
 # Shared by the benchmark scripts (sourced, not run): builds Hearth, makes a work
 # directory removed on exit with every process started through `keep`, starts the
-# simulated camera server, and reads a process's CPU ticks, RSS and PSS.
+# simulated camera server and Hearth, and reads a process's CPU ticks, RSS and PSS.
 #
 #   . scripts/bench-lib.sh --test|--eval      (the setup-debian.sh flag)
 set -euo pipefail
@@ -28,6 +28,14 @@ start_fake_camera() {
   "$BIN" fake-camera --listen "127.0.0.1:$port" "$@" >"$work/fakecam.out" 2>/dev/null &
   cam=$!; keep
   until grep -q serving "$work/fakecam.out" 2>/dev/null; do sleep 0.2; done
+}
+
+# Makes the data directory of config $1 (`hearth init`) and starts `hearth run` on
+# it, logging to $work/hearth.log; sets $hearth.
+start_hearth() {
+  "$BIN" init --config "$1" >/dev/null
+  RUST_LOG=info "$BIN" run --config "$1" 2>"$work/hearth.log" &
+  hearth=$!; keep
 }
 
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }

@@ -2,7 +2,8 @@
 # Recording benchmark: K simulated 720p cameras (15 fps, ~1.4 Mbit/s) recorded at
 # the same time by Hearth and by `ffmpeg -c copy -f segment`, each from its own
 # RTSP session on the same simulated camera server. Prints CPU % (of one core) and
-# RSS per stream for both, the ratios, and whether Hearth recorded every frame.
+# RSS per stream for both, the ratios, whether Hearth recorded every frame, and
+# how long Hearth takes to stop on SIGTERM (systemd's stop).
 #
 #   scripts/bench-record.sh [K=8] [SECONDS=60]
 K=${1:-8}
@@ -19,8 +20,7 @@ start_fake_camera
     printf '\n[[cameras]]\nname = "cam%d"\nurl = "rtsp://127.0.0.1:%d/h%d/main"\n[cameras.motion]\nenabled = false\n' "$i" "$port" "$i"
   done
 } >"$work/hearth.toml"
-RUST_LOG=info "$BIN" run --config "$work/hearth.toml" 2>"$work/hearth.log" &
-hearth=$!; keep
+start_hearth "$work/hearth.toml"
 
 ff=()
 mkdir -p "$work/ffmpeg"
@@ -40,7 +40,9 @@ c1=$(ticks "$cam")
 hrss=$(rss_kib "$hearth"); frss=0; for p in "${ff[@]}"; do frss=$((frss + $(rss_kib "$p"))); done
 hpss=$(pss_kib "$hearth"); fpss=0; for p in "${ff[@]}"; do fpss=$((fpss + $(pss_kib "$p"))); done
 
+t0=$(date +%s%N)
 kill -TERM "$hearth"; wait "$hearth" || true
+stop_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 "$BIN" verify --config "$work/hearth.toml" >"$work/verify.out" || { cat "$work/verify.out"; echo "VERIFY FAILED"; }
 
 awk -v k="$K" -v s="$SECS" -v hz="$hz" -v h="$((h1 - h0))" -v f="$((f1 - f0))" \
@@ -61,3 +63,4 @@ awk '/stopped: frames received/ {
      /stream failed/ { bad++ }
      END { printf "hearth: %d streams, %d frames received, %d recorded, %d failed, %d dropped, %d stream errors\n", n, r, w, f, d, bad }' \
   <(sed 's/,//g' "$work/hearth.log")
+echo "hearth: SIGTERM to exit (every segment finished and indexed): $stop_ms ms"
