@@ -15,9 +15,22 @@ scripts/setup-debian.sh --eval >/dev/null
 cargo build --release --quiet
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
+failed=()
 
 section() { printf '\n## %s\n\n%s\n\n```\n' "$1" "$2"; }
-run() { "$@" 2>&1 | tee -a "$tmp"; printf '```\n'; }
+# Runs one comparison into the file; one that fails is shown with the end of its
+# output, and the others still run.
+run() {
+  if "$@" >"$tmp" 2>&1; then
+    cat "$tmp"
+  else
+    echo "FAILED: $*"
+    grep -v ' INFO ' "$tmp" | tail -n 15
+    failed+=("$*")
+  fi
+  printf '```\n'
+  cat "$tmp" >&2
+}
 
 {
   echo "# Benchmarks"
@@ -64,3 +77,7 @@ run() { "$@" 2>&1 | tee -a "$tmp"; printf '```\n'; }
   run scripts/bench-profile.sh 8 20
 } >"$out"
 echo "wrote $out"
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'failed: %s\n' "${failed[@]}"
+  exit 1
+fi

@@ -36,12 +36,13 @@ fn ms(t: Instant) -> f64 {
 
 fn spread(v: &mut [f64]) -> String {
     v.sort_by(f64::total_cmp);
-    let p = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    // The nearest rank below, for a percentile.
+    let p = |pct: usize| v[(v.len() - 1) * pct / 100];
     format!(
         "median {:.1} ms, p95 {:.1} ms, max {:.1} ms",
-        p(0.5),
-        p(0.95),
-        p(1.0)
+        p(50),
+        p(95),
+        p(100)
     )
 }
 

@@ -224,6 +224,9 @@ fn web_figures() {
     let pid = nvr.proc.as_ref().expect("running").pid();
 
     let b = Browser::start();
+    // A desktop's window: the wall streams only the tiles on screen, and the
+    // headless default (800 x 600) leaves the 3 x 3 layout's last row below it.
+    b.resize(1600, 1000);
     b.before_scripts(FIRST_PICTURE);
     assert!(b.log_in(&url, ADMIN.0, ADMIN.1), "{}", b.url());
     wall_figures(&b, &url, 4);

@@ -87,4 +87,23 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn the_camera_docs_list_every_recipe() {
+        let docs = include_str!("../../docs/cameras.md");
+        for r in RECIPES {
+            let row = docs
+                .lines()
+                .find(|l| l.starts_with(&format!("| {} |", r.brand)))
+                .unwrap_or_else(|| panic!("docs/cameras.md has no row for {}", r.brand));
+            assert!(row.contains(&format!("| {} |", r.port)), "{row}");
+            for path in std::iter::once(r.main).chain(r.sub) {
+                assert!(
+                    row.contains(&format!("`{path}`")),
+                    "{}: {path} in {row}",
+                    r.brand
+                );
+            }
+        }
+    }
 }
