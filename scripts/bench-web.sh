@@ -9,4 +9,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh --test
 cargo test --release --test bench_web -- --ignored --nocapture --test-threads 1 2>&1 |
-  grep -Ev '^(running|test |$)'
+  grep -Ev '^(running|test |$)| INFO |^ *(Compiling|Finished|Running) '

@@ -76,6 +76,7 @@ run() {
     "System calls per frame and the top functions in a CPU profile (\`scripts/bench-profile.sh 8 20\`)."
   run scripts/bench-profile.sh 8 20
 } >"$out"
+scripts/bench-summary.py "$out"
 echo "wrote $out"
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'failed: %s\n' "${failed[@]}"

@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Adds the summary against issue 14's targets to BENCHMARKS.md, from the figures
+scripts/bench.sh wrote into it (run by bench.sh; reads and rewrites the file)."""
+import re
+import sys
+
+path = sys.argv[1] if len(sys.argv) > 1 else "BENCHMARKS.md"
+text = open(path, encoding="utf-8").read()
+text = re.sub(r"\n## Against the targets\n.*?(?=\n## )", "\n", text, flags=re.S)
+
+
+def section(title):
+    m = re.search(r"^## " + re.escape(title) + r"\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    return m.group(1) if m else ""
+
+
+def num(pattern, body):
+    m = re.search(pattern, body)
+    return float(m.group(1)) if m else None
+
+
+rows = []
+
+
+def row(what, target, got, ok):
+    state = "n/a" if got is None else ("met" if ok else "**missed**")
+    rows.append(f"| {what} | {target} | {'not measured' if got is None else got} | {state} |")
+
+
+for k in (1, 8, 32):
+    cams = f"{k} camera" + ("" if k == 1 else "s")
+    body = section(f"Recording, {k} camera" + ("" if k == 1 else "s"))
+    m = re.search(r"hearth / ffmpeg\s+([0-9.]+)x\s+([0-9.]+)x", body)
+    cpu, mem = (float(m.group(1)), float(m.group(2))) if m else (None, None)
+    row(f"recording CPU per stream, {cams}", "≤ 0.35x ffmpeg", cpu and f"{cpu:.2f}x", cpu is not None and cpu <= 0.35)
+    row(f"recording memory per stream, {cams}", "≤ 0.05x ffmpeg", mem and f"{mem:.2f}x", mem is not None and mem <= 0.05)
+    stop = num(r"SIGTERM to exit[^:]*: ([0-9]+) ms", body)
+    row(f"clean stop on SIGTERM, {cams}", "≤ 10 s", stop is not None and f"{stop:.0f} ms" or None, stop is not None and stop <= 10000)
+    if k == 32:
+        m = re.search(r"(\d+) frames received, (\d+) recorded, (\d+) failed, (\d+) dropped", body)
+        lost = int(m.group(3)) + int(m.group(4)) + int(m.group(1)) - int(m.group(2)) if m else None
+        row("frames lost at 32 cameras", "none", lost is not None and f"{lost}" or None, lost == 0)
+
+body = section("Motion detection, 8 cameras")
+floor = num(r"hearth / decoding floor\s+([0-9.]+)x", body)
+row("detection CPU against the decoding floor", "≤ 1.25x", floor and f"{floor:.2f}x", floor is not None and floor <= 1.25)
+
+body = section("Live view and playback in a browser")
+first = num(r"9 tiles: .*?, ([0-9]+) ms for the last tile", body)
+row("first live picture, the last of 9 tiles", "≤ 300 ms", first and f"{first:.0f} ms", first is not None and first <= 300)
+
+body = section("The index at a month's size")
+seek = num(r"cold: median [0-9.]+ ms, p95 ([0-9.]+) ms", body)
+row("seek at a random moment of a month (p95, cold)", "≤ 100 ms", seek and f"{seek:.1f} ms", seek is not None and seek <= 100)
+queries = [float(x) for x in re.findall(r"(?:timeline|events|activity)[^\n]*?p95 ([0-9.]+) ms", body)]
+q = max(queries) if queries else None
+row("timeline and events queries over a day (worst p95)", "≤ 20 ms", q and f"{q:.1f} ms", q is not None and q <= 20)
+
+summary = "\n## Against the targets\n\n| what | target | measured | |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
+first_section = text.index("\n## ")
+text = text[:first_section] + "\n" + summary + text[first_section:]
+text = re.sub(r"\n{3,}", "\n\n", text)
+open(path, "w", encoding="utf-8").write(text)
