@@ -30,6 +30,17 @@ start_fake_camera() {
   until grep -q serving "$work/fakecam.out" 2>/dev/null; do sleep 0.2; done
 }
 
+# Writes $work/hearth.toml: $1 simulated 720p cameras (/hN/main), recorded with
+# motion detection off, so that recording alone is measured.
+recording_config() {
+  {
+    printf '[storage]\ndata_dir = "%s/hearth"\nmin_free = "100MB"\n' "$work"
+    for i in $(seq 1 "$1"); do
+      printf '\n[[cameras]]\nname = "cam%d"\nurl = "rtsp://127.0.0.1:%d/h%d/main"\n[cameras.motion]\nenabled = false\n' "$i" "$port" "$i"
+    done
+  } >"$work/hearth.toml"
+}
+
 # Makes the data directory of config $1 (`hearth init`) and starts `hearth run` on
 # it, logging to $work/hearth.log; sets $hearth.
 start_hearth() {

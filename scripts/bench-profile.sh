@@ -12,12 +12,7 @@ command -v perf >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends linux-perf >/dev/null; }
 
 start_fake_camera
-{
-  printf '[storage]\ndata_dir = "%s/hearth"\nmin_free = "100MB"\n' "$work"
-  for i in $(seq 1 "$K"); do
-    printf '\n[[cameras]]\nname = "cam%d"\nurl = "rtsp://127.0.0.1:%d/h%d/main"\n[cameras.motion]\nenabled = false\n' "$i" "$port" "$i"
-  done
-} >"$work/hearth.toml"
+recording_config "$K"
 start_hearth "$work/hearth.toml"
 sleep 8
 

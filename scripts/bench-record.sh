@@ -13,13 +13,7 @@ WARMUP=8
 
 start_fake_camera
 
-{
-  printf '[storage]\ndata_dir = "%s/hearth"\nmin_free = "100MB"\n' "$work"
-  for i in $(seq 1 "$K"); do
-    # Recording alone is measured here: motion detection is off.
-    printf '\n[[cameras]]\nname = "cam%d"\nurl = "rtsp://127.0.0.1:%d/h%d/main"\n[cameras.motion]\nenabled = false\n' "$i" "$port" "$i"
-  done
-} >"$work/hearth.toml"
+recording_config "$K"
 start_hearth "$work/hearth.toml"
 
 ff=()

@@ -17,23 +17,9 @@ scripts/setup-debian.sh
 target=aarch64-unknown-linux-gnu
 skip() { echo "cross-test: skipped: $*"; exit 0; }
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-pkgs=(file gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
-      libavcodec-dev:arm64 libavformat-dev:arm64 libavutil-dev:arm64 libswscale-dev:arm64)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
 mkdir -p target
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "cross-test: installing ${missing[*]}"
-  dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
-  $sudo apt-get update -qq >/dev/null 2>&1 || skip "apt-get update failed with arm64 added"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >target/cross-apt.log 2>&1 ||
-    skip "the arm64 cross packages could not be installed (target/cross-apt.log)"
-fi
+scripts/setup-debian.sh --cross >target/cross-apt.log 2>&1 ||
+  skip "the arm64 cross packages could not be installed (target/cross-apt.log)"
 if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
   rustup target add "$target" >/dev/null 2>&1 || skip "rustup could not add the $target target"
 fi

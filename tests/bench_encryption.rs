@@ -29,15 +29,7 @@ fn run(port: u16, sealed: bool) -> Run {
         ""
     };
     let names: Vec<String> = (1..=CAMERAS).map(|i| format!("cam{i}")).collect();
-    let list: Vec<Cam<'_>> = names
-        .iter()
-        .map(|name| Cam {
-            name,
-            url: format!("rtsp://127.0.0.1:{port}/{name}/main"),
-            auth: None,
-            extra: "[cameras.motion]\nenabled = false",
-        })
-        .collect();
+    let list = recording_only(&names, port);
     let mut nvr = Nvr::new(
         &format!(
             "{key}min_free = \"1MB\"\nsegment_duration = \"10s\"\n\

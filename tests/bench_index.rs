@@ -110,15 +110,7 @@ fn a_month_of_index_for_eight_cameras() {
     let _cam = fake_camera(port, None);
     let web = free_port();
     let names: Vec<String> = (1..=CAMERAS).map(|i| format!("cam{i}")).collect();
-    let list: Vec<Cam<'_>> = names
-        .iter()
-        .map(|name| Cam {
-            name,
-            url: format!("rtsp://127.0.0.1:{port}/{name}/main"),
-            auth: None,
-            extra: "[cameras.motion]\nenabled = false",
-        })
-        .collect();
+    let list = recording_only(&names, port);
     let mut nvr = Nvr::new(
         &format!("min_free = \"1MB\"\n[server]\nlisten = \"127.0.0.1:{web}\"\ntls = \"off\""),
         &list,

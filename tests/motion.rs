@@ -401,15 +401,6 @@ fn detection_decodes_in_hardware_where_it_can_and_auto_falls_back_to_software() 
         ],
     );
     nvr.start();
-    // The running Hearth's own account (`hearth status`), null until it answers.
-    let status = |nvr: &Nvr| {
-        let (ok, out) = nvr.cli(&["status", "--json"]);
-        if ok {
-            serde_json::from_str::<serde_json::Value>(&out).expect("status JSON")
-        } else {
-            serde_json::Value::Null
-        }
-    };
     let stream = |v: &serde_json::Value, cam: &str| {
         v["cameras"]
             .as_array()
@@ -419,7 +410,7 @@ fn detection_decodes_in_hardware_where_it_can_and_auto_falls_back_to_software() 
     };
     assert!(
         wait_until(std::time::Duration::from_secs(30), || {
-            stream(&status(&nvr), "auto")["analysed_pictures"]
+            stream(&nvr.status_json(), "auto")["analysed_pictures"]
                 .as_u64()
                 .unwrap_or(0)
                 > 10
@@ -428,7 +419,7 @@ fn detection_decodes_in_hardware_where_it_can_and_auto_falls_back_to_software() 
         nvr.log_text()
     );
     sleep_s(3);
-    let v = status(&nvr);
+    let v = nvr.status_json();
     assert_eq!(stream(&v, "auto")["hardware_decoding"], false, "{v}");
     assert_eq!(stream(&v, "forced")["hardware_decoding"], false, "{v}");
     assert_eq!(stream(&v, "forced")["analysed_pictures"], 0, "{v}");

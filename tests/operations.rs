@@ -62,20 +62,10 @@ fn status_answers_from_the_running_hearth_and_logs_can_be_json() {
     );
     nvr.env.push(("HEARTH_LOG_FORMAT", "json"));
     nvr.start();
-    let config = nvr.config.clone();
-    let status = |json: bool| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
-        cmd.arg("status").arg("--config").arg(&config);
-        if json {
-            cmd.arg("--json");
-        }
-        cmd.output().expect("hearth status")
-    };
     let mut v = serde_json::Value::Null;
     assert!(
         wait_until(Duration::from_secs(60), || {
-            let out = status(true);
-            v = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            v = nvr.status_json();
             v["cameras"][0]["streams"][0]["recorded_frames"]
                 .as_u64()
                 .is_some_and(|n| n > 0)
@@ -85,9 +75,8 @@ fn status_answers_from_the_running_hearth_and_logs_can_be_json() {
     );
     assert_eq!(v["cameras"][0]["name"], "front");
     assert_eq!(v["cameras"][0]["streams"][0]["connected"], true);
-    let out = status(false);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let (ok, text) = nvr.cli(&["status"]);
+    assert!(ok, "{text}");
     assert!(text.starts_with("Hearth "), "{text}");
     assert!(
         text.contains("front: record continuous\n  main: connected, "),
@@ -114,7 +103,12 @@ fn status_answers_from_the_running_hearth_and_logs_can_be_json() {
 
     // Stopped: the socket is gone and status says nothing runs.
     nvr.stop();
-    let out = status(false);
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .arg("status")
+        .arg("--config")
+        .arg(&nvr.config)
+        .output()
+        .expect("hearth status");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("it is not running on this config"), "{err}");

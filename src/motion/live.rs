@@ -216,10 +216,11 @@ impl Live {
             Err(e) => {
                 // A forced hardware decoder that cannot open says so once, not at
                 // every key frame.
-                if !(self.choice == DecoderChoice::Hardware && self.hardware_failed) {
+                let told = self.choice == DecoderChoice::Hardware
+                    && std::mem::replace(&mut self.hardware_failed, true);
+                if !told {
                     tracing::warn!(camera = %self.camera, "motion detection cannot decode: {e:#}");
                 }
-                self.hardware_failed |= self.choice == DecoderChoice::Hardware;
                 None
             }
         }

@@ -173,6 +173,20 @@ pub struct Cam<'a> {
     pub extra: &'a str,
 }
 
+/// One camera per name, each the simulated camera's `/NAME/main` on `port`,
+/// recorded without motion detection: recording alone.
+pub fn recording_only(names: &[String], port: u16) -> Vec<Cam<'_>> {
+    names
+        .iter()
+        .map(|name| Cam {
+            name,
+            url: format!("rtsp://127.0.0.1:{port}/{name}/main"),
+            auth: None,
+            extra: "[cameras.motion]\nenabled = false",
+        })
+        .collect()
+}
+
 pub struct Nvr {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
@@ -371,6 +385,17 @@ impl Nvr {
     }
 
     /// Runs a hearth subcommand on this config; returns (success, stdout + stderr).
+    /// `hearth status --json`: the running Hearth's own account of itself, or
+    /// null while none answers.
+    pub fn status_json(&self) -> serde_json::Value {
+        let (ok, out) = self.cli(&["status", "--json"]);
+        if ok {
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("status JSON ({e}): {out}"))
+        } else {
+            serde_json::Value::Null
+        }
+    }
+
     pub fn cli(&self, args: &[&str]) -> (bool, String) {
         let out = Command::new(HEARTH)
             .args(args)
