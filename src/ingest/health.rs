@@ -35,7 +35,7 @@ pub struct Meters {
     pub dropped_frames: AtomicU64,
     /// Frames lost to write errors.
     pub failed_frames: AtomicU64,
-    /// Frames waiting for the recorder now.
+    /// Frames waiting for the recorder when it last took them (a GOP, as a rule).
     pub queued_frames: AtomicU64,
     pub analysed_pictures: AtomicU64,
     /// Time spent decoding and analysing for detection, in µs.

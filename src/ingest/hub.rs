@@ -3,8 +3,11 @@
 //!
 //! A consumer that falls behind misses frames rather than holding up ingest or the
 //! others; it is told so by a [`StreamEvent::Gap`] before the next frame it gets.
-//! Memory is held only while frames are queued.
+//! Memory is held only while frames are queued. A consumer thread that needs no
+//! frame at once (the recorder) takes a [`batch_queue`] instead, and is woken once
+//! per GOP rather than once per frame.
 
+use super::batch_queue::{self, BatchReceiver, BatchSender, Refused};
 use super::frame::{AudioFrame, Frame};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -20,8 +23,26 @@ pub enum StreamEvent {
     },
 }
 
+/// Where a consumer's events go.
+enum Queue {
+    Channel(mpsc::Sender<StreamEvent>),
+    Batch(BatchSender),
+}
+
+impl Queue {
+    fn try_send(&self, ev: StreamEvent) -> Result<(), Refused> {
+        match self {
+            Queue::Channel(tx) => tx.try_send(ev).map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => Refused::Full,
+                mpsc::error::TrySendError::Closed(_) => Refused::Closed,
+            }),
+            Queue::Batch(tx) => tx.try_send(ev),
+        }
+    }
+}
+
 struct Subscriber {
-    tx: mpsc::Sender<StreamEvent>,
+    tx: Queue,
     /// A gap this consumer is owed, with the frames it missed: set when an event
     /// (a frame, or a session-end gap) could not be queued for it.
     owed: Option<u64>,
@@ -74,15 +95,30 @@ impl Hub {
                 let _ = tx.try_send(StreamEvent::Frame(f.clone()));
             }
         }
-        subs.push(Subscriber { tx, owed: None });
+        subs.push(Subscriber {
+            tx: Queue::Channel(tx),
+            owed: None,
+        });
         rx
     }
 
     /// A new consumer queue holding at most `capacity` events.
     pub fn subscribe(&self, capacity: usize) -> mpsc::Receiver<StreamEvent> {
         let (tx, rx) = mpsc::channel(capacity);
-        self.lock().push(Subscriber { tx, owed: None });
+        self.push(Queue::Channel(tx));
         rx
+    }
+
+    /// A consumer thread's queue holding at most `capacity` events, which wakes
+    /// it once per batch (see [`batch_queue`]).
+    pub fn subscribe_batched(&self, capacity: usize) -> BatchReceiver {
+        let (tx, rx) = batch_queue::channel(capacity);
+        self.push(Queue::Batch(tx));
+        rx
+    }
+
+    fn push(&self, tx: Queue) {
+        self.lock().push(Subscriber { tx, owed: None });
     }
 
     pub fn send(&self, ev: StreamEvent) {
@@ -107,21 +143,21 @@ impl Hub {
             if let Some(dropped) = s.owed {
                 match s.tx.try_send(StreamEvent::Gap { dropped }) {
                     Ok(()) => s.owed = None,
-                    Err(mpsc::error::TrySendError::Full(_)) => {
+                    Err(Refused::Full) => {
                         s.owed = Some(dropped + frames);
                         return true;
                     }
-                    Err(mpsc::error::TrySendError::Closed(_)) => return false,
+                    Err(Refused::Closed) => return false,
                 }
             }
             match s.tx.try_send(ev.clone()) {
                 Ok(()) => true,
                 // A missed frame or session-end gap: either way a gap is owed.
-                Err(mpsc::error::TrySendError::Full(_)) => {
+                Err(Refused::Full) => {
                     *s.owed.get_or_insert(0) += frames;
                     true
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
+                Err(Refused::Closed) => false,
             }
         });
     }
@@ -185,5 +221,25 @@ mod tests {
         // The gap comes first, counting no frame that was not missed.
         assert!(matches!(rx.try_recv(), Ok(StreamEvent::Gap { dropped: 0 })));
         assert!(matches!(rx.try_recv(), Ok(StreamEvent::Frame(f)) if f.pts == 2));
+    }
+
+    #[test]
+    fn a_batched_consumer_that_falls_behind_is_owed_its_gap_too() {
+        let hub = Hub::new();
+        let rx = hub.subscribe_batched(2);
+        for i in 0..5 {
+            hub.send(frame(i));
+        }
+        let mut got = std::collections::VecDeque::new();
+        let wait = std::time::Duration::from_secs(3600);
+        assert!(rx.recv_batch(&mut got, wait));
+        assert_eq!(got.len(), 2);
+        hub.send(frame(5));
+        got.clear();
+        assert!(rx.recv_batch(&mut got, wait));
+        assert!(matches!(got[0], StreamEvent::Gap { dropped: 3 }));
+        assert!(matches!(&got[1], StreamEvent::Frame(f) if f.pts == 5));
+        hub.close();
+        assert!(!rx.recv_batch(&mut got, wait));
     }
 }

@@ -2,6 +2,7 @@
 //! health, and the frame hub each stream publishes to.
 
 pub mod base_url;
+pub mod batch_queue;
 pub mod frame;
 pub mod health;
 pub mod hub;

@@ -137,7 +137,7 @@ impl Pipeline {
                 Some(recorder::spawn(
                     cfg,
                     shared.store.clone(),
-                    hub.subscribe(RECORDER_QUEUE),
+                    hub.subscribe_batched(RECORDER_QUEUE),
                 )?)
             } else {
                 None

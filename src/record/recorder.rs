@@ -1,5 +1,5 @@
 //! The recorder of one camera stream: a dedicated thread that takes frames from the
-//! hub, cuts them with the [`Segmenter`] and writes them with [`SegmentFile`]; its
+//! hub a GOP at a time, cuts them with the [`Segmenter`] and writes them with [`SegmentFile`]; its
 //! [`Indexer`] thread brings the index along. Blocking file and SQLite work stays
 //! off the async runtime.
 
@@ -9,13 +9,14 @@ use super::segmenter::{Action, Segmenter, SegmenterConfig};
 use super::writer::{Destination, SegmentFile, WriteError};
 use crate::config::StreamKind;
 use crate::footage::Footage;
+use crate::ingest::batch_queue::BatchReceiver;
 use crate::ingest::health::Meters;
 use crate::ingest::hub::StreamEvent;
 use crate::ingest::motion_signal::MotionSignal;
 use crate::store::{SegmentClass, Store};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 /// Free bytes needed before writing is tried again after a failure.
 pub const MIN_FREE_TO_RETRY: u64 = 2 << 20;
@@ -53,7 +54,7 @@ pub struct RecorderStats {
 pub fn spawn(
     cfg: RecorderConfig,
     store: Arc<Store>,
-    rx: mpsc::Receiver<StreamEvent>,
+    rx: BatchReceiver,
 ) -> std::io::Result<std::thread::JoinHandle<RecorderStats>> {
     let label = format!("{}-{}", cfg.camera, cfg.stream);
     let index = Indexer::spawn(store, cfg.footage.dir().to_path_buf(), label.clone())?;
@@ -95,54 +96,22 @@ impl Recorder {
         }
     }
 
-    fn run(mut self, mut rx: mpsc::Receiver<StreamEvent>) -> RecorderStats {
-        while let Some(ev) = rx.blocking_recv() {
-            let queued = u64::try_from(rx.len()).unwrap_or(u64::MAX);
+    fn run(mut self, rx: BatchReceiver) -> RecorderStats {
+        // Woken at each key frame, and at the latest once a fragment's length
+        // has passed, so a camera with long GOPs still gets its fragments written.
+        let fragment_us = crate::media::clock::ticks_to_us(self.cfg.segmenter.fragment_90k);
+        let wait = Duration::from_micros(u64::try_from(fragment_us).unwrap_or(0))
+            .max(Duration::from_millis(100));
+        let mut batch = VecDeque::new();
+        while rx.recv_batch(&mut batch, wait) {
+            let queued = u64::try_from(batch.len()).unwrap_or(u64::MAX);
             self.cfg
                 .health
                 .meters
                 .queued_frames
                 .store(queued, std::sync::atomic::Ordering::Relaxed);
-            match ev {
-                StreamEvent::Frame(f) => {
-                    self.stats.frames_in += 1;
-                    match &mut self.cfg.motion {
-                        None => self.seg.push(&f, &mut self.actions),
-                        Some((gate, signal)) => {
-                            let out = gate.push(f, signal.view());
-                            self.stats.frames_idle += out.idle;
-                            if out.close {
-                                self.seg.finish(&mut self.actions);
-                            }
-                            for f in &out.frames {
-                                self.seg.push(f, &mut self.actions);
-                            }
-                        }
-                    }
-                }
-                StreamEvent::Audio(a) => {
-                    if self.seg.is_open() {
-                        self.seg.push_audio(&a);
-                    }
-                }
-                StreamEvent::Gap { dropped } => {
-                    if dropped > 0 {
-                        tracing::warn!(
-                            camera = %self.cfg.camera,
-                            stream = %self.cfg.stream,
-                            "recorder fell behind and missed {dropped} frames"
-                        );
-                        self.stats.frames_dropped += dropped;
-                        Meters::add(&self.cfg.health.meters.dropped_frames, dropped);
-                    }
-                    self.seg.finish(&mut self.actions)
-                }
-            }
-            self.apply();
-            if self.broken && self.seg.is_open() {
-                // Give up on the broken segment: the next key frame tries a new one.
-                self.seg.finish(&mut self.actions);
-                self.apply();
+            while let Some(ev) = batch.pop_front() {
+                self.event(ev);
             }
             if self.last_flush.elapsed() >= self.cfg.flush_interval {
                 self.flush();
@@ -157,6 +126,50 @@ impl Recorder {
         self.stats.frames_before_key = self.seg.skipped();
         self.index.finish();
         self.stats
+    }
+
+    fn event(&mut self, ev: StreamEvent) {
+        match ev {
+            StreamEvent::Frame(f) => {
+                self.stats.frames_in += 1;
+                match &mut self.cfg.motion {
+                    None => self.seg.push(&f, &mut self.actions),
+                    Some((gate, signal)) => {
+                        let out = gate.push(f, signal.view());
+                        self.stats.frames_idle += out.idle;
+                        if out.close {
+                            self.seg.finish(&mut self.actions);
+                        }
+                        for f in &out.frames {
+                            self.seg.push(f, &mut self.actions);
+                        }
+                    }
+                }
+            }
+            StreamEvent::Audio(a) => {
+                if self.seg.is_open() {
+                    self.seg.push_audio(&a);
+                }
+            }
+            StreamEvent::Gap { dropped } => {
+                if dropped > 0 {
+                    tracing::warn!(
+                        camera = %self.cfg.camera,
+                        stream = %self.cfg.stream,
+                        "recorder fell behind and missed {dropped} frames"
+                    );
+                    self.stats.frames_dropped += dropped;
+                    Meters::add(&self.cfg.health.meters.dropped_frames, dropped);
+                }
+                self.seg.finish(&mut self.actions)
+            }
+        }
+        self.apply();
+        if self.broken && self.seg.is_open() {
+            // Give up on the broken segment: the next key frame tries a new one.
+            self.seg.finish(&mut self.actions);
+            self.apply();
+        }
     }
 
     fn apply(&mut self) {

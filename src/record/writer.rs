@@ -147,13 +147,10 @@ impl SegmentFile {
 
     /// Appends a fragment. On error the file is cut back to its last whole fragment.
     pub fn append(&mut self, frag: &FragmentOut) -> Result<(), WriteError> {
-        let mut res = self.file.write_all(&frag.header);
-        for d in &frag.data {
-            if res.is_ok() {
-                res = self.file.write_all(d);
-            }
-        }
-        if let Err(source) = res {
+        let parts: Vec<&[u8]> = std::iter::once(&frag.header[..])
+            .chain(frag.data.iter().map(|d| &d[..]))
+            .collect();
+        if let Err(source) = self.file.write_all_parts(&parts) {
             let _ = self.file.cut_back(self.progress.bytes);
             return Err(WriteError {
                 path: self.path.clone(),
