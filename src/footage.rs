@@ -402,6 +402,8 @@ const MAX_IOVECS: usize = 1024;
 fn write_all_vectored(f: &mut File, parts: &[&[u8]]) -> io::Result<()> {
     let mut slices: Vec<io::IoSlice<'_>> = parts.iter().map(|p| io::IoSlice::new(p)).collect();
     let mut bufs = &mut slices[..];
+    // Leading empty parts are skipped first: a call with nothing to write answers 0,
+    // which is taken below as a failed write.
     io::IoSlice::advance_slices(&mut bufs, 0);
     while !bufs.is_empty() {
         let n = bufs.len().min(MAX_IOVECS);

@@ -1,6 +1,6 @@
 //! The recorder of one camera stream: a dedicated thread that takes frames from the
-//! hub a GOP at a time, cuts them with the [`Segmenter`] and writes them with [`SegmentFile`]; its
-//! [`Indexer`] thread brings the index along. Blocking file and SQLite work stays
+//! hub a GOP at a time, cuts them with the [`Segmenter`] and writes them with
+//! [`SegmentFile`]; its [`Indexer`] thread brings the index along. Blocking file and SQLite work stays
 //! off the async runtime.
 
 use super::indexer::Indexer;
@@ -98,10 +98,10 @@ impl Recorder {
 
     fn run(mut self, rx: BatchReceiver) -> RecorderStats {
         // Woken at each key frame, and at the latest once a fragment's length
-        // has passed, so a camera with long GOPs still gets its fragments written.
+        // (at least 100 ms, the config says) has passed, so a camera with long
+        // GOPs still gets its fragments written.
         let fragment_us = crate::media::clock::ticks_to_us(self.cfg.segmenter.fragment_90k);
-        let wait = Duration::from_micros(u64::try_from(fragment_us).unwrap_or(0))
-            .max(Duration::from_millis(100));
+        let wait = Duration::from_micros(u64::try_from(fragment_us).unwrap_or(0));
         let mut batch = VecDeque::new();
         while rx.recv_batch(&mut batch, wait) {
             let queued = u64::try_from(batch.len()).unwrap_or(u64::MAX);
