@@ -103,7 +103,7 @@ fn new_names_and_unlinks_are_synced_at_the_directory() {
     sleep_s(2);
     nvr.stop();
     assert!(deleted, "retention never ran: {}", nvr.log_text());
-    let text = std::fs::read_to_string(&trace).expect("trace");
+    let text = read_trace(&trace);
     let synced = synced_paths(&text);
 
     let data = nvr.data().canonicalize().expect("data");
@@ -145,6 +145,25 @@ fn new_names_and_unlinks_are_synced_at_the_directory() {
         );
     }
     assert!(unlinks > 0, "no segment unlinked: {text}");
+}
+
+#[test]
+fn a_call_strace_split_across_threads_reads_whole() {
+    // From a CI run: another thread's fsync interrupted the unlink of a segment.
+    let text = whole_calls(
+        "614   unlink(\"/d/23-39-09.mp4\" <unfinished ...>\n\
+         616   <... fsync resumed>)              = 0\n\
+         614   <... unlink resumed>)             = 0\n\
+         614   fsync(16</d>) = 0\n",
+    );
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "616   <... fsync resumed>)              = 0",
+            "614   unlink(\"/d/23-39-09.mp4\")             = 0",
+            "614   fsync(16</d>) = 0",
+        ]
+    );
 }
 
 #[test]

@@ -46,7 +46,7 @@ fn range_requests_reuse_the_plan_and_if_range_checks_its_etag() {
     assert_eq!(c.login("ann", "ann-password-1").status, 200);
     // Opens of the files this range plays, so far.
     let opens = || {
-        let text = std::fs::read_to_string(&trace).unwrap_or_default();
+        let text = read_trace(&trace);
         text.lines()
             .filter(|l| l.contains("openat(") && !l.contains("O_CREAT"))
             .filter(|l| done.iter().any(|s| l.contains(&format!("{}\"", s.path))))

@@ -435,6 +435,36 @@ impl Nvr {
 }
 
 /// A moment (UTC µs) in RFC 3339, to the microsecond.
+/// The trace `Nvr::start_traced` has written so far, one whole call per line.
+pub fn read_trace(path: &Path) -> String {
+    whole_calls(&std::fs::read_to_string(path).unwrap_or_default())
+}
+
+/// An `strace -f` text with each call whole on one line: a call another thread
+/// interrupted (`PID  name(args <unfinished ...>`, later `PID  <... name resumed>)
+/// = 0`) is joined into `PID  name(args) = 0` where it resumed.
+pub fn whole_calls(trace: &str) -> String {
+    let mut pending = std::collections::HashMap::new();
+    let mut out = String::with_capacity(trace.len());
+    for line in trace.lines() {
+        let (pid, call) = line.split_once(' ').unwrap_or(("", line));
+        let call = call.trim_start();
+        if let Some(head) = call.strip_suffix("<unfinished ...>") {
+            pending.insert(pid.to_owned(), head.trim_end().to_owned());
+            continue;
+        }
+        let joined = call
+            .strip_prefix("<... ")
+            .and_then(|rest| rest.split_once(" resumed>"))
+            .and_then(|(_, tail)| Some(pending.remove(pid)? + tail));
+        out.push_str(pid);
+        out.push_str("   ");
+        out.push_str(joined.as_deref().unwrap_or(call));
+        out.push('\n');
+    }
+    out
+}
+
 pub fn rfc3339(us: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)
         .expect("time")
