@@ -30,8 +30,8 @@ awk -v n="$n" '$1 ~ /^[0-9.]+$/ && NF >= 5 {
   "$work/strace.txt" | sort -k2 -n -r | head -12
 
 sleep 3
-perf record -q -e cpu-clock -F 499 -g -p "$hearth" -o "$work/perf.data" -- sleep "$SECS" >/dev/null 2>&1 || true
+perf record -q -e cpu-clock -F 4999 -g -p "$hearth" -o "$work/perf.data" -- sleep "$SECS" >/dev/null 2>&1 || true
 echo
 echo "perf: the top functions by their own share of Hearth's CPU time ($SECS s, cpu-clock)"
 perf report -q -i "$work/perf.data" --no-children --sort dso,symbol --percent-limit 1.5 2>/dev/null |
-  grep -E '^ +[0-9.]+%' | head -25 | sed -e 's/^ */  /' -e 's/[ -]*$//'
+  grep -E '^ +[0-9.]+%' | awk 'NR <= 25' | sed -e 's/^ */  /' -e 's/[ -]*$//'

@@ -4,12 +4,14 @@
 # and 32 cameras (with the stop on SIGTERM), detection against Debian's `motion`
 # and the decoding floor, the browser's first live picture and click to play,
 # the index at a month's size (start, seek, queries), and where recording's CPU
-# goes (strace -c, perf). Takes about 15 minutes; nothing else should run.
+# goes (strace -c, perf). Takes about 25 minutes; nothing else should run.
 #
-#   scripts/bench.sh [SECONDS=60]     (seconds measured per comparison)
+#   scripts/bench.sh [SECONDS=60] [RUNS=3]   (seconds measured per comparison;
+#   runs of each recording comparison, whose medians the summary shows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
+RUNS=${2:-3}
 out=BENCHMARKS.md
 scripts/setup-debian.sh --eval >/dev/null
 cargo build --release --quiet
@@ -56,8 +58,11 @@ run() {
 
   for k in 1 8 32; do
     section "Recording, $k camera$([ "$k" = 1 ] || echo s)" \
-      "Hearth and \`ffmpeg -c copy -f segment\` each record every camera from its own RTSP session (\`scripts/bench-record.sh $k $SECS\`)."
-    run scripts/bench-record.sh "$k" "$SECS"
+      "Hearth and \`ffmpeg -c copy -f segment\` each record every camera from its own RTSP session (\`scripts/bench-record.sh $k $SECS\`, $RUNS runs)."
+    for r in $(seq 1 "$RUNS"); do
+      [ "$r" = 1 ] || printf '\n```\n'
+      run scripts/bench-record.sh "$k" "$SECS"
+    done
   done
 
   section "Motion detection, 8 cameras" \

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the built test binaries: unit tests first, then the end-to-end test files
-# (tests/*.rs) JOBS at a time (default 2), longest first, each one's output kept in
+# (tests/*.rs) JOBS at a time (default 3: they mostly wait on real-time cameras), longest first, each one's output kept in
 # target/test-logs/NAME.log and printed when it finishes. Exits non-zero if any failed.
 # The binaries are built first and then run directly, so editing sources meanwhile
 # changes nothing in a run. Usage: scripts/run-tests.sh [NAME...]   (no names: all)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-jobs=${JOBS:-2}
+jobs=${JOBS:-3}
 logs=target/test-logs
 mkdir -p "$logs"
 

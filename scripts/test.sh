@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests need, then formatting, lints,
-# unit tests and the end-to-end tests against real RTSP servers (test files two at
+# unit tests and the end-to-end tests against real RTSP servers (test files three at
 # a time: scripts/run-tests.sh). Beside them, at low priority so that they take
 # only the CPU the tests leave (the tests mostly wait on real-time cameras): the
 # Raspberry Pi build, aarch64 cross-compiled with its unit tests under qemu

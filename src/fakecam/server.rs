@@ -517,7 +517,13 @@ async fn play(
         seq,
     };
     let period = Duration::from_nanos(1_000_000_000 / u64::from(clip.fps.max(1)));
-    let mut tick = tokio::time::interval(period);
+    // A real camera's frames come when its sensor takes them, not in step with
+    // when the session began: each session starts at a random point of the
+    // frame period, so that sessions opened together do not deliver their
+    // frames at the same instants (which would let a reader of many cameras
+    // take several frames per wake-up, more than it would from real ones).
+    let phase = period.mul_f64(rand::random::<f64>());
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + phase, period);
     let ticks = clip.frame_ticks();
     for n in 0u64.. {
         tick.tick().await;
