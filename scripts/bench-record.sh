@@ -52,9 +52,11 @@ awk -v k="$K" -v s="$SECS" -v hz="$hz" -v h="$((h1 - h0))" -v f="$((f1 - f0))" \
 }'
 # Every frame Hearth received is recorded, and no consumer queue overflowed.
 awk '/stopped: frames received/ {
-       n++; for (i = 1; i <= NF; i++) { if ($i == "received") r += $(i+1); if ($i == "recorded") w += $(i+1); if ($i == "failed") f += $(i+1); if ($i == "dropped") d += $(i+1) }
+       n++; for (i = 1; i <= NF; i++) { if ($i == "received") r += $(i+1); if ($i == "recorded") w += $(i+1); if ($i == "failed") f += $(i+1); if ($i == "dropped") d += $(i+1)
+       if ($i == "key" && $(i+1) == "frame") k += $(i+2); if ($i == "idle") z += $(i+1) }
      }
      /stream failed/ { bad++ }
-     END { printf "hearth: %d streams, %d frames received, %d recorded, %d failed, %d dropped, %d stream errors\n", n, r, w, f, d, bad }' \
+     END { printf "hearth: %d streams, %d frames received, %d recorded, %d failed, %d dropped, %d stream errors\n", n, r, w, f, d, bad
+           printf "hearth: not recorded by design: %d before a stream'"'"'s first key frame, %d while recording was off\n", k, z }' \
   <(sed 's/,//g' "$work/hearth.log")
 echo "hearth: SIGTERM to exit (every segment finished and indexed): $stop_ms ms"

@@ -1,6 +1,5 @@
-//! Camera ingest: RTSP sessions with retina on a runtime thread of their own,
-//! reconnection with backoff, per-stream health, and the frame hub each stream
-//! publishes to.
+//! Camera ingest: RTSP sessions with retina, reconnection with backoff, per-stream
+//! health, and the frame hub each stream publishes to.
 
 pub mod base_url;
 pub mod batch_queue;
@@ -11,5 +10,4 @@ pub mod log_budget;
 pub mod motion_signal;
 pub mod probe;
 pub mod rtsp;
-pub mod runtime;
 pub mod sdp_params;

@@ -52,8 +52,6 @@ pub async fn run(
         tokio::task::spawn_blocking(move || open::open(&cfg)).await??
     };
     let store = footage.store().clone();
-    let ingest = crate::ingest::runtime::IngestRuntime::start()
-        .context("cannot start the camera sessions' thread")?;
     let shared = Shared {
         footage: footage.clone(),
         store: store.clone(),
@@ -63,7 +61,6 @@ pub async fn run(
         },
         flush_interval: cfg.storage.flush_interval,
         notices: crate::motion::notices::channel(),
-        ingest: ingest.handle().clone(),
     };
     let (running, watching) = watch::channel(Arc::new(Running {
         cfg: cfg.clone(),
@@ -228,8 +225,6 @@ pub async fn run(
     if let Some(s) = status {
         let _ = s.await;
     }
-    // Its thread gives the sessions' last TEARDOWNs a moment before it ends.
-    let _ = tokio::task::spawn_blocking(move || drop(ingest)).await;
     Ok(sup.reports)
 }
 

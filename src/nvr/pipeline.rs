@@ -32,8 +32,6 @@ pub struct Shared {
     pub segmenter: SegmenterConfig,
     pub flush_interval: Duration,
     pub notices: crate::motion::notices::Notices,
-    /// Where the camera sessions run ([`crate::ingest::runtime`]).
-    pub ingest: tokio::runtime::Handle,
 }
 
 /// A stream's final counts, logged when it stops.
@@ -160,7 +158,7 @@ impl Pipeline {
                 kind: p.kind,
                 url: p.url,
             };
-            let ingest = shared.ingest.spawn(rtsp::run(
+            let ingest = tokio::spawn(rtsp::run(
                 spec,
                 hub.clone(),
                 health.clone(),
