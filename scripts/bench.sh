@@ -4,7 +4,7 @@
 # and 32 cameras (with the stop on SIGTERM), detection against Debian's `motion`
 # and the decoding floor, the browser's first live picture and click to play,
 # the index at a month's size (start, seek, queries), and where recording's CPU
-# goes (strace -c, perf). Takes about 25 minutes; nothing else should run.
+# goes (strace -c, perf). Takes about 20 minutes; nothing else should run.
 #
 #   scripts/bench.sh [SECONDS=60] [RUNS=3]   (seconds measured per comparison;
 #   runs of each recording comparison, whose medians the summary shows)
